@@ -1,0 +1,32 @@
+# One-word entry points. Everything the package does is also reachable without make:
+# see README ("Without make / on Windows").
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv demo-data dictionary clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/tyokyky-eval kernel
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo-data: $(STAMP)
+	$(BIN)/tyokyky-eval demo-data --out demo-data
+
+demo: demo-data
+	$(BIN)/tyokyky-eval run parameters/demo.yaml --output output
+
+test: demo-data
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-kernel-name tyokyky-eval
+
+dictionary: $(STAMP)
+	$(BIN)/tyokyky-eval dictionary > data_dictionary/README.md
+
+clean:
+	rm -rf $(VENV) demo-data output

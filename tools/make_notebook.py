@@ -1,0 +1,30 @@
+"""Write a thin appendix notebook from a compact cell list (used by contributors, not at run time).
+
+Usage inside Python:  make_notebook(path, [("md", "fi", "text"), ("md", "en", "text"), ("code", "x = 1")])
+The first code cell is always the papermill ``parameters`` cell.
+"""
+from __future__ import annotations
+
+import nbformat
+
+PARAMETERS = 'params_path = "../parameters/demo.yaml"\nlanguage = "fi"\noutput_dir = None'
+
+
+def make_notebook(path, cells) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "tyokyky-eval", "display_name": "Python (tyokyky-eval)",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    param = nbformat.v4.new_code_cell(PARAMETERS)
+    param.metadata["tags"] = ["parameters"]
+    nb.cells.append(param)
+    for cell in cells:
+        if cell[0] == "md":
+            new = nbformat.v4.new_markdown_cell(cell[2])
+            new.metadata["tags"] = [cell[1]] if cell[1] else []
+        else:
+            new = nbformat.v4.new_code_cell(cell[1])
+        nb.cells.append(new)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:02d}"
+    nbformat.write(nb, str(path))

@@ -1,0 +1,78 @@
+"""User-facing text in Finnish and English, and locale-aware number and date formatting.
+
+Strings live in ``tyokyky_eval/locales/<language>/*.yaml``; every file is one namespace (the file
+stem), so ``t("validation.missing_column", column="x")`` reads ``validation.yaml`` key
+``missing_column``. Keys may nest with dots.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from functools import lru_cache
+from importlib.resources import files
+
+import yaml
+
+LANGUAGES = ("fi", "en")
+
+
+@lru_cache(maxsize=None)
+def _catalog(language: str) -> dict:
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
+    root = files("tyokyky_eval.locales") / language
+    catalog: dict = {}
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            catalog[entry.name[:-5]] = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+    return catalog
+
+
+def t(key: str, language: str = "fi", **values) -> str:
+    """Translate ``namespace.key`` into ``language`` and fill ``{placeholders}``."""
+    node = _catalog(language)
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"no text for {key!r} in language {language!r}")
+        node = node[part]
+    if not isinstance(node, str):
+        raise KeyError(f"{key!r} in language {language!r} is not a string")
+    return node.format(**values) if values else node
+
+
+def has_text(key: str, language: str = "fi") -> bool:
+    """True when ``key`` exists in the catalog of ``language``."""
+    try:
+        t(key, language)
+    except KeyError:
+        return False
+    return True
+
+
+def fmt_number(value, language: str = "fi", decimals: int = 1) -> str:
+    """Format a number: Finnish uses a decimal comma and a narrow no-break space for thousands."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    if language == "fi":
+        text = text.replace(",", "\u202f").replace(".", ",").replace("-", "−")
+    return text
+
+
+def fmt_percent(value, language: str = "fi", decimals: int = 0) -> str:
+    """Format a share (0–1) as a percentage: 0.41 → '41 %' (fi) / '41%' (en)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    number = fmt_number(100 * value, language, decimals)
+    return f"{number}\u00a0%" if language == "fi" else f"{number}%"
+
+
+def fmt_date(value, language: str = "fi") -> str:
+    """Format a date: 31.12.2022 (fi) or 2022-12-31 (en)."""
+    if value is None or value != value:  # None or NaT
+        return "–"
+    if hasattr(value, "date"):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        value = dt.date.fromisoformat(str(value))
+    return f"{value.day}.{value.month}.{value.year}" if language == "fi" else value.isoformat()

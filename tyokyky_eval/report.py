@@ -1,0 +1,125 @@
+"""What notebooks call to show and save results: captioned tables and figures, localised.
+
+A notebook creates one ``Report`` after loading the project::
+
+    project = load_project(params_path, language=language)
+    report = Report(project, output_dir=output_dir)
+    report.table(scores, "fidelity_scores", report.t("fidelity.caption_scores"), published=safe)
+    report.figure(fig, report.t("fidelity.caption_profile"))
+
+``table`` writes ``tables-internal/<name>.csv`` (full precision) and ``tables/<name>.csv``
+(publication-safe) when ``output_dir`` is set, and displays the publication-safe version with
+localised headers and Finnish or English number formatting. Captions are numbered when the appendix
+is assembled (``<p class="te-caption" data-kind="table|figure">``).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from tyokyky_eval.i18n import fmt_date, fmt_number, has_text, t
+from tyokyky_eval.project import Project
+
+
+def _display(obj) -> None:
+    from IPython.display import display
+
+    display(obj)
+
+
+class Report:
+    def __init__(self, project: Project, output_dir: str | Path | None = None):
+        self.project = project
+        self.language = project.language
+        self.output_dir = Path(output_dir) if output_dir else None
+
+    # -- text ---------------------------------------------------------------------------------
+    def t(self, key: str, **values) -> str:
+        """Localised text for ``key`` (see ``tyokyky_eval/locales``)."""
+        return t(key, self.language, **values)
+
+    def number(self, value, decimals: int = 1) -> str:
+        return fmt_number(value, self.language, decimals)
+
+    def date(self, value) -> str:
+        return fmt_date(value, self.language)
+
+    def markdown(self, text: str) -> None:
+        """Show generated prose (Markdown)."""
+        from IPython.display import Markdown
+
+        _display(Markdown(text))
+
+    def header(self, column: str) -> str:
+        """Column header: ``columns.<name>`` from the locale files, else the name itself."""
+        key = f"columns.{column}"
+        return self.t(key) if has_text(key, self.language) else column
+
+    def code(self, column: str, value) -> str:
+        """Category label: ``codes.<column>.<value>`` from the locale files, else the value."""
+        key = f"codes.{column}.{value}"
+        return self.t(key) if has_text(key, self.language) else str(value)
+
+    # -- tables -------------------------------------------------------------------------------
+    def save_table(self, frame: pd.DataFrame, name: str, published: pd.DataFrame | None = None) -> None:
+        """Write ``tables-internal/<name>.csv`` and ``tables/<name>.csv`` (when output_dir is set)."""
+        if self.output_dir is None:
+            return
+        for folder, data in (("tables-internal", frame), ("tables", frame if published is None else published)):
+            path = self.output_dir / folder / f"{name}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data.to_csv(path, index=False, lineterminator="\n")
+
+    def format_frame(self, frame: pd.DataFrame, decimals: int | dict = 1,
+                     code_columns=()) -> pd.DataFrame:
+        """A display copy: numbers and dates in the report's language, codes and headers translated."""
+        out = pd.DataFrame(index=frame.index)
+        for column in frame.columns:
+            values = frame[column]
+            digits = decimals.get(column, 1) if isinstance(decimals, dict) else decimals
+            if column in code_columns:
+                shown = values.map(lambda v: "" if pd.isna(v) else self.code(column, v))
+            elif pd.api.types.is_datetime64_any_dtype(values):
+                shown = values.map(self.date)
+            elif pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+                shown = values.map(lambda v: "–" if pd.isna(v) else str(v))
+            elif pd.api.types.is_float_dtype(values):
+                shown = values.map(lambda v: self.number(v, digits))
+            else:
+                shown = values.map(lambda v: "–" if v is None or (isinstance(v, float) and v != v)
+                                   else (self.number(v, digits) if isinstance(v, float) else str(v)))
+            out[self.header(column)] = shown
+        return out
+
+    def table(self, frame: pd.DataFrame, name: str | None, caption: str, *,
+              published: pd.DataFrame | None = None, decimals: int | dict = 1, code_columns=(),
+              note: str | None = None) -> None:
+        """Save (when ``name``) and show a captioned table; the shown version is ``published``."""
+        if name:
+            self.save_table(frame, name, published)
+        shown = self.format_frame(frame if published is None else published, decimals, code_columns)
+        body = shown.to_html(index=False, escape=True, border=0, classes="te-table", na_rep="–")
+        note_html = f'<p class="te-note">{html.escape(note)}</p>' if note else ""
+        self._html(f'<p class="te-caption" data-kind="table">{html.escape(caption)}</p>{body}{note_html}')
+
+    # -- figures ------------------------------------------------------------------------------
+    def figure(self, fig, caption: str) -> None:
+        """Show a matplotlib figure as an embedded PNG with a numbered caption, then close it."""
+        import matplotlib.pyplot as plt
+
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        self._html(f'<figure class="te-figure"><img alt="{html.escape(caption)}" '
+                   f'src="data:image/png;base64,{data}"/>'
+                   f'<p class="te-caption" data-kind="figure">{html.escape(caption)}</p></figure>')
+
+    def _html(self, markup: str) -> None:
+        from IPython.display import HTML
+
+        _display(HTML(markup))
