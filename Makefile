@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv demo-data dictionary clean
+.PHONY: demo test venv demo-data dictionary notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: demo-data
 
 dictionary: $(STAMP)
 	$(BIN)/tyokyky-eval dictionary > data_dictionary/README.md
+
+notebooks: demo-data
+	$(BIN)/python tools/refresh_notebooks.py $(NB)
 
 clean:
 	rm -rf $(VENV) demo-data output

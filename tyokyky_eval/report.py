@@ -54,15 +54,22 @@ class Report:
 
         _display(Markdown(text))
 
-    def header(self, column: str) -> str:
-        """Column header: ``columns.<name>`` from the locale files, else the name itself."""
-        key = f"columns.{column}"
-        return self.t(key) if has_text(key, self.language) else column
+    def _lookup(self, keys, fallback: str) -> str:
+        for key in keys:
+            if has_text(key, self.language):
+                return self.t(key)
+        return fallback
 
-    def code(self, column: str, value) -> str:
-        """Category label: ``codes.<column>.<value>`` from the locale files, else the value."""
-        key = f"codes.{column}.{value}"
-        return self.t(key) if has_text(key, self.language) else str(value)
+    def header(self, column: str, namespace: str | None = None) -> str:
+        """Column header: ``<namespace>.columns.<name>``, else ``columns.<name>``, else the name."""
+        keys = ([f"{namespace}.columns.{column}"] if namespace else []) + [f"columns.{column}"]
+        return self._lookup(keys, column)
+
+    def code(self, column: str, value, namespace: str | None = None) -> str:
+        """Category label: ``<namespace>.codes.<column>.<value>``, else ``codes.<column>.<value>``,
+        else the value itself."""
+        keys = ([f"{namespace}.codes.{column}.{value}"] if namespace else []) + [f"codes.{column}.{value}"]
+        return self._lookup(keys, str(value))
 
     # -- tables -------------------------------------------------------------------------------
     def save_table(self, frame: pd.DataFrame, name: str, published: pd.DataFrame | None = None) -> None:
@@ -74,15 +81,15 @@ class Report:
             path.parent.mkdir(parents=True, exist_ok=True)
             data.to_csv(path, index=False, lineterminator="\n")
 
-    def format_frame(self, frame: pd.DataFrame, decimals: int | dict = 1,
-                     code_columns=()) -> pd.DataFrame:
+    def format_frame(self, frame: pd.DataFrame, decimals: int | dict = 1, code_columns=(),
+                     namespace: str | None = None) -> pd.DataFrame:
         """A display copy: numbers and dates in the report's language, codes and headers translated."""
         out = pd.DataFrame(index=frame.index)
         for column in frame.columns:
             values = frame[column]
             digits = decimals.get(column, 1) if isinstance(decimals, dict) else decimals
             if column in code_columns:
-                shown = values.map(lambda v: "" if pd.isna(v) else self.code(column, v))
+                shown = values.map(lambda v: "" if pd.isna(v) else self.code(column, v, namespace))
             elif pd.api.types.is_datetime64_any_dtype(values):
                 shown = values.map(self.date)
             elif pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
@@ -92,16 +99,20 @@ class Report:
             else:
                 shown = values.map(lambda v: "–" if v is None or (isinstance(v, float) and v != v)
                                    else (self.number(v, digits) if isinstance(v, float) else str(v)))
-            out[self.header(column)] = shown
+            out[self.header(column, namespace)] = shown
         return out
 
     def table(self, frame: pd.DataFrame, name: str | None, caption: str, *,
               published: pd.DataFrame | None = None, decimals: int | dict = 1, code_columns=(),
-              note: str | None = None) -> None:
-        """Save (when ``name``) and show a captioned table; the shown version is ``published``."""
+              namespace: str | None = None, note: str | None = None) -> None:
+        """Save (when ``name``) and show a captioned table; the shown version is ``published``.
+
+        Headers and code labels are looked up under ``<namespace>.columns`` / ``<namespace>.codes``
+        first (one locale file per section), then the shared ``columns`` / ``codes`` files."""
         if name:
             self.save_table(frame, name, published)
-        shown = self.format_frame(frame if published is None else published, decimals, code_columns)
+        shown = self.format_frame(frame if published is None else published, decimals, code_columns,
+                                  namespace)
         body = shown.to_html(index=False, escape=True, border=0, classes="te-table", na_rep="–")
         note_html = f'<p class="te-note">{html.escape(note)}</p>' if note else ""
         self._html(f'<p class="te-caption" data-kind="table">{html.escape(caption)}</p>{body}{note_html}')
