@@ -1,7 +1,12 @@
 """Write a thin appendix notebook from a compact cell list (used by contributors, not at run time).
 
-Usage inside Python:  make_notebook(path, [("md", "fi", "text"), ("md", "en", "text"), ("code", "x = 1")])
-The first code cell is always the papermill ``parameters`` cell.
+Usage inside Python::
+
+    make_notebook(path, [("md", "fi", "text"), ("md", "en", "text"), ("code", "x = 1")],
+                  requires=["fidelity"], title={"fi": "Laatukriteerit", "en": "Fidelity"})
+
+The first code cell is always the papermill ``parameters`` cell. ``requires`` names the input tables
+the section needs; the runner leaves the section out (with one sentence) when a project lacks them.
 """
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ import nbformat
 PARAMETERS = 'params_path = "../parameters/demo.yaml"\nlanguage = "fi"\noutput_dir = None'
 
 
-def make_notebook(path, cells) -> None:
+def make_notebook(path, cells, requires=(), title=None) -> None:
     nb = nbformat.v4.new_notebook()
+    nb.metadata["tyokyky_eval"] = {"requires": list(requires), "title": title or {}}
     nb.metadata["kernelspec"] = {"name": "tyokyky-eval", "display_name": "Python (tyokyky-eval)",
                                  "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
