@@ -130,7 +130,10 @@ def _clients(rng, spec: DemoSpec) -> pd.DataFrame:
     job_offset = np.floor(days_in * rng.uniform(0.25, 0.8, n)).astype(int)
     job = (start + pd.to_timedelta(job_offset, unit="D")).where(has_job)
     wage = pd.array(np.where(has_job, rng.random(n) < 0.3, pd.NA), dtype="boolean")
+    # Coaches take new clients in turn (round robin by start date), which keeps caseloads even.
     n_coaches = max(2, int(round(n / spec.clients_per_coach)))
+    coach = np.empty(n, dtype=int)
+    coach[np.argsort(start_offset, kind="stable")] = np.arange(n) % n_coaches
     width = len(str(n))
     return pd.DataFrame({
         "client_id": [f"DEMO-{i:0{width}d}" for i in range(1, n + 1)],
@@ -141,7 +144,7 @@ def _clients(rng, spec: DemoSpec) -> pd.DataFrame:
         "end_reason": np.where(ongoing, None, reason),
         "first_employment_date": job,
         "wage_subsidy": wage,
-        "job_coach_id": [f"COACH-{k + 1}" for k in rng.integers(0, n_coaches, n)],
+        "job_coach_id": [f"COACH-{k + 1}" for k in coach],
         "birth_year": rng.integers(1963, 2004, n),
         "gender": rng.choice(["female", "male", "other", "unknown"], n, p=[0.5, 0.48, 0.01, 0.01]),
     })
@@ -151,6 +154,8 @@ def _kykyviisari(rng, clients: pd.DataFrame, spec: DemoSpec) -> pd.DataFrame:
     n = len(clients)
     cutoff = pd.Timestamp(spec.cutoff_date)
     start, end = clients["start_date"], clients["end_date"]
+    # True score = measure mean + 1.9 × a latent trait shared by the measures (r ≈ 0.5) + a measure-specific
+    # part; each answer adds measurement error with SD 0.6 (Kykyviisari's test–retest ICC ≈ 0.89 → SEM ≈ 0.7).
     latent = rng.standard_normal(n)
     employed = clients["first_employment_date"].notna().to_numpy()
     followup_day = start + pd.to_timedelta(rng.integers(150, 211, n), unit="D")
@@ -163,14 +168,14 @@ def _kykyviisari(rng, clients: pd.DataFrame, spec: DemoSpec) -> pd.DataFrame:
         (followup_day, in_service_then.to_numpy() & (rng.random(n) < spec.followup_response), 0.3),
         (end_day, measured_end & (rng.random(n) < spec.end_response), 0.5),
     ]
+    true_score = {m: mean + 1.9 * (0.7 * latent + 0.71 * rng.standard_normal(n)) for m, mean in MEASURES.items()}
+    personal_change = rng.normal(0, 0.5, n)
     frames = []
-    personal_change = rng.normal(0, 0.8, n)
     for when, answered, mean_change in waves:
-        change = mean_change * (1 + employed) + personal_change * (mean_change > 0)
+        change = (mean_change + 0.3 * employed + personal_change) * (mean_change > 0)
         data = {"client_id": clients["client_id"].to_numpy(), "measured_on": when.to_numpy()}
-        for measure, mean in MEASURES.items():
-            score = mean + 1.9 * (0.7 * latent + 0.71 * rng.standard_normal(n) * 0.6) + change
-            score = np.clip(score + rng.normal(0, 0.5, n), 0, 10)
+        for measure in MEASURES:
+            score = np.clip(true_score[measure] + change + rng.normal(0, 0.6, n), 0, 10)
             data[measure] = np.round(score) if measure == "work_ability" else np.round(score, 1)
         frames.append(pd.DataFrame(data)[answered])
     out = pd.concat(frames, ignore_index=True)
@@ -221,13 +226,13 @@ def _feedback(rng, clients: pd.DataFrame) -> pd.DataFrame:
 
 def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
     """Canonical synthetic tables: clients, kykyviisari, fidelity, feedback (same spec → same data)."""
-    rng = np.random.default_rng(spec.seed)
-    clients = _clients(rng, spec)
+    # One random stream per table, so that changing one table's model leaves the others as they were.
+    clients = _clients(np.random.default_rng(spec.seed), spec)
     return {
         "clients": clients,
-        "kykyviisari": _kykyviisari(rng, clients, spec),
-        "fidelity": _fidelity(rng, spec),
-        "feedback": _feedback(rng, clients),
+        "kykyviisari": _kykyviisari(np.random.default_rng([spec.seed, 1]), clients, spec),
+        "fidelity": _fidelity(np.random.default_rng([spec.seed, 2]), spec),
+        "feedback": _feedback(np.random.default_rng([spec.seed, 3]), clients),
     }
 
 

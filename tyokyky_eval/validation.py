@@ -51,7 +51,8 @@ class _Collector:
             else str(value)
         values.setdefault("column", column)
         self.problems.append(
-            Problem(self.label, row, column, t(f"validation.{key}", self.language, **values), value, severity))
+            Problem(self.label, row, column, t(f"validation.{key}", self.language, **values), value, severity,
+                    key))
 
     def add_mask(self, frame, mask, column, key, severity="error", shown=None, **values):
         """One problem per row where ``mask`` is true (vectorised selection)."""
@@ -114,7 +115,7 @@ def _pandera_failures(schema, frame, collect: _Collector, table: str):
         elif check == "not_nullable":
             collect.add(row, column, "required")
         elif check == "field_uniqueness":
-            collect.add(row, column, "duplicate", value, column=column)
+            collect.add(row, column, "duplicate", value)
         elif check == "enum":
             collect.add(row, column, "not_in_codes", value, codes=", ".join(enums[column]),
                         hint=suggest(value, enums[column]))
