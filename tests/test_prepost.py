@@ -1,0 +1,316 @@
+"""Tests of tyokyky_eval.prepost against independent references (scipy, pingouin, statsmodels'
+own fit on a balanced design, published Kykyviisari reliability figures, hand computations)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import integrate, optimize, stats
+
+from tyokyky_eval import prepost
+from tyokyky_eval.dictionary import instrument
+
+ROOT = Path(__file__).resolve().parent.parent
+MEASURES = [m["id"] for m in instrument("kykyviisari")["measures"]]
+
+
+def clients_frame(n: int, start="2021-01-01", end=None) -> pd.DataFrame:
+    return pd.DataFrame({
+        "client_id": [f"C{i:02d}" for i in range(n)],
+        "start_date": pd.to_datetime([start] * n),
+        "end_date": pd.to_datetime([end] * n),
+    })
+
+
+def measurements(rows) -> pd.DataFrame:
+    """rows: (client_id, days after 2021-01-01, {measure: score}); missing measures are NaN."""
+    base = pd.Timestamp("2021-01-01")
+    frame = pd.DataFrame([{"client_id": c, "measured_on": base + pd.Timedelta(days=d), **s} for c, d, s in rows])
+    for m in MEASURES:
+        if m not in frame:
+            frame[m] = np.nan
+    return frame[["client_id", "measured_on", *MEASURES]].astype({m: float for m in MEASURES})
+
+
+def paired_data(pre, post, measure="work_ability", end=None, post_day=180):
+    """Clients measured on day 0 (pre) and ``post_day`` (post) on ``measure``."""
+    rows = []
+    for i, (a, b) in enumerate(zip(pre, post)):
+        rows += [(f"C{i:02d}", 0, {measure: a}), (f"C{i:02d}", post_day, {measure: b})]
+    return measurements(rows), clients_frame(len(pre), end=end)
+
+
+def summarise(kyky, clients, options=prepost.Options()):
+    measures = prepost.measure_table(instrument("kykyviisari"), options)
+    assigned = prepost.assign_timepoints(kyky, clients, options)
+    changes = prepost.paired_changes(assigned, measures, options)
+    return prepost.paired_summary(changes, measures, options).set_index(["measure", "comparison"])
+
+
+# -- options ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, message", [
+    ({"baseline_window": (30, -30)}, "after the last day"),
+    ({"followup_window": [120]}, "two whole numbers"),
+    ({"followup_target": 300}, "outside followup_window"),
+    ({"comparisons": [["end", "baseline"]]}, "must come before"),
+    ({"comparisons": [["baseline", "six_months"]]}, "not a pair of timepoints"),
+    ({"reliability": {"work_ability": 1.2}}, "0 ≤ r < 1"),
+    ({"reference_sd": {"work_ability": 0}}, "> 0"),
+    ({"subgroup": "servce"}, "not a clients column"),
+])
+def test_options_reject_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        prepost.Options(**kwargs)
+
+
+def test_options_from_yaml_lists_and_unknown_measure():
+    options = prepost.Options(comparisons=[["baseline", "end"]], baseline_window=[-10, 10],
+                              reliability={"work_ability": 0.8})
+    assert options.comparisons == (("baseline", "end"),) and options.baseline_window == (-10, 10)
+    table = prepost.measure_table(instrument("kykyviisari"), options)
+    assert table.loc["work_ability", "reliability"] == 0.8 and table.loc["mind", "reliability"] == 0.74
+    with pytest.raises(prepost.ParameterError, match="unknown measure"):
+        prepost.measure_table(instrument("kykyviisari"), prepost.Options(reference_sd={"workability": 2.0}))
+
+
+# -- timepoints ------------------------------------------------------------------------------------
+def test_timepoint_rule_closest_then_earliest_and_outside_count():
+    clients = clients_frame(2, end="2021-12-31")  # end day = 364
+    kyky = measurements([
+        ("C00", -20, {}), ("C00", 5, {}), ("C00", -5, {}),  # baseline tie |5| = |-5| → earlier (-5)
+        ("C00", 150, {}), ("C00", 185, {}),                 # follow-up: 185 closest to 182
+        ("C00", 80, {}),                                    # in no window
+        ("C00", 340, {}), ("C00", 366, {}),                 # end: 366 (2 days) beats 340 (24 days)
+        ("C01", 25, {}), ("C01", 400, {}),                  # 400 = end + 36: outside
+    ])
+    out = prepost.assign_timepoints(kyky, clients, prepost.Options())
+    days = out.set_index(["client_id", "days_from_start"])
+    assert days.loc[("C00", -5), "timepoint"] == "baseline"
+    assert days.loc[("C00", 185), "timepoint"] == "followup"
+    assert days.loc[("C00", 366), "timepoint"] == "end"
+    assert days.loc[("C01", 25), "timepoint"] == "baseline"
+    assert set(days.loc[[("C00", -20), ("C00", 5), ("C00", 150), ("C00", 340)], "status"]) == {"extra"}
+    counts = prepost.assignment_counts(out).set_index("category")["n_measurements"]
+    assert counts.to_dict() == {"baseline": 2, "followup": 1, "end": 1, "extra": 4, "outside": 2, "total": 10}
+
+
+def test_overlapping_windows_use_each_measurement_once():
+    clients = clients_frame(1, end="2021-02-15")  # 45-day service: baseline and end windows overlap
+    out = prepost.assign_timepoints(measurements([("C00", 2, {}), ("C00", 44, {})]), clients, prepost.Options())
+    assert out["timepoint"].tolist() == ["baseline", "end"]
+
+
+# -- paired statistics -----------------------------------------------------------------------------
+RNG = np.random.default_rng(7)
+PRE = np.round(RNG.uniform(2, 8, 24), 1)
+POST = np.clip(np.round(PRE + RNG.normal(0.8, 1.2, 24), 1), 0, 10)
+
+
+def test_paired_tests_match_scipy():
+    row = summarise(*paired_data(PRE, POST)).loc[("work_ability", "baseline_followup")]
+    ref = stats.ttest_rel(POST, PRE)
+    ci = ref.confidence_interval(0.95)
+    assert row["n_pairs"] == 24
+    assert row["mean_change"] == pytest.approx(np.mean(POST - PRE))
+    assert (row["change_ci_low"], row["change_ci_high"]) == pytest.approx((ci.low, ci.high))
+    assert (row["t_stat"], row["t_p"]) == pytest.approx((ref.statistic, ref.pvalue))
+    wil = stats.wilcoxon(POST, PRE, zero_method="wilcox")
+    assert (row["wilcoxon_stat"], row["wilcoxon_p"]) == pytest.approx((wil.statistic, wil.pvalue))
+    d = POST - PRE
+    assert row["median_change"] == pytest.approx(np.median(d))
+    assert (row["change_q1"], row["change_q3"]) == pytest.approx(tuple(np.quantile(d, [0.25, 0.75])))
+
+
+def _nct_cdf_by_integration(t, df, ncp):
+    """P(T ≤ t) for T = (Z + ncp) / √(V/df), V ~ χ²(df): ∫ Φ(t·√(v/df) − ncp) f(v) dv."""
+    return integrate.quad(lambda v: stats.norm.cdf(t * math.sqrt(v / df) - ncp) * stats.chi2.pdf(v, df),
+                          0, np.inf, limit=200)[0]
+
+
+def test_dz_and_its_noncentral_t_interval_by_hand():
+    row = summarise(*paired_data(PRE, POST)).loc[("work_ability", "baseline_followup")]
+    d, n = POST - PRE, len(PRE)
+    dz = d.mean() / d.std(ddof=1)
+    assert row["dz"] == pytest.approx(dz)
+    t_obs = dz * math.sqrt(n)
+    lo = optimize.brentq(lambda l: _nct_cdf_by_integration(t_obs, n - 1, l) - 0.975, t_obs - 6, t_obs)
+    hi = optimize.brentq(lambda l: _nct_cdf_by_integration(t_obs, n - 1, l) - 0.025, t_obs, t_obs + 6)
+    assert row["dz_ci_low"] == pytest.approx(lo / math.sqrt(n), abs=1e-5)
+    assert row["dz_ci_high"] == pytest.approx(hi / math.sqrt(n), abs=1e-5)
+    # Hedges: J(df) ≈ 1 − 3 / (4·df − 1) (Hedges & Olkin 1985, eq. 5.10)
+    assert row["gz"] == pytest.approx(dz * (1 - 3 / (4 * (n - 1) - 1)), rel=1e-3)
+
+
+def test_dz_interval_approaches_pingouin_normal_approximation_in_large_samples():
+    pingouin = pytest.importorskip("pingouin")
+    low, high = prepost.dz_confidence_interval(0.4, 400)
+    ref = pingouin.compute_esci(stat=0.4, nx=400, ny=400, paired=True, eftype="cohen")
+    assert (low, high) == pytest.approx(tuple(ref), abs=0.01)
+
+
+def test_holm_matches_hand_computation():
+    rows = []
+    shifts = {"work_ability": 0.9, "functioning": 0.1, "mind": 0.5, "inclusion": 0.3}
+    rng = np.random.default_rng(3)
+    for i in range(15):
+        scores_pre = {m: float(rng.uniform(3, 7)) for m in shifts}
+        scores_post = {m: scores_pre[m] + s + float(rng.normal(0, 1)) for m, s in shifts.items()}
+        rows += [(f"C{i:02d}", 0, scores_pre), (f"C{i:02d}", 180, scores_post)]
+    summary = summarise(measurements(rows), clients_frame(15)).xs("baseline_followup", level="comparison")
+    p = summary.loc[list(shifts), "t_p"].to_numpy()
+    order = np.argsort(p)
+    m = len(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, index in enumerate(order):  # Holm: (m − rank)·p, made monotone, capped at 1
+        running = max(running, (m - rank) * p[index])
+        adjusted[index] = min(1.0, running)
+    assert summary.loc[list(shifts), "p_holm"].to_numpy() == pytest.approx(adjusted)
+    assert summary.loc[["skills", "body"], "p_holm"].isna().all()  # no data: left out of the family
+
+
+# -- reliable change -------------------------------------------------------------------------------
+def test_reliable_change_reproduces_published_kykyviisari_detectable_change():
+    """Kekäläinen et al. (BMJ Open 2021): work ability ICC 0.89, SEM 0.69, smallest detectable change
+    1.9–2.2 points. SEM = SD·√(1 − r) gives SD = 0.69/√0.11 = 2.080; 1.96·S_diff = 1.96·√2·0.69 = 1.913."""
+    sd = 0.69 / math.sqrt(1 - 0.89)
+    rc, s_diff, category = prepost.reliable_change([2.0, -1.0, -2.0], sd, 0.89)
+    assert s_diff == pytest.approx(0.69 * math.sqrt(2), rel=1e-9)
+    assert 1.96 * s_diff == pytest.approx(1.913, abs=5e-4)
+    assert round(1.96 * s_diff, 1) == 1.9
+    assert category.tolist() == ["improved", "no_change", "worsened"]
+
+
+def test_reliable_change_index_written_out():
+    """Christensen & Mendoza (1986) form: SD 7.5, r 0.80 → S_E = 7.5·√0.2 = 3.354, S_diff = √2·S_E =
+    4.743; a fall of 15 points gives RC = −15/4.743 = −3.162 (reliable; improvement when lower is better)."""
+    rc, s_diff, category = prepost.reliable_change([-15.0, -9.0], 7.5, 0.80, direction="lower_is_better")
+    assert s_diff == pytest.approx(4.743, abs=5e-4)
+    assert rc == pytest.approx([-3.162, -1.897], abs=5e-4)
+    assert category.tolist() == ["improved", "no_change"]
+
+
+def test_reliable_change_counts_use_baseline_sd_or_reference_sd():
+    pre = np.array([2.0, 4, 6, 8, 5, 5])
+    post = pre + np.array([3.0, 0, -3, 1, 0, 2])
+    row = summarise(*paired_data(pre, post)).loc[("work_ability", "baseline_followup")]
+    # baseline SD = √(20/5) = 2 → threshold 1.96·2·√2·√0.11 = 1.839: changes 3, 2 up; −3 down; 0, 0, 1 none
+    assert row["sd_pre"] == pytest.approx(2.0)
+    assert row["rc_threshold"] == pytest.approx(1.96 * 2 * math.sqrt(2) * math.sqrt(0.11))
+    assert (row["n_reliable_improved"], row["n_no_reliable_change"], row["n_reliable_worsened"]) == (2, 3, 1)
+    options = prepost.Options(reference_sd={"work_ability": 1.0})  # threshold 1.96·√2·√0.11 = 0.919
+    row = summarise(*paired_data(pre, post), options).loc[("work_ability", "baseline_followup")]
+    assert (row["n_reliable_improved"], row["n_no_reliable_change"], row["n_reliable_worsened"]) == (3, 2, 1)
+
+
+# -- attrition and the mixed model -----------------------------------------------------------------
+def test_mixed_model_equals_mean_differences_in_a_balanced_complete_design():
+    rng = np.random.default_rng(11)
+    n = 12
+    person = rng.normal(0, 1.5, n)
+    long = pd.DataFrame([{"client_id": f"C{i:02d}", "timepoint": tp,
+                          "score": 5 + person[i] + shift + rng.normal(0, 0.7)}
+                         for i in range(n) for tp, shift in (("baseline", 0), ("followup", 0.8), ("end", 1.1))])
+    fit = prepost.mixed_model(long).set_index("timepoint")
+    means = long.groupby("timepoint")["score"].mean()
+    for tp in ("followup", "end"):
+        assert fit.loc[tp, "estimate"] == pytest.approx(means[tp] - means["baseline"], abs=1e-6)
+        # with complete data the Wald SE of a difference equals √(2σ²/n) with σ² the residual variance
+    assert fit["converged"].all() and (fit["n_clients"] == n).all() and (fit["n_measurements"] == 3 * n).all()
+
+
+def test_mixed_model_uses_incomplete_clients_and_smd_by_hand():
+    pre = [3.0, 4, 5, 6, 7, 5, 4, 6]
+    post = [4.0, 5, 6, 7, 9, np.nan, np.nan, np.nan]
+    rows = [(f"C{i:02d}", 0, {"work_ability": a}) for i, a in enumerate(pre)]
+    rows += [(f"C{i:02d}", 180, {"work_ability": b}) for i, b in enumerate(post) if not np.isnan(b)]
+    kyky, clients = measurements(rows), clients_frame(len(pre))
+    options = prepost.Options()
+    measures = prepost.measure_table(instrument("kykyviisari"), options)
+    assigned = prepost.assign_timepoints(kyky, clients, options)
+    summary = prepost.paired_summary(prepost.paired_changes(assigned, measures, options), measures, options)
+    mixed = prepost.mixed_models(assigned, measures, summary).set_index(["measure", "timepoint"])
+    row = mixed.loc[("work_ability", "followup")]
+    assert row["n_measurements"] == 13 and row["completers_n_pairs"] == 5
+    assert row["completers_change"] == pytest.approx(1.2)
+    status = prepost.eligibility(clients, assigned, options, "2022-12-31")
+    flow = prepost.attrition(status).set_index("timepoint")
+    assert flow.loc["followup", ["n_due", "n_measured", "n_with_baseline"]].tolist() == [8, 5, 5]
+    assert flow.loc["end", "n_due"] == 0
+    completion = prepost.baseline_by_completion(assigned, status, measures, options).set_index(["measure", "comparison"])
+    a, b = np.array(pre[:5]), np.array(pre[5:])
+    smd = (a.mean() - b.mean()) / math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+    assert completion.loc[("work_ability", "baseline_followup"), "smd"] == pytest.approx(smd)
+
+
+# -- edge cases ------------------------------------------------------------------------------------
+def test_nobody_with_followup():
+    kyky = measurements([(f"C{i:02d}", 0, {m: 5.0 + i for m in MEASURES}) for i in range(6)])
+    clients = clients_frame(6)
+    summary = summarise(kyky, clients)
+    assert (summary["n_pairs"] == 0).all()
+    assert summary[["mean_change", "t_p", "wilcoxon_p", "p_holm", "dz", "dz_ci_low"]].isna().all().all()
+    assert summary["n_reliable_improved"].isna().all()
+    options = prepost.Options()
+    measures = prepost.measure_table(instrument("kykyviisari"), options)
+    assigned = prepost.assign_timepoints(kyky, clients, options)
+    assert prepost.mixed_models(assigned, measures, summary.reset_index()).empty
+
+
+def test_one_pair():
+    row = summarise(*paired_data([4.0], [6.0])).loc[("work_ability", "baseline_followup")]
+    assert row["n_pairs"] == 1 and row["mean_change"] == 2.0
+    assert pd.isna(row["change_ci_low"]) and pd.isna(row["t_p"]) and pd.isna(row["dz_ci_low"])
+    assert pd.isna(row["n_reliable_improved"])  # the baseline SD of one client is undefined
+
+
+def test_all_changes_zero():
+    pre = [3.0, 5, 7, 4, 6]
+    row = summarise(*paired_data(pre, pre)).loc[("work_ability", "baseline_followup")]
+    assert row["mean_change"] == 0 and row["change_ci_low"] == 0 and row["change_ci_high"] == 0
+    assert pd.isna(row["t_p"]) and pd.isna(row["wilcoxon_p"]) and pd.isna(row["dz"])
+    assert row["n_no_reliable_change"] == 5 and row["n_zero_change"] == 5
+
+
+def test_measure_missing_from_export():
+    kyky, clients = paired_data(PRE, POST)
+    assert kyky["skills"].isna().all()
+    summary = summarise(kyky, clients)
+    assert (summary.loc["skills", "n_pairs"] == 0).all() and summary.loc["skills", "t_p"].isna().all()
+    assert summary.columns.tolist() == prepost.SUMMARY_COLUMNS[2:] + prepost.SUMMARY_EXTRA
+
+
+# -- the whole analysis on the demo project --------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_result(tmp_path_factory):
+    from tyokyky_eval import demo
+    from tyokyky_eval.project import load_project
+
+    folder = tmp_path_factory.mktemp("demo")
+    demo.write(demo.generate(demo.DemoSpec(seed=2023, clients=35)), folder / "data")
+    params = yaml.safe_load((ROOT / "parameters" / "demo.yaml").read_text(encoding="utf-8"))
+    params["data"] = {k: f"data/{Path(v).name}" for k, v in params["data"].items()}
+    params.setdefault("analyses", {})["prepost"] = {"subgroup": "referral_source"}
+    (folder / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    return prepost.analyse(load_project(folder / "params.yaml", "en"))
+
+
+def test_demo_published_tables_follow_disclosure_rules(demo_result):
+    r = demo_result
+    assert r.summary.columns[:19].tolist() == prepost.SUMMARY_COLUMNS
+    safe = r.published("summary")
+    small = r.summary["n_pairs"] < r.min_followup
+    assert small.any() and (~small).any()  # the demo has both kinds
+    assert safe.loc[small, "mean_change"].isna().all() and safe.loc[~small, "mean_change"].notna().all()
+    assert safe.loc[small & (r.summary["n_pairs"] < r.min_cell), "n_pairs"].eq(f"<{r.min_cell}").all()
+    times = r.published("timepoints")
+    later_small = (r.timepoints["timepoint"] != "baseline") & (r.timepoints["n"] < r.min_followup)
+    assert times.loc[later_small, "mean"].isna().all()
+    assert r.subgroups.loc[r.subgroups["n_pairs"] < r.min_followup, "mean_change"].isna().all()
+    assert "withheld" in r.withheld_text("en") and "julkaisematta" in r.withheld_text("fi")
+    counts = r.counts.set_index("category")["n_measurements"]
+    assert counts[["baseline", "followup", "end", "extra", "outside"]].sum() == counts["total"]

@@ -1,0 +1,703 @@
+"""Pre/post comparison of Kykyviisari (Abilitator) self-assessments.
+
+Scores are on the instrument's scale (0–10 points, higher is better, unless the instrument spec says
+otherwise). The steps, each a function that takes tidy DataFrames and plain options:
+
+1. ``assign_timepoints``: each measurement is placed in a time window relative to the client's
+   ``start_date`` (baseline, follow-up) or ``end_date`` (end). **Rule when several measurements fall in
+   one window:** the one closest to the window's target day (baseline: the start day, follow-up:
+   ``Options.followup_target`` days after the start, end: the end day) is used; ties go to the earlier
+   measurement. Timepoints are filled in the order baseline → follow-up → end and a measurement is used
+   for one timepoint only (when windows overlap, the earlier timepoint gets it). Measurements in a
+   window but not chosen are ``extra``; measurements in no window are ``outside`` and counted.
+2. ``paired_changes`` / ``paired_summary``: for each measure and comparison (pre → post), the clients
+   measured at both timepoints. Mean change with a t-based 95 % CI, the paired t-test
+   (``scipy.stats.ttest_rel``), the Wilcoxon signed-rank test (``scipy.stats.wilcoxon`` with
+   ``zero_method="wilcox"``: zero changes are dropped before ranking (Wilcoxon 1945); tied absolute
+   changes get mid-ranks; ``method="auto"``: exact null distribution for ≤ 50 changes without ties or
+   zeros, exhaustive permutation for ≤ 13 changes with ties or zeros, otherwise the normal
+   approximation with tie-corrected variance and no continuity correction), Holm's correction of the
+   t-test p-values across the measures of one comparison (``statsmodels`` ``multipletests``), the effect
+   size d_z = mean change / SD of change with a 95 % CI from the noncentral t distribution
+   (Cumming & Finch 2001), Hedges' small-sample correction g_z = J(n − 1)·d_z, and the median change
+   with its interquartile range.
+3. Individual change: the Jacobson & Truax (1991) reliable change index RC = change / S_diff with
+   S_diff = SD·√2·√(1 − r) (Christensen & Mendoza 1986); SD is the SD of the baseline (pre) scores of
+   the clients in the comparison unless the parameters give a reference SD, r the test–retest
+   reliability from the instrument spec unless overridden. |RC| > 1.96 is reliable change.
+4. Attrition: who was due and who was measured at each timepoint, completers vs non-completers at
+   baseline (standardised mean difference), and a linear mixed model (``statsmodels`` ``MixedLM``,
+   random intercept per client, timepoint as a factor, REML) that uses every measurement, next to the
+   completers-only change.
+
+Published tables withhold follow-up summaries below ``disclosure.min_followup`` pairs and suppress
+counts below ``disclosure.min_cell`` (``tyokyky_eval.disclosure``).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from tyokyky_eval.dictionary import field_names
+from tyokyky_eval.dictionary import instrument as load_instrument
+from tyokyky_eval.disclosure import suppress_counts, withhold_rows
+from tyokyky_eval.errors import ParameterError
+from tyokyky_eval.i18n import fmt_number, t
+
+TIMEPOINTS = ("baseline", "followup", "end")
+RELIABLE_Z = 1.96
+SUMMARY_COLUMNS = [
+    "measure", "comparison", "n_pairs", "mean_pre", "mean_post", "mean_change", "change_ci_low",
+    "change_ci_high", "t_stat", "t_p", "wilcoxon_stat", "wilcoxon_p", "p_holm", "dz", "dz_ci_low",
+    "dz_ci_high", "n_reliable_improved", "n_no_reliable_change", "n_reliable_worsened",
+]
+SUMMARY_EXTRA = [
+    "gz", "sd_change", "median_change", "change_q1", "change_q3", "n_zero_change", "sd_pre",
+    "reliability", "s_diff", "rc_threshold", "share_reliable_improved", "share_no_reliable_change",
+    "share_reliable_worsened",
+]
+#: columns shown in the appendix (the CSV files keep every column)
+SHOW_CHANGE = ["measure", "comparison", "n_pairs", "mean_pre", "mean_post", "mean_change", "change_ci_low",
+               "change_ci_high", "t_p", "wilcoxon_p", "p_holm", "dz", "dz_ci_low", "dz_ci_high", "gz"]
+SHOW_INDIVIDUAL = ["measure", "comparison", "n_pairs", "median_change", "change_q1", "change_q3",
+                   "rc_threshold", "n_reliable_improved", "n_no_reliable_change", "n_reliable_worsened"]
+SHOW_COMPLETION = ["measure", "comparison", "n_completers", "mean_completers", "n_noncompleters",
+                   "mean_noncompleters", "smd"]
+SHOW_MIXED = ["measure", "timepoint", "n_at_timepoint", "estimate", "ci_low", "ci_high", "p", "completers_n_pairs",
+              "completers_change", "completers_ci_low", "completers_ci_high"]
+DECIMALS = {"t_p": 3, "wilcoxon_p": 3, "p_holm": 3, "p": 3, "dz": 2, "dz_ci_low": 2, "dz_ci_high": 2,
+            "gz": 2, "smd": 2, "share_measured": 2, "estimate": 2, "se": 2, "ci_low": 2, "ci_high": 2,
+            "mean_change": 2, "change_ci_low": 2, "change_ci_high": 2, "completers_change": 2,
+            "completers_ci_low": 2, "completers_ci_high": 2, "rc_threshold": 1}
+CODE_COLUMNS = ("measure", "comparison", "timepoint", "category")
+RELIABLE_COUNTS = {"n_reliable_improved": "share_reliable_improved",
+                   "n_no_reliable_change": "share_no_reliable_change",
+                   "n_reliable_worsened": "share_reliable_worsened"}
+
+
+def _window(value, name: str) -> tuple[int, int]:
+    if not (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        raise ValueError(f"{name} must be two whole numbers of days [from, to], got {value!r}")
+    if value[0] > value[1]:
+        raise ValueError(f"{name}: the first day {value[0]} is after the last day {value[1]}")
+    return int(value[0]), int(value[1])
+
+
+@dataclass(frozen=True)
+class Options:
+    """Options of the pre/post analysis (``analyses.prepost`` in the parameters file).
+
+    Windows are whole days ``[from, to]`` (inclusive): baseline and follow-up relative to the client's
+    start date, end relative to the end date. ``comparisons`` are ``[pre, post]`` pairs of timepoints.
+    ``reliability`` and ``reference_sd`` override the instrument spec per measure
+    (``{work_ability: 0.85}``). ``subgroup`` names a clients column (e.g. ``referral_source``).
+    The minimum number of pairs for a published follow-up summary is ``disclosure.min_followup``.
+    """
+
+    baseline_window: tuple[int, int] = (-30, 30)
+    followup_window: tuple[int, int] = (120, 240)
+    followup_target: int = 182
+    end_window: tuple[int, int] = (-60, 30)
+    comparisons: tuple[tuple[str, str], ...] = (("baseline", "followup"), ("baseline", "end"))
+    reliability: Mapping[str, float] = field(default_factory=dict)
+    reference_sd: Mapping[str, float] = field(default_factory=dict)
+    subgroup: str | None = None
+
+    def __post_init__(self):
+        for name in ("baseline_window", "followup_window", "end_window"):
+            object.__setattr__(self, name, _window(getattr(self, name), name))
+        lo, hi = self.followup_window
+        if not lo <= self.followup_target <= hi:
+            raise ValueError(f"followup_target {self.followup_target} is outside followup_window {lo}…{hi}")
+        pairs = []
+        for pair in self.comparisons:
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(p in TIMEPOINTS for p in pair)):
+                raise ValueError(f"comparisons: {pair!r} is not a pair of timepoints; use [pre, post] with "
+                                 f"{', '.join(TIMEPOINTS)}")
+            if TIMEPOINTS.index(pair[0]) >= TIMEPOINTS.index(pair[1]):
+                raise ValueError(f"comparisons: in {list(pair)} the first timepoint must come before the second")
+            pairs.append((str(pair[0]), str(pair[1])))
+        if not pairs:
+            raise ValueError("comparisons: give at least one [pre, post] pair")
+        object.__setattr__(self, "comparisons", tuple(dict.fromkeys(pairs)))
+        for name, ok, rule in (("reliability", lambda v: 0 <= v < 1, "0 ≤ r < 1"),
+                               ("reference_sd", lambda v: v > 0, "> 0")):
+            values = getattr(self, name) or {}
+            if not isinstance(values, Mapping):
+                raise ValueError(f"{name}: expected 'measure: value'")
+            for key, value in values.items():
+                if not isinstance(value, (int, float)) or isinstance(value, bool) or not ok(value):
+                    raise ValueError(f"{name}.{key}: {value!r} is not a number {rule}")
+            object.__setattr__(self, name, {str(k): float(v) for k, v in values.items()})
+        if self.subgroup is not None and self.subgroup not in field_names("clients"):
+            raise ValueError(f"subgroup: '{self.subgroup}' is not a clients column; columns are "
+                             f"{', '.join(field_names('clients'))}")
+
+    def window(self, timepoint: str) -> tuple[str, tuple[int, int], int]:
+        """(anchor column, window, target day) of ``timepoint``."""
+        return {"baseline": ("start_date", self.baseline_window, 0),
+                "followup": ("start_date", self.followup_window, self.followup_target),
+                "end": ("end_date", self.end_window, 0)}[timepoint]
+
+
+def comparison_code(pre: str, post: str) -> str:
+    return f"{pre}_{post}"
+
+
+def measure_table(spec: dict, options: Options) -> pd.DataFrame:
+    """The instrument's measures (index ``measure``): ``direction``, ``reliability`` (r, spec or
+    override), ``reference_sd`` (NaN = use the baseline SD), ``title_fi``, ``title_en``, ``min``, ``max``."""
+    ids = [m["id"] for m in spec["measures"]]
+    for name in ("reliability", "reference_sd"):
+        unknown = sorted(set(getattr(options, name)) - set(ids))
+        if unknown:
+            raise ParameterError(f"analyses.prepost.{name}: unknown measure(s) {', '.join(unknown)}; "
+                                 f"measures of {spec['id']} are {', '.join(ids)}")
+    rows = [{"measure": m["id"], "min": m["min"], "max": m["max"], "direction": m["direction"],
+             "reliability": options.reliability.get(m["id"], m["reliability"]),
+             "reference_sd": options.reference_sd.get(m["id"], np.nan),
+             "title_fi": m["title"]["fi"], "title_en": m["title"]["en"]} for m in spec["measures"]]
+    return pd.DataFrame(rows).set_index("measure")
+
+
+# -- 1. timepoints ----------------------------------------------------------------------------------
+def assign_timepoints(measurements: pd.DataFrame, clients: pd.DataFrame, options: Options) -> pd.DataFrame:
+    """Every measurement with ``days_from_start``, ``days_from_end``, ``timepoint`` (baseline, followup,
+    end; missing when not used) and ``status`` (``used``, ``extra`` = in a window but another
+    measurement was chosen, ``outside`` = in no window). See the module docstring for the rule."""
+    out = measurements.merge(clients[["client_id", "start_date", "end_date"]], on="client_id", how="left")
+    out["days_from_start"] = (out["measured_on"] - out["start_date"]).dt.days
+    out["days_from_end"] = (out["measured_on"] - out["end_date"]).dt.days
+    out["timepoint"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    in_any = pd.Series(False, index=out.index)
+    for timepoint in TIMEPOINTS:
+        anchor, (lo, hi), target = options.window(timepoint)
+        days = out["days_from_start" if anchor == "start_date" else "days_from_end"]
+        inside = days.between(lo, hi)
+        in_any |= inside
+        candidates = out.assign(_distance=(days - target).abs())[inside & out["timepoint"].isna()]
+        chosen = candidates.sort_values(["client_id", "_distance", "measured_on"], kind="stable") \
+            .drop_duplicates("client_id").index
+        out.loc[chosen, "timepoint"] = timepoint
+    out["status"] = np.where(out["timepoint"].notna(), "used", np.where(in_any, "extra", "outside"))
+    return out.drop(columns=["start_date", "end_date"]).sort_values(["client_id", "measured_on"],
+                                                                  kind="stable").reset_index(drop=True)
+
+
+def assignment_counts(assigned: pd.DataFrame) -> pd.DataFrame:
+    """``category, n_measurements``: used at each timepoint, extra in a window, outside every window."""
+    used = assigned[assigned["status"] == "used"]["timepoint"].value_counts()
+    rows = [(tp, int(used.get(tp, 0))) for tp in TIMEPOINTS]
+    rows += [(status, int((assigned["status"] == status).sum())) for status in ("extra", "outside")]
+    rows.append(("total", len(assigned)))
+    return pd.DataFrame(rows, columns=["category", "n_measurements"])
+
+
+def _scores(assigned: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Used measurements of ``measure`` wide: index client_id, one column per timepoint."""
+    used = assigned[(assigned["status"] == "used") & assigned[measure].notna()]
+    wide = used.pivot(index="client_id", columns="timepoint", values=measure)
+    return wide.reindex(columns=list(TIMEPOINTS)).astype(float)
+
+
+def timepoint_summary(assigned: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
+    """``measure, timepoint, n, mean, sd, ci_low, ci_high`` of every client measured at the timepoint
+    (t-based 95 % CI of the mean)."""
+    rows = []
+    for measure in measures.index:
+        wide = _scores(assigned, measure) if measure in assigned else pd.DataFrame(columns=TIMEPOINTS)
+        for timepoint in TIMEPOINTS:
+            x = wide[timepoint].dropna().to_numpy(float) if timepoint in wide else np.array([])
+            low, high = _mean_ci(x)
+            rows.append({"measure": measure, "timepoint": timepoint, "n": len(x),
+                         "mean": x.mean() if len(x) else np.nan, "sd": _sd(x), "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows).astype({"n": "Int64"})
+
+
+# -- 2. paired comparisons ---------------------------------------------------------------------------
+def _sd(x: np.ndarray) -> float:
+    return float(np.std(x, ddof=1)) if len(x) > 1 else np.nan
+
+
+def _mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """t-based CI of the mean; NaN below two values."""
+    if len(x) < 2:
+        return np.nan, np.nan
+    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * _sd(x) / math.sqrt(len(x))
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+def dz_confidence_interval(dz: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """CI of d_z by inverting the noncentral t distribution (Cumming & Finch 2001): with
+    t = d_z·√n and df = n − 1, the bounds are λ/√n where P(T ≤ t | λ_low) = (1 + level)/2 and
+    P(T ≤ t | λ_high) = (1 − level)/2 (``scipy.stats.nct``, roots by ``brentq``)."""
+    if n < 2 or not np.isfinite(dz):
+        return np.nan, np.nan
+    df, t_obs = n - 1, dz * math.sqrt(n)
+
+    def bound(p: float) -> float:
+        f = lambda ncp: stats.nct.cdf(t_obs, df, ncp) - p  # noqa: E731 (decreasing in ncp)
+        width = 5.0 + abs(t_obs)
+        lo, hi = t_obs - width, t_obs + width
+        while f(lo) < 0:
+            lo -= width
+        while f(hi) > 0:
+            hi += width
+        return optimize.brentq(f, lo, hi, xtol=1e-10)
+
+    return bound(0.5 + level / 2) / math.sqrt(n), bound(0.5 - level / 2) / math.sqrt(n)
+
+
+def hedges_correction(df: int) -> float:
+    """Exact small-sample correction J(df) = Γ(df/2) / (√(df/2)·Γ((df − 1)/2)) (Hedges 1981)."""
+    if df < 2:
+        return np.nan
+    return float(math.exp(special.gammaln(df / 2) - special.gammaln((df - 1) / 2)) / math.sqrt(df / 2))
+
+
+def reliable_change(change, sd_pre: float, reliability: float, direction: str = "higher_is_better"):
+    """Jacobson–Truax RC = change / S_diff, S_diff = SD·√2·√(1 − r). Returns ``(rc, s_diff,
+    category)`` with category ``improved`` / ``no_change`` / ``worsened`` (|RC| > 1.96; the sign is
+    flipped for ``lower_is_better`` measures) or missing when S_diff is not positive and finite."""
+    change = np.asarray(change, dtype=float)
+    s_diff = sd_pre * math.sqrt(2) * math.sqrt(1 - reliability) if np.isfinite(sd_pre) else np.nan
+    if not (np.isfinite(s_diff) and s_diff > 0):
+        return np.full(change.shape, np.nan), np.nan, pd.Series([pd.NA] * len(change), dtype="string")
+    rc = change / s_diff
+    better = rc if direction == "higher_is_better" else -rc
+    category = np.where(better > RELIABLE_Z, "improved", np.where(better < -RELIABLE_Z, "worsened", "no_change"))
+    return rc, s_diff, pd.Series(category, dtype="string")
+
+
+def paired_changes(assigned: pd.DataFrame, measures: pd.DataFrame, options: Options) -> pd.DataFrame:
+    """Row-level pairs (internal only, never published): ``client_id, measure, comparison, pre, post,
+    change, rc, reliable`` plus ``sd_pre`` and ``s_diff`` of the comparison."""
+    frames = []
+    for measure, info in measures.iterrows():
+        if measure not in assigned:
+            continue
+        wide = _scores(assigned, measure)
+        for pre, post in options.comparisons:
+            pairs = wide[[pre, post]].dropna()
+            change = (pairs[post] - pairs[pre]).to_numpy()
+            sd = info["reference_sd"] if np.isfinite(info["reference_sd"]) else _sd(pairs[pre].to_numpy())
+            rc, s_diff, category = reliable_change(change, sd, info["reliability"], info["direction"])
+            frames.append(pd.DataFrame({
+                "client_id": pairs.index.to_numpy(), "measure": measure, "comparison": comparison_code(pre, post),
+                "pre": pairs[pre].to_numpy(), "post": pairs[post].to_numpy(), "change": change, "rc": rc,
+                "reliable": category.to_numpy(), "sd_pre": sd, "s_diff": s_diff}))
+    columns = ["client_id", "measure", "comparison", "pre", "post", "change", "rc", "reliable", "sd_pre", "s_diff"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _wilcoxon(change: np.ndarray) -> tuple[float, float]:
+    if not np.any(change != 0):
+        return np.nan, np.nan  # no non-zero change: the test is undefined
+    result = stats.wilcoxon(change, zero_method="wilcox", method="auto")
+    return float(result.statistic), float(result.pvalue)
+
+
+def _paired_row(pairs: pd.DataFrame, info: pd.Series) -> dict:
+    pre, post, change = (pairs[c].to_numpy(float) for c in ("pre", "post", "change"))
+    n = len(change)
+    row = {"n_pairs": n, "mean_pre": pre.mean() if n else np.nan, "mean_post": post.mean() if n else np.nan,
+           "mean_change": change.mean() if n else np.nan}
+    row["change_ci_low"], row["change_ci_high"] = _mean_ci(change)
+    sd_change = _sd(change)
+    if n >= 2 and sd_change > 0:
+        test = stats.ttest_rel(post, pre)
+        row["t_stat"], row["t_p"] = float(test.statistic), float(test.pvalue)
+        row["dz"] = row["mean_change"] / sd_change
+    else:
+        row["t_stat"] = row["t_p"] = row["dz"] = np.nan
+    row["wilcoxon_stat"], row["wilcoxon_p"] = _wilcoxon(change) if n else (np.nan, np.nan)
+    row["dz_ci_low"], row["dz_ci_high"] = dz_confidence_interval(row["dz"], n)
+    counts = pairs["reliable"].value_counts()
+    rated = int(pairs["reliable"].notna().sum())
+    for key, code in (("improved", "improved"), ("no_reliable_change", "no_change"), ("worsened", "worsened")):
+        name = "n_reliable_" + key if key != "no_reliable_change" else "n_no_reliable_change"
+        row[name] = int(counts.get(code, 0)) if rated else pd.NA
+        row[RELIABLE_COUNTS[name]] = row[name] / rated if rated else np.nan
+    sd_pre = float(pairs["sd_pre"].iloc[0]) if n else np.nan
+    s_diff = float(pairs["s_diff"].iloc[0]) if n else np.nan
+    row.update({
+        "gz": row["dz"] * hedges_correction(n - 1) if n >= 3 else np.nan, "sd_change": sd_change,
+        "median_change": float(np.median(change)) if n else np.nan,
+        "change_q1": float(np.percentile(change, 25)) if n else np.nan,
+        "change_q3": float(np.percentile(change, 75)) if n else np.nan,
+        "n_zero_change": int((change == 0).sum()), "sd_pre": sd_pre, "reliability": info["reliability"],
+        "s_diff": s_diff, "rc_threshold": RELIABLE_Z * s_diff,
+    })
+    return row
+
+
+def paired_summary(changes: pd.DataFrame, measures: pd.DataFrame, options: Options) -> pd.DataFrame:
+    """One row per measure × comparison: the ``prepost_summary.csv`` columns (DESIGN.md) followed by
+    ``SUMMARY_EXTRA``. Measures without data get ``n_pairs`` 0 and empty statistics. ``p_holm``: Holm
+    over the measures of one comparison (t-test p-values; measures without a p-value are left out)."""
+    from statsmodels.stats.multitest import multipletests
+
+    rows = []
+    for measure, info in measures.iterrows():
+        for pre, post in options.comparisons:
+            code = comparison_code(pre, post)
+            pairs = changes[(changes["measure"] == measure) & (changes["comparison"] == code)]
+            rows.append({"measure": measure, "comparison": code, **_paired_row(pairs, info)})
+    out = pd.DataFrame(rows)
+    out["p_holm"] = np.nan
+    for _, group in out.groupby("comparison", sort=False):
+        valid = group["t_p"].notna()
+        if valid.any():
+            out.loc[group.index[valid], "p_holm"] = multipletests(group.loc[valid, "t_p"], method="holm")[1]
+    counts = ["n_pairs", "n_zero_change", *RELIABLE_COUNTS]
+    return out[SUMMARY_COLUMNS + SUMMARY_EXTRA].astype({c: "Int64" for c in counts})
+
+
+# -- 4. attrition --------------------------------------------------------------------------------------
+def eligibility(clients: pd.DataFrame, assigned: pd.DataFrame, options: Options, cutoff) -> pd.DataFrame:
+    """Per client (index) and timepoint: ``due`` (the window had opened by the cut-off date while the
+    client was in service: baseline = started; follow-up = start + first follow-up day ≤ cut-off and
+    ≤ end date; end = ended by the cut-off) or measured, and ``measured`` (a used measurement)."""
+    cutoff = pd.Timestamp(cutoff)
+    start, end = clients["start_date"], clients["end_date"]
+    followup_opens = start + pd.to_timedelta(options.followup_window[0], unit="D")
+    due = pd.DataFrame({
+        "baseline": start.le(cutoff),
+        "followup": followup_opens.le(cutoff) & (end.isna() | followup_opens.le(end)),
+        "end": end.notna() & end.le(cutoff),
+    })
+    due.index = clients["client_id"].to_numpy()
+    used = assigned[assigned["status"] == "used"]
+    measured = pd.crosstab(used["client_id"], used["timepoint"]).reindex(
+        index=due.index, columns=list(TIMEPOINTS), fill_value=0).gt(0)
+    return pd.concat({"due": due | measured, "measured": measured}, axis=1)
+
+
+def attrition(status: pd.DataFrame) -> pd.DataFrame:
+    """Flow table ``timepoint, n_due, n_measured, share_measured, n_with_baseline`` (clients)."""
+    rows = []
+    for timepoint in TIMEPOINTS:
+        due, measured = status[("due", timepoint)], status[("measured", timepoint)]
+        rows.append({"timepoint": timepoint, "n_due": int(due.sum()), "n_measured": int(measured.sum()),
+                     "share_measured": measured.sum() / due.sum() if due.sum() else np.nan,
+                     "n_with_baseline": int((measured & status[("measured", "baseline")]).sum())})
+    return pd.DataFrame(rows).astype({"n_due": "Int64", "n_measured": "Int64", "n_with_baseline": "Int64"})
+
+
+def standardised_mean_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """(mean a − mean b) / √((SD a² + SD b²)/2) (Austin 2009); NaN when a group has < 2 values."""
+    pooled = math.sqrt((_sd(a) ** 2 + _sd(b) ** 2) / 2) if len(a) > 1 and len(b) > 1 else np.nan
+    return (a.mean() - b.mean()) / pooled if pooled and np.isfinite(pooled) else np.nan
+
+
+def baseline_by_completion(assigned: pd.DataFrame, status: pd.DataFrame, measures: pd.DataFrame,
+                           options: Options) -> pd.DataFrame:
+    """Baseline (pre) scores of completers vs non-completers among clients measured at ``pre`` and due
+    at ``post``: ``measure, comparison, n_completers, mean_completers, sd_completers,
+    n_noncompleters, mean_noncompleters, sd_noncompleters, smd`` (completers − non-completers)."""
+    rows = []
+    for measure in measures.index:
+        wide = _scores(assigned, measure) if measure in assigned else pd.DataFrame(columns=TIMEPOINTS, dtype=float)
+        for pre, post in options.comparisons:
+            base = wide[pre].dropna()
+            due = status[("due", post)].reindex(base.index, fill_value=False)
+            done = wide[post].reindex(base.index).notna()
+            a, b = base[due & done].to_numpy(float), base[due & ~done].to_numpy(float)
+            rows.append({"measure": measure, "comparison": comparison_code(pre, post),
+                         "n_completers": len(a), "mean_completers": a.mean() if len(a) else np.nan,
+                         "sd_completers": _sd(a), "n_noncompleters": len(b),
+                         "mean_noncompleters": b.mean() if len(b) else np.nan, "sd_noncompleters": _sd(b),
+                         "smd": standardised_mean_difference(a, b)})
+    return pd.DataFrame(rows).astype({"n_completers": "Int64", "n_noncompleters": "Int64"})
+
+
+MIXED_COLUMNS = ["measure", "timepoint", "n_clients", "n_measurements", "n_at_timepoint", "estimate", "se",
+                 "ci_low", "ci_high", "p", "converged"]
+
+
+def mixed_model(long: pd.DataFrame) -> pd.DataFrame:
+    """Fit ``score ~ C(timepoint)`` with a random intercept per client (``MixedLM``, REML) on
+    ``client_id, timepoint, score``; one row per non-baseline timepoint: the fixed effect (difference
+    from baseline, points) with its Wald 95 % CI and p. Empty when there is nothing to compare."""
+    import statsmodels.formula.api as smf
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    long = long.dropna(subset=["score"])
+    present = [tp for tp in TIMEPOINTS if tp in set(long["timepoint"])]
+    if "baseline" not in present or len(present) < 2 or long["client_id"].nunique() < 2:
+        return pd.DataFrame(columns=MIXED_COLUMNS[1:])
+    data = long.assign(timepoint=pd.Categorical(long["timepoint"], categories=present))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            fit = smf.mixedlm("score ~ C(timepoint)", data, groups=data["client_id"]).fit(reml=True)
+        except (np.linalg.LinAlgError, ValueError):
+            fit = None
+    rows = []
+    for timepoint in present[1:]:
+        term = f"C(timepoint)[T.{timepoint}]"
+        row = {"timepoint": timepoint, "n_clients": data["client_id"].nunique(), "n_measurements": len(data),
+               "n_at_timepoint": int((data["timepoint"] == timepoint).sum())}
+        if fit is None:
+            row.update(estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, p=np.nan, converged=False)
+        else:
+            ci = fit.conf_int().loc[term]
+            row.update(estimate=fit.fe_params[term], se=fit.bse_fe[term], ci_low=ci[0], ci_high=ci[1],
+                       p=fit.pvalues[term], converged=bool(fit.converged))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def mixed_models(assigned: pd.DataFrame, measures: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """``MIXED_COLUMNS`` per measure, with the completers-only paired change (baseline → that
+    timepoint) alongside: ``completers_n_pairs, completers_change, completers_ci_low, completers_ci_high``."""
+    frames = []
+    for measure in measures.index:
+        if measure not in assigned:
+            continue
+        used = assigned[assigned["status"] == "used"]
+        fit = mixed_model(used[["client_id", "timepoint"]].assign(score=used[measure].astype(float)))
+        if not fit.empty:
+            frames.append(fit.assign(measure=measure))
+    out = pd.concat(frames, ignore_index=True)[MIXED_COLUMNS] if frames else pd.DataFrame(columns=MIXED_COLUMNS)
+    completers = summary.assign(timepoint=summary["comparison"].str.replace("baseline_", "", regex=False))
+    completers = completers[summary["comparison"].str.startswith("baseline_")][
+        ["measure", "timepoint", "n_pairs", "mean_change", "change_ci_low", "change_ci_high"]].rename(columns={
+            "n_pairs": "completers_n_pairs", "mean_change": "completers_change",
+            "change_ci_low": "completers_ci_low", "change_ci_high": "completers_ci_high"})
+    out = out.merge(completers, on=["measure", "timepoint"], how="left")
+    return out.astype({"n_clients": "Int64", "n_measurements": "Int64", "n_at_timepoint": "Int64",
+                       "completers_n_pairs": "Int64"})
+
+
+SUBGROUP_COLUMNS = ["subgroup", "measure", "comparison", "n_pairs", "mean_pre", "mean_post", "mean_change",
+                    "change_ci_low", "change_ci_high", "dz"]
+
+
+def subgroup_summary(changes: pd.DataFrame, clients: pd.DataFrame, column: str, measures: pd.DataFrame,
+                     options: Options, min_n: int) -> pd.DataFrame:
+    """Paired summaries per value of the clients column ``column`` (missing → ``missing``); statistics
+    only for subgroups with at least ``min_n`` pairs (others keep only ``n_pairs``)."""
+    groups = clients.set_index("client_id")[column].astype("string").fillna("missing")
+    tagged = changes.assign(subgroup=changes["client_id"].map(groups))
+    frames = [paired_summary(tagged[tagged["subgroup"] == value], measures, options).assign(subgroup=value)
+              for value in sorted(groups.unique())]
+    out = pd.concat(frames, ignore_index=True)[SUBGROUP_COLUMNS] if frames else pd.DataFrame(columns=SUBGROUP_COLUMNS)
+    return withhold_rows(out, "n_pairs", min_n, SUBGROUP_COLUMNS[4:])
+
+
+# -- the whole analysis -------------------------------------------------------------------------------
+@dataclass
+class PrepostResult:
+    """Everything the notebook shows; ``published(name)`` gives the disclosure-safe version."""
+
+    options: Options
+    measures: pd.DataFrame
+    min_followup: int
+    min_cell: int
+    assigned: pd.DataFrame
+    counts: pd.DataFrame
+    timepoints: pd.DataFrame
+    changes: pd.DataFrame
+    summary: pd.DataFrame
+    status: pd.DataFrame
+    attrition: pd.DataFrame
+    completion: pd.DataFrame
+    mixed: pd.DataFrame
+    subgroups: pd.DataFrame | None
+
+    def published(self, name: str) -> pd.DataFrame:
+        """Publication-safe copy of table ``name`` (summary, counts, timepoints, attrition, completion,
+        mixed, subgroups)."""
+        follow, cell = self.min_followup, self.min_cell
+        if name == "summary":
+            frame = withhold_rows(self.summary, "n_pairs", follow, SUMMARY_COLUMNS[3:] + SUMMARY_EXTRA)
+            return suppress_counts(frame, ["n_pairs", *RELIABLE_COUNTS], cell,
+                                   {k: [v] for k, v in RELIABLE_COUNTS.items()})
+        if name == "counts":
+            return suppress_counts(self.counts, ["n_measurements"], cell)
+        if name == "timepoints":
+            stats_cols = ["mean", "sd", "ci_low", "ci_high"]
+            later = self.timepoints["timepoint"] != "baseline"  # follow-up rule for later timepoints
+            frame = self.timepoints.assign(_n=self.timepoints["n"].where(later, follow))
+            frame = withhold_rows(frame, "_n", follow, stats_cols).drop(columns="_n")
+            return suppress_counts(frame, ["n"], cell, {"n": stats_cols})
+        if name == "attrition":
+            return suppress_counts(self.attrition, ["n_due", "n_measured", "n_with_baseline"], cell,
+                                   {"n_measured": ["share_measured"]})
+        if name == "completion":
+            stats_a = ["mean_completers", "sd_completers", "smd"]
+            stats_b = ["mean_noncompleters", "sd_noncompleters", "smd"]
+            frame = withhold_rows(self.completion, "n_completers", follow, stats_a)
+            return suppress_counts(frame, ["n_completers", "n_noncompleters"], cell,
+                                   {"n_completers": stats_a, "n_noncompleters": stats_b})
+        if name == "mixed":
+            frame = withhold_rows(self.mixed, "n_at_timepoint", follow, ["estimate", "se", "ci_low", "ci_high", "p"])
+            frame = withhold_rows(frame, "completers_n_pairs", follow,
+                                  ["completers_change", "completers_ci_low", "completers_ci_high"])
+            return suppress_counts(frame, ["n_at_timepoint", "completers_n_pairs"], cell)
+        if name == "subgroups":
+            return suppress_counts(self.subgroups, ["n_pairs"], cell)
+        raise KeyError(f"no table {name!r}")
+
+    def publishable(self, comparison: str) -> bool:
+        """True when the comparison has enough pairs (any measure) to be published."""
+        n = self.summary.loc[self.summary["comparison"] == comparison, "n_pairs"]
+        return bool(n.ge(self.min_followup).any())
+
+    def withheld_text(self, language: str) -> str:
+        """One sentence on which follow-up summaries are withheld (or that none are)."""
+        withheld = self.summary[self.summary["n_pairs"].lt(self.min_followup)]
+        if withheld.empty:
+            return t("prepost.none_withheld", language, min_n=self.min_followup)
+        names = [t(f"prepost.codes.comparison.{c}", language) for c in dict.fromkeys(withheld["comparison"])]
+        return t("prepost.withheld", language, min_n=self.min_followup, k=len(withheld),
+                 total=len(self.summary), comparisons=", ".join(names))
+
+    def methods_text(self, language: str) -> str:
+        """The timepoint rule, window counts and reliable-change thresholds, as Markdown."""
+        o, counts = self.options, self.counts.set_index("category")["n_measurements"]
+        days = {key: fmt_number(value, language, 0) for key, value in zip(
+            ("b0", "b1", "f0", "f1", "ft", "e0", "e1"),
+            (*o.baseline_window, *o.followup_window, o.followup_target, *o.end_window))}
+        parts = [t("prepost.methods_windows", language, **days),
+                 t("prepost.methods_counts", language, total=counts["total"], extra=counts["extra"],
+                   outside=counts["outside"]),
+                 t("prepost.methods_tests", language)]
+        shown = self.published("summary").dropna(subset=["rc_threshold"])
+        if not shown.empty:
+            row = shown.iloc[0]
+            parts.append(t("prepost.methods_rc", language, r=fmt_number(row["reliability"], language, 2),
+                           measure=t(f"prepost.codes.measure.{row['measure']}", language).lower(),
+                           comparison=t(f"prepost.codes.comparison.{row['comparison']}", language),
+                           threshold=fmt_number(row["rc_threshold"], language, 1)))
+        return "\n\n".join(parts)
+
+
+def analyse(project) -> PrepostResult:
+    """Run the whole pre/post analysis of a loaded project (options from ``analyses.prepost``)."""
+    params = project.params
+    options = params.options("prepost")
+    measures = measure_table(load_instrument(params.instrument("kykyviisari")), options)
+    clients, measurements = project.table("clients"), project.table("kykyviisari")
+    assigned = assign_timepoints(measurements, clients, options)
+    changes = paired_changes(assigned, measures, options)
+    summary = paired_summary(changes, measures, options)
+    status = eligibility(clients, assigned, options, params.cutoff_date)
+    min_n = params.disclosure.min_followup
+    subgroups = (subgroup_summary(changes, clients, options.subgroup, measures, options, min_n)
+                 if options.subgroup else None)
+    return PrepostResult(
+        options=options, measures=measures, min_followup=min_n, min_cell=params.disclosure.min_cell,
+        assigned=assigned, counts=assignment_counts(assigned), timepoints=timepoint_summary(assigned, measures),
+        changes=changes, summary=summary, status=status, attrition=attrition(status),
+        completion=baseline_by_completion(assigned, status, measures, options),
+        mixed=mixed_models(assigned, measures, summary), subgroups=subgroups)
+
+
+# -- figures --------------------------------------------------------------------------------------------
+def _axes_grid(n: int, width: float = 11.0, per_row: int = 4):
+    import matplotlib.pyplot as plt
+
+    rows = max(1, math.ceil(n / per_row))
+    fig, axes = plt.subplots(rows, per_row, figsize=(width, 2.7 * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def _number_axis(ax, language: str, axis: str = "y") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(lambda v, _: fmt_number(v, language, 0 if v == int(v) else 1)))
+
+
+def _shown_timepoints(result: PrepostResult) -> pd.DataFrame:
+    """Timepoint means that may be published (disclosure rules of ``published('timepoints')``)."""
+    safe = result.published("timepoints")
+    return result.timepoints[safe["mean"].notna().to_numpy()]
+
+
+def plot_timepoint_means(result: PrepostResult, language: str):
+    """Mean with 95 % CI at each timepoint, one panel per measure (withheld timepoints left out)."""
+    shown = _shown_timepoints(result)
+    fig, axes = _axes_grid(len(result.measures))
+    labels = [t(f"prepost.codes.timepoint.{tp}", language) for tp in TIMEPOINTS]
+    for ax, (measure, info) in zip(axes, result.measures.iterrows()):
+        rows = shown[shown["measure"] == measure]
+        x = [TIMEPOINTS.index(tp) for tp in rows["timepoint"]]
+        ax.errorbar(x, rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
+                    fmt="o-", capsize=3, color="#1f5f8b")
+        ax.set_xticks(range(len(TIMEPOINTS)), labels, fontsize=8)
+        ax.set_xlim(-0.5, len(TIMEPOINTS) - 0.5)
+        ax.set_ylim(info["min"], info["max"])
+        ax.set_title(info[f"title_{language}"], fontsize=9)
+        _number_axis(ax, language)
+    fig.tight_layout()
+    return fig
+
+
+def plot_change_distribution(result: PrepostResult, comparison: str, language: str):
+    """Histogram of individual change (points, 0.5-point bins) per measure with the reliable-change
+    band ±1.96·S_diff shaded; None when the comparison has too few pairs to publish."""
+    if not result.publishable(comparison):
+        return None
+    summary = result.summary[result.summary["comparison"] == comparison].set_index("measure")
+    fig, axes = _axes_grid(len(result.measures))
+    for ax, (measure, info) in zip(axes, result.measures.iterrows()):
+        row = summary.loc[measure]
+        ax.set_title(info[f"title_{language}"], fontsize=9)
+        if pd.isna(row["n_pairs"]) or row["n_pairs"] < result.min_followup:
+            ax.text(0.5, 0.5, t("prepost.figure_withheld", language), ha="center", va="center",
+                    transform=ax.transAxes, fontsize=8)
+            ax.set_xticks([]), ax.set_yticks([])
+            continue
+        change = result.changes.loc[(result.changes["measure"] == measure)
+                                    & (result.changes["comparison"] == comparison), "change"]
+        span = info["max"] - info["min"]
+        ax.hist(change, bins=np.arange(-span - 0.25, span + 0.5, 0.5), color="#1f5f8b", zorder=2)
+        if np.isfinite(row["rc_threshold"]):
+            ax.axvspan(-row["rc_threshold"], row["rc_threshold"], color="#dddddd", lw=0, zorder=0)
+        ax.axvline(0, color="black", lw=0.8)
+        limit = max(3.0, float(np.nanmax(np.abs(change))) + 0.5, float(np.nan_to_num(row["rc_threshold"])) + 0.5)
+        ax.set_xlim(-limit, limit)
+        ax.set_xlabel(t("prepost.axis_change", language), fontsize=8)
+        _number_axis(ax, language, "x")
+    fig.tight_layout()
+    return fig
+
+
+def plot_profile(result: PrepostResult, language: str):
+    """Domain profile: mean (95 % CI) of every measure at baseline and at the end (all clients measured
+    at that timepoint); a timepoint below the disclosure threshold is left out and named in the legend."""
+    import matplotlib.pyplot as plt
+
+    shown = _shown_timepoints(result)
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(result.measures) + 1.2))
+    y = np.arange(len(result.measures))
+    for offset, timepoint, color in ((-0.12, "baseline", "#999999"), (0.12, "end", "#1f5f8b")):
+        rows = shown[shown["timepoint"] == timepoint].set_index("measure").reindex(result.measures.index)
+        label = t(f"prepost.codes.timepoint.{timepoint}", language)
+        if rows["mean"].notna().any():
+            ax.errorbar(rows["mean"], y + offset, xerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
+                        fmt="o", capsize=3, color=color, label=label)
+        else:
+            ax.plot([], [], " ", label=t("prepost.legend_withheld", language, timepoint=label, min_n=result.min_followup))
+    ax.set_yticks(y, [result.measures.loc[m, f"title_{language}"] for m in result.measures.index])
+    ax.invert_yaxis()
+    ax.set_xlim(result.measures["min"].min(), result.measures["max"].max())
+    ax.set_xlabel(t("prepost.axis_score", language))
+    _number_axis(ax, language, "x")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,660 @@
+"""Time from service start to the first competitive job: Kaplan–Meier, competing risks, Cox.
+
+Built on statsmodels' duration tools (``SurvfuncRight``, ``survdiff``, ``CumIncidenceRight``,
+``PHReg``); the proportional-hazards test is in :mod:`tyokyky_eval.schoenfeld`. Times are in days
+from ``start_date``; a month is 365/12 days, rounded down (6 months = 182 d, 12 months = 365 d).
+
+Censoring rules (:func:`time_to_event`), applied in this order:
+
+1. A first job on or before the end date (or, for clients still in service, on or before the
+   cut-off) is the event at the job date, whatever the end reason. A job on the start date is an
+   event at day 0 (it counts in the cumulative incidence at day 0; everybody is at risk at 0).
+2. A first job *after* the end date counts only when the end reason is an event reason
+   (``employed``: the service recorded the job, the contract merely started later) and at most
+   ``employment_after_end_days`` (``validation.employment_after_end_days``) after the end. Jobs
+   found after leaving for any other reason are not followed up systematically, so counting the few
+   that happen to be recorded would bias the estimate; such clients are censored at the end date.
+3. No job: still in service (no end date, or an end after the cut-off) → censored at the cut-off;
+   a competing end reason (default ``pension``) → competing outcome at the end date; an event
+   reason without a job date → event at the end date; every other reason (the censoring reasons,
+   and reasons not listed anywhere) → censored at the end date.
+
+With ``wage_subsidy_as_event=False`` a subsidised first job (palkkatuki) is its own competing
+outcome ``wage_subsidy``: censored in Kaplan–Meier and Cox, a separate curve in the competing-risks
+analysis.
+
+Confidence intervals: pointwise 95 % CIs of the Kaplan–Meier curve use Greenwood's variance on
+the log(−log S) scale ("exponential Greenwood", Kalbfleisch & Prentice 2002; as lifelines and
+Stata; R's ``survfit`` defaults to the log scale) so that limits stay in [0, 1]; the median's CI
+inverts the same pointwise test (Brookmeyer & Crowley 1982, statsmodels ``quantile_ci`` with
+``method="cloglog"``), so the two always agree. Aalen–Johansen cumulative incidences use
+statsmodels' delta-method standard error, also on the log(−log) scale.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from statsmodels.duration.hazard_regression import PHReg
+from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight, survdiff
+from statsmodels.stats.proportion import proportion_confint
+
+from tyokyky_eval.disclosure import small, suppress_counts, withhold_rows
+from tyokyky_eval.i18n import fmt_number, fmt_percent, has_text, t
+from tyokyky_eval.schoenfeld import ph_test
+
+DAYS_PER_MONTH = 365 / 12
+IPS_BENCHMARKS = {"minimal": 0.31, "average": 0.41, "excellent": 0.50}  # Bond et al., IPS employment rates
+KM_COLUMNS = ["group", "time_days", "n_at_risk", "n_events", "cumulative_incidence", "ci_low", "ci_high"]
+SUMMARY_COLUMNS = ["group", "n", "n_events", "median_days", "median_ci_low", "median_ci_high",
+                   "cumulative_incidence_182d", "cumulative_incidence_365d"]
+COX_COLUMNS = ["term", "coef", "se", "hr", "hr_ci_low", "hr_ci_high", "p"]
+CIF_COLUMNS = ["outcome", "time_days", "cif", "ci_low", "ci_high"]
+EMPLOYED = "employed"
+WAGE_SUBSIDY = "wage_subsidy"
+CENSORED = "censored"
+
+
+def _tuple(value, name: str) -> tuple:
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{name} must be a list, got {value!r}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Options of ``analyses.survival`` (defaults are the documented behaviour)."""
+
+    event_reasons: tuple = ("employed",)  # end reasons that mean a competitive job
+    competing_reasons: tuple = ("pension",)  # end reasons that rule the job out
+    censoring_reasons: tuple = ("dropped_out", "other_service", "work_trial", "rehabilitative_work",
+                                "education")
+    wage_subsidy_as_event: bool = True  # False: a subsidised first job is a separate outcome
+    group: str | None = None  # clients column for curves by group and the log-rank test
+    covariates: tuple = ()  # Cox covariates: clients columns, "age", "baseline_<kykyviisari measure>"
+    min_events_per_covariate: int = 10
+    risk_table_months: tuple = (0, 3, 6, 9, 12, 18, 24)
+    benchmark_followup_days: int = 365
+    baseline_window_days: int = 60  # a baseline measurement is taken at most this long after start
+
+    def __post_init__(self):
+        for name in ("event_reasons", "competing_reasons", "censoring_reasons", "covariates",
+                     "risk_table_months"):
+            object.__setattr__(self, name, _tuple(getattr(self, name), name))
+        if not self.event_reasons:
+            raise ValueError("event_reasons must name at least one end reason (e.g. employed)")
+        lists = {"event_reasons": self.event_reasons, "competing_reasons": self.competing_reasons,
+                 "censoring_reasons": self.censoring_reasons}
+        seen: dict[str, str] = {}
+        for name, reasons in lists.items():
+            for reason in reasons:
+                if reason in seen:
+                    raise ValueError(f"end reason '{reason}' is in both {seen[reason]} and {name}")
+                seen[reason] = name
+        if WAGE_SUBSIDY in seen or CENSORED in seen:
+            raise ValueError(f"'{WAGE_SUBSIDY}' and '{CENSORED}' are reserved outcome names")
+        if not isinstance(self.wage_subsidy_as_event, bool):
+            raise ValueError("wage_subsidy_as_event must be true or false")
+        for name in ("min_events_per_covariate", "benchmark_followup_days", "baseline_window_days"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        months = self.risk_table_months
+        if not months or any(not isinstance(m, int) or m < 0 for m in months) or list(months) != sorted(set(months)):
+            raise ValueError("risk_table_months must be increasing whole numbers of months, e.g. [0, 3, 6, 12]")
+
+
+def month_days(months) -> np.ndarray:
+    """Months → days (365/12 days a month, rounded down): 6 → 182, 12 → 365."""
+    return np.floor(np.asarray(months, dtype=float) * DAYS_PER_MONTH + 1e-9).astype(int)
+
+
+# -- time to event -----------------------------------------------------------------------------
+def time_to_event(clients: pd.DataFrame, cutoff_date, options: Options = Options(),
+                  employment_after_end_days: int = 90) -> pd.DataFrame:
+    """One row per client (same index): ``time_days`` (days from start), ``outcome`` (``employed``,
+    ``wage_subsidy``, a competing end reason, or ``censored``), ``event`` (True = employment, the
+    Kaplan–Meier event) and ``rule`` (which censoring rule applied; see the module docstring)."""
+    cutoff = pd.Timestamp(cutoff_date)
+    start, job, reason = clients["start_date"], clients["first_employment_date"], clients["end_reason"]
+    end = clients["end_date"].where(clients["end_date"] <= cutoff)  # an end after the cut-off is unseen
+    ongoing = end.isna()
+    is_event_reason = reason.isin(options.event_reasons) & ~ongoing
+    grace = pd.Timedelta(days=employment_after_end_days)
+    job = job.where(job <= cutoff)
+    job_in_service = job.notna() & (ongoing | (job <= end))
+    job_after_end = job.notna() & ~job_in_service & is_event_reason & (job <= end + grace)
+    counted_job = job_in_service | job_after_end
+    competing = ~counted_job & ~ongoing & reason.isin(options.competing_reasons)
+    event_at_end = ~counted_job & is_event_reason
+    conditions = [job_in_service, job_after_end, ~counted_job & ongoing, competing, event_at_end]
+    rule = np.select(conditions, ["job", "job_after_end", "ongoing_at_cutoff", "competing",
+                                 "event_reason_at_end"], "censored_at_end")
+    when = end.where(~ongoing, cutoff).where(~counted_job, job)
+    employed = counted_job | event_at_end
+    subsidised = counted_job & clients["wage_subsidy"].fillna(False).astype(bool)
+    outcome = pd.Series(np.where(employed, EMPLOYED, CENSORED), index=clients.index, dtype=object)
+    outcome[competing] = reason[competing]
+    if not options.wage_subsidy_as_event:
+        outcome[subsidised] = WAGE_SUBSIDY
+    return pd.DataFrame({"time_days": (when - start).dt.days.astype(float), "outcome": outcome,
+                         "event": outcome.eq(EMPLOYED), "rule": rule}, index=clients.index)
+
+
+# -- Kaplan–Meier ------------------------------------------------------------------------------
+def _loglog_limits(surv, var_log, z):
+    """Pointwise limits for S on the log(−log S) scale; var_log = Greenwood Σ d/(n(n−d))."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = z * np.sqrt(var_log) / np.log(surv)
+        low, high = surv ** np.exp(-half), surv ** np.exp(half)
+    no_events = var_log == 0  # before the first event S = 1 exactly
+    return np.where(no_events, 1.0, low), np.where(no_events, 1.0, high)
+
+
+def kaplan_meier(time, event, alpha: float = 0.05) -> pd.DataFrame:
+    """The Kaplan–Meier step function at day 0 and every event time: ``time_days, n_at_risk,
+    n_events, survival, greenwood`` (Greenwood variance of log S, Σ d/(n(n−d))), ``se``
+    (statsmodels' Greenwood SE of S), ``cumulative_incidence`` (1 − S) and its ``ci_low,
+    ci_high`` (log(−log) scale)."""
+    time, event = np.asarray(time, dtype=float), np.asarray(event, dtype=float)
+    fit = SurvfuncRight(time, event)
+    frame = pd.DataFrame({"time_days": fit.surv_times, "n_at_risk": fit.n_risk.astype(int),
+                          "n_events": fit.n_events.astype(int), "survival": fit.surv_prob,
+                          "se": fit.surv_prob_se})
+    if frame.empty or frame["time_days"].iloc[0] > 0:
+        start = {"time_days": 0.0, "n_at_risk": len(time), "n_events": 0, "survival": 1.0, "se": 0.0}
+        frame = pd.concat([pd.DataFrame([start]), frame], ignore_index=True)
+    n, d = frame["n_at_risk"].to_numpy(float), frame["n_events"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["greenwood"] = np.cumsum(np.where(n > d, d / (n * (n - d)), np.nan))
+    low, high = _loglog_limits(frame["survival"].to_numpy(), frame["greenwood"].to_numpy(),
+                               norm.ppf(1 - alpha / 2))
+    frame["cumulative_incidence"] = 1 - frame["survival"]
+    frame["ci_low"], frame["ci_high"] = 1 - high, 1 - low
+    return frame
+
+
+def median_time(time, event, alpha: float = 0.05) -> tuple[float, float, float]:
+    """Median time to employment and its CI in days (statsmodels ``quantile`` and ``quantile_ci``,
+    log(−log)); NaN = not reached, an upper limit of inf = not reached."""
+    fit = SurvfuncRight(np.asarray(time, dtype=float), np.asarray(event, dtype=float))
+    if not len(fit.surv_times):
+        return np.nan, np.nan, np.inf
+    low, high = fit.quantile_ci(0.5, alpha=alpha, method="cloglog")
+    return float(fit.quantile(0.5)), float(low), float(high)
+
+
+def at_times(curve: pd.DataFrame, days) -> pd.DataFrame:
+    """The step function ``curve`` (from :func:`kaplan_meier`) read at ``days``: the estimate at
+    each day, ``n_at_risk`` just before it and ``n_events`` in (previous day, day]."""
+    days = np.asarray(days, dtype=float)
+    idx = np.searchsorted(curve["time_days"].to_numpy(), days, side="right") - 1
+    rows = curve.iloc[np.maximum(idx, 0)].reset_index(drop=True)
+    events = np.r_[0, np.cumsum(curve["n_events"].to_numpy())][idx + 1]
+    return pd.DataFrame({"time_days": days, "n_events": np.diff(np.r_[0, events]).astype(int),
+                         "cumulative_incidence": rows["cumulative_incidence"].to_numpy(),
+                         "ci_low": rows["ci_low"].to_numpy(), "ci_high": rows["ci_high"].to_numpy()})
+
+
+def grid(rows: pd.DataFrame, days) -> pd.DataFrame:
+    """Kaplan–Meier of ``rows`` (``time_days``, ``event``) read at ``days`` with ``n_at_risk`` = the
+    number followed at least that long; the estimate is missing where nobody is (beyond the data)."""
+    at = at_times(kaplan_meier(rows["time_days"], rows["event"]), days)
+    at["n_at_risk"] = [int((rows["time_days"] >= d).sum()) for d in at["time_days"]]
+    beyond = at["n_at_risk"].eq(0)
+    at.loc[beyond, ["cumulative_incidence", "ci_low", "ci_high"]] = np.nan
+    return at
+
+
+def _groups(tte: pd.DataFrame, group: pd.Series | None, min_cell: int):
+    """("all", rows) then each group code with at least ``min_cell`` clients, sorted."""
+    yield "all", tte
+    if group is not None:
+        for code, rows in tte.groupby(group.astype(str), sort=True):
+            if len(rows) >= min_cell:
+                yield code, rows
+
+
+def km_tables(tte: pd.DataFrame, group: pd.Series | None, options: Options, min_cell: int):
+    """``(curves, grid)``: the Kaplan–Meier cumulative incidence of employment for all clients and
+    every group with ≥ ``min_cell`` clients, at every event time (``curves``) and at the risk-table
+    months (``grid``); both with the ``survival_km.csv`` columns. In ``grid`` ``n_at_risk`` is the
+    number followed at least that long and ``n_events`` the jobs since the previous time point."""
+    days = month_days(options.risk_table_months)
+    curves, grids = [], []
+    for code, rows in _groups(tte, group, min_cell):
+        curves.append(kaplan_meier(rows["time_days"], rows["event"]).assign(group=code)[KM_COLUMNS])
+        grids.append(grid(rows, days).assign(group=code)[KM_COLUMNS])
+    return pd.concat(curves, ignore_index=True), pd.concat(grids, ignore_index=True)
+
+
+def summary_table(tte: pd.DataFrame, group: pd.Series | None, min_cell: int) -> pd.DataFrame:
+    """``survival_summary.csv``: per group n, events, median days with CI (NaN = not reached;
+    an upper limit of inf = not reached) and the cumulative incidence at 182 and 365 days.
+    Groups below ``min_cell`` get counts only."""
+    rows = []
+    codes = ["all"] + (sorted(group.astype(str).unique()) if group is not None else [])
+    for code in codes:
+        part = tte if code == "all" else tte[group.astype(str).eq(code)]
+        row = {"group": code, "n": len(part), "n_events": int(part["event"].sum())}
+        if len(part) >= min_cell:
+            row["median_days"], row["median_ci_low"], row["median_ci_high"] = median_time(
+                part["time_days"], part["event"])
+            at = grid(part, [182, 365])
+            row["cumulative_incidence_182d"], row["cumulative_incidence_365d"] = at["cumulative_incidence"]
+        rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
+
+
+def logrank(tte: pd.DataFrame, group: pd.Series, min_cell: int) -> dict | None:
+    """Log-rank test (statsmodels ``survdiff``) between the groups with ≥ ``min_cell`` clients:
+    ``{"chisq", "df", "p", "groups"}``, or None when fewer than two such groups."""
+    codes = [code for code, _ in _groups(tte, group, min_cell)][1:]
+    if len(codes) < 2:
+        return None
+    keep = group.astype(str).isin(codes)
+    chisq, p = survdiff(tte.loc[keep, "time_days"].to_numpy(float), tte.loc[keep, "event"].to_numpy(float),
+                        group[keep].astype(str).to_numpy())
+    return {"chisq": float(chisq), "df": len(codes) - 1, "p": float(p), "groups": codes}
+
+
+# -- competing risks ---------------------------------------------------------------------------
+def competing_risks(tte: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """``competing_risks.csv``: Aalen–Johansen cumulative incidence (statsmodels
+    ``CumIncidenceRight``) of employment and each competing outcome at every event time, with a
+    pointwise CI on the log(−log) scale from the delta-method SE."""
+    outcomes = [EMPLOYED] + sorted(set(tte["outcome"]) - {EMPLOYED, CENSORED})
+    status = tte["outcome"].map({o: k + 1 for k, o in enumerate(outcomes)}).fillna(0).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):  # SE is undefined where all at risk fail
+        fit = CumIncidenceRight(tte["time_days"].to_numpy(float), status)
+    z = norm.ppf(1 - alpha / 2)
+    frames = []
+    for k, outcome in enumerate(outcomes):
+        cif, se = np.asarray(fit.cinc[k]), np.asarray(fit.cinc_se[k])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            half = z * se / (cif * np.log(cif))
+            low, high = cif ** np.exp(-half), cif ** np.exp(half)
+        positive = cif > 0
+        frames.append(pd.DataFrame({"outcome": outcome, "time_days": fit.times, "cif": cif,
+                                    "ci_low": np.where(positive, np.minimum(low, high), 0.0),
+                                    "ci_high": np.where(positive, np.maximum(low, high), 0.0)}))
+    return pd.concat(frames, ignore_index=True)[CIF_COLUMNS]
+
+
+# -- Cox model ---------------------------------------------------------------------------------
+def covariates(clients: pd.DataFrame, kykyviisari: pd.DataFrame | None, names, options: Options,
+               measurement_tolerance_days: int = 30) -> pd.DataFrame:
+    """Cox covariates, one row per client (NaN where unknown): a clients column (a text column
+    becomes indicators ``column[code]`` against its most frequent code), ``age`` (years at start =
+    start year − birth year) or ``baseline_<measure>`` (the first Kykyviisari measurement from
+    ``measurement_tolerance_days`` before to ``baseline_window_days`` after the start)."""
+    parts = []
+    for name in names:
+        if name == "age":
+            parts.append((clients["start_date"].dt.year - clients["birth_year"]).astype(float).rename("age"))
+        elif name.startswith("baseline_"):
+            measure = name.removeprefix("baseline_")
+            if kykyviisari is None or measure not in kykyviisari:
+                raise ValueError(f"covariate '{name}': no Kykyviisari measure '{measure}' in the data")
+            parts.append(_baseline(clients, kykyviisari, measure, options.baseline_window_days,
+                                   measurement_tolerance_days).rename(name))
+        elif name in clients:
+            column = clients[name]
+            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                parts.append(column.astype(float))
+            else:
+                codes = column.astype("string")
+                reference = codes.value_counts().sort_index().idxmax()
+                for code in sorted(set(codes.dropna()) - {reference}):
+                    parts.append(codes.eq(code).astype(float).where(codes.notna()).rename(f"{name}[{code}]"))
+        else:
+            raise ValueError(f"covariate '{name}' is neither a clients column, 'age' nor 'baseline_<measure>'")
+    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=clients.index)
+
+
+def _baseline(clients, kykyviisari, measure, window_days, tolerance_days) -> pd.Series:
+    data = kykyviisari[["client_id", "measured_on", measure]].dropna()
+    data = data.merge(clients[["client_id", "start_date"]].reset_index(), on="client_id")
+    offset = (data["measured_on"] - data["start_date"]).dt.days
+    data = data[offset.between(-tolerance_days, window_days)].sort_values(["index", "measured_on"])
+    first = data.drop_duplicates("index").set_index("index")[measure]
+    return first.reindex(clients.index).astype(float)
+
+
+@dataclass
+class CoxResult:
+    """``table`` (``survival_cox.csv``) and ``ph`` (Grambsch–Therneau test) or, when the model is
+    skipped, ``skipped`` = a reason code with ``n_events`` and ``n_terms`` for the sentence."""
+
+    n: int
+    n_events: int
+    n_terms: int
+    table: pd.DataFrame | None = None
+    ph: pd.DataFrame | None = None
+    skipped: str | None = None
+
+
+def cox_model(tte: pd.DataFrame, exog: pd.DataFrame, options: Options, alpha: float = 0.05) -> CoxResult:
+    """Cox proportional hazards model of employment (statsmodels ``PHReg``, Efron ties) on the
+    clients with every covariate known; hazard ratios with Wald CIs and p-values, and the
+    Grambsch–Therneau test. Skipped (``skipped="too_few_events"``) below
+    ``min_events_per_covariate`` events per model term, or when there are no covariates."""
+    data = pd.concat([tte[["time_days", "event"]], exog], axis=1).dropna()
+    n_events, n_terms = int(data["event"].sum()), exog.shape[1]
+    result = CoxResult(n=len(data), n_events=n_events, n_terms=n_terms)
+    if n_terms == 0:
+        result.skipped = "no_covariates"
+    elif n_events < options.min_events_per_covariate * n_terms:
+        result.skipped = "too_few_events"
+    if result.skipped:
+        return result
+    time, status, x = data["time_days"].to_numpy(float), data["event"].to_numpy(int), data[exog.columns]
+    fit = PHReg(time, x.to_numpy(float), status, ties="efron").fit()
+    ci = fit.conf_int(alpha=alpha)
+    result.table = pd.DataFrame({"term": list(exog.columns), "coef": fit.params, "se": fit.bse,
+                                 "hr": np.exp(fit.params), "hr_ci_low": np.exp(ci[:, 0]),
+                                 "hr_ci_high": np.exp(ci[:, 1]), "p": fit.pvalues})[COX_COLUMNS]
+    result.ph = ph_test(time, status, x.to_numpy(float), fit.params, names=list(exog.columns))
+    return result
+
+
+# -- IPS benchmark -----------------------------------------------------------------------------
+def benchmark(clients: pd.DataFrame, tte: pd.DataFrame, cutoff_date, options: Options,
+              alpha: float = 0.05) -> dict:
+    """Share employed within ``benchmark_followup_days`` among the clients who started at least
+    that long before the cut-off (everybody could be followed that long; leavers without a job
+    count as not employed), with a Wilson CI and the IPS band: ``{"n", "employed", "share",
+    "ci_low", "ci_high", "band"}`` (band ``below_minimal``, ``minimal``, ``average``,
+    ``excellent``)."""
+    days = options.benchmark_followup_days
+    cohort = clients["start_date"] <= pd.Timestamp(cutoff_date) - pd.Timedelta(days=days)
+    n = int(cohort.sum())
+    employed = int((tte["event"] & (tte["time_days"] <= days))[cohort].sum())
+    out = {"n": n, "employed": employed, "share": np.nan, "ci_low": np.nan, "ci_high": np.nan, "band": None}
+    if n:
+        low, high = proportion_confint(employed, n, alpha=alpha, method="wilson")
+        share = employed / n
+        band = "below_minimal"
+        for name, limit in IPS_BENCHMARKS.items():
+            if share >= limit:
+                band = name
+        out.update(share=share, ci_low=float(low), ci_high=float(high), band=band)
+    return out
+
+
+# -- publication-safe tables ---------------------------------------------------------------------
+def published_km(grid: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """The risk-table time points only (never individual event times); counts 0 < n < min_cell shown
+    as "<min_cell", and the estimate withheld where fewer than ``min_cell`` are still at risk."""
+    return suppress_counts(grid, ["n_at_risk", "n_events"], min_cell,
+                           dependent={"n_at_risk": ["cumulative_incidence", "ci_low", "ci_high"]})
+
+
+def published_summary(summary: pd.DataFrame, tte: pd.DataFrame, group: pd.Series | None,
+                      min_cell: int) -> pd.DataFrame:
+    """Small n or event counts suppressed; medians (which are event times) withheld when fewer than
+    ``min_cell`` events; an upper limit "not reached" (inf) left empty; the incidence at 182 / 365
+    days withheld where fewer than ``min_cell`` of the group are followed that long (as in the
+    Kaplan–Meier table)."""
+    stats = SUMMARY_COLUMNS[3:]
+    out = suppress_counts(summary.replace([np.inf], np.nan), ["n", "n_events"], min_cell,
+                          dependent={"n": stats, "n_events": stats[:3]})
+    for i, code in enumerate(summary["group"]):
+        times = tte["time_days"] if code == "all" else tte.loc[group.astype(str).eq(code), "time_days"]
+        for days in (182, 365):
+            if (times >= days).sum() < min_cell:
+                out.loc[out.index[i], f"cumulative_incidence_{days}d"] = None
+    return out
+
+
+def published_competing(cif: pd.DataFrame, tte: pd.DataFrame, days, min_cell: int) -> pd.DataFrame:
+    """The cumulative incidences at ``days`` only, withheld for an outcome with fewer than
+    ``min_cell`` events in total (its curve would count individuals) and where fewer than
+    ``min_cell`` clients are still followed."""
+    days = np.asarray(days, dtype=float)
+    at_risk = np.array([(tte["time_days"] >= d).sum() for d in days])
+    rows = []
+    for outcome, part in cif.groupby("outcome", sort=False):
+        idx = np.searchsorted(part["time_days"].to_numpy(), days, side="right") - 1
+        values = part.iloc[np.maximum(idx, 0)][["cif", "ci_low", "ci_high"]].to_numpy()
+        values[idx < 0] = 0.0
+        n_total = int(tte["outcome"].eq(outcome).sum())
+        rows.append(pd.DataFrame(values, columns=["cif", "ci_low", "ci_high"])
+                    .assign(outcome=outcome, time_days=days, n_shown=np.minimum(at_risk, n_total)))
+    out = withhold_rows(pd.concat(rows, ignore_index=True), "n_shown", min_cell, ["cif", "ci_low", "ci_high"])
+    return out[CIF_COLUMNS]
+
+
+# -- the section as a whole (what the notebook calls) ---------------------------------------------
+@dataclass
+class SurvivalAnalysis:
+    """Every result of the section for one project; tables have the DESIGN.md columns."""
+
+    options: Options
+    min_cell: int
+    language: str
+    tte: pd.DataFrame
+    group: pd.Series | None
+    curves: pd.DataFrame
+    grid: pd.DataFrame
+    summary: pd.DataFrame
+    logrank: dict | None
+    cif: pd.DataFrame
+    cox: CoxResult
+    benchmark: dict
+
+    @property
+    def days(self) -> np.ndarray:
+        return month_days(self.options.risk_table_months)
+
+    def published_km(self) -> pd.DataFrame:
+        return published_km(self.grid, self.min_cell)
+
+    def published_summary(self) -> pd.DataFrame:
+        return published_summary(self.summary, self.tte, self.group, self.min_cell)
+
+    def published_competing(self) -> pd.DataFrame:
+        return published_competing(self.cif, self.tte, self.days, self.min_cell)
+
+    def rules(self) -> pd.DataFrame:
+        """How many clients each censoring rule applied to (``rule, n``; small counts suppressed)."""
+        counts = self.tte["rule"].value_counts().rename_axis("rule").reset_index(name="n")
+        return suppress_counts(counts.sort_values("rule", ignore_index=True), ["n"], self.min_cell)
+
+    def labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A display copy with group codes as labels (the saved CSVs keep the codes)."""
+        return frame.assign(group=frame["group"].map(self._label))
+
+    # -- sentences -------------------------------------------------------------------------
+    def _t(self, key: str, **values) -> str:
+        return t(f"survival.{key}", self.language, **values)
+
+    def _pct(self, value) -> str:
+        return fmt_percent(value, self.language)
+
+    def text_summary(self) -> str:
+        """Number of clients and jobs, incidence at 6 and 12 months with CIs, median."""
+        row = self.summary.iloc[0]
+        n_events = row["n_events"] if not small(pd.Series([row["n_events"]]), self.min_cell).iloc[0] \
+            else f"<{self.min_cell}"
+        parts = [self._t("text.cohort", n=int(row["n"]), events=n_events)]
+        at = self.grid[self.grid["group"].eq("all")].set_index("time_days")
+        for days, months in ((182, 6), (365, 12)):
+            if days in at.index and at.at[days, "n_at_risk"] >= self.min_cell:
+                parts.append(self._t("text.incidence", months=months,
+                                     value=self._pct(at.at[days, "cumulative_incidence"]),
+                                     low=self._pct(at.at[days, "ci_low"]), high=self._pct(at.at[days, "ci_high"])))
+            elif days in at.index:
+                parts.append(self._t("text.incidence_withheld", months=months, min_cell=self.min_cell))
+        if np.isnan(row["median_days"]):
+            parts.append(self._t("text.median_not_reached"))
+        else:
+            high = row["median_ci_high"]
+            parts.append(self._t("text.median", days=fmt_number(row["median_days"], self.language, 0),
+                                 low=fmt_number(row["median_ci_low"], self.language, 0),
+                                 high=self._t("not_reached") if np.isinf(high) else fmt_number(high, self.language, 0)))
+        return " ".join(parts)
+
+    def text_groups(self) -> str:
+        if self.group is None:
+            return self._t("text.no_group")
+        shown = [g for g in self.summary["group"] if g != "all" and g in set(self.curves["group"])]
+        hidden = len(self.summary) - 1 - len(shown)
+        key = f"survival.group_names.{self.options.group}"
+        column = t(key, self.language) if has_text(key, self.language) else self.options.group
+        parts = [self._t("text.groups", column=column, shown=len(shown), hidden=hidden,
+                         min_cell=self.min_cell)]
+        if self.logrank is None:
+            parts.append(self._t("text.logrank_none"))
+        else:
+            parts.append(self._t("text.logrank", chisq=fmt_number(self.logrank["chisq"], self.language, 2),
+                                 df=self.logrank["df"], p=fmt_number(self.logrank["p"], self.language, 3)))
+        return " ".join(parts)
+
+    def text_cox(self) -> str:
+        cox = self.cox
+        if cox.skipped == "no_covariates":
+            return self._t("text.cox_no_covariates")
+        if cox.skipped == "too_few_events":
+            return self._t("text.cox_skipped", events=cox.n_events, terms=cox.n_terms,
+                           minimum=self.options.min_events_per_covariate,
+                           needed=self.options.min_events_per_covariate * cox.n_terms)
+        ph = cox.ph.iloc[-1]
+        return self._t("text.cox", n=cox.n, events=cox.n_events, terms=cox.n_terms,
+                       chisq=fmt_number(ph["chisq"], self.language, 2), df=int(ph["df"]),
+                       p=fmt_number(ph["p"], self.language, 3))
+
+    def text_benchmark(self) -> str:
+        b = self.benchmark
+        months = round(self.options.benchmark_followup_days / DAYS_PER_MONTH)
+        if b["n"] < self.min_cell or small(pd.Series([b["employed"]]), self.min_cell).iloc[0]:
+            return self._t("text.benchmark_withheld", n=b["n"] if b["n"] >= self.min_cell else f"<{self.min_cell}",
+                           months=months, min_cell=self.min_cell)
+        return self._t("text.benchmark", n=b["n"], months=months, employed=b["employed"],
+                       share=self._pct(b["share"]), low=self._pct(b["ci_low"]), high=self._pct(b["ci_high"]),
+                       band=self._t(f"bands.{b['band']}"))
+
+    # -- figures ---------------------------------------------------------------------------
+    def figure_km(self):
+        """Cumulative incidence of employment (1 − KM) with 95 % bands and the number at risk
+        under the figure (suppressed below ``min_cell``), x axis in months."""
+        import matplotlib.pyplot as plt
+
+        groups = list(dict.fromkeys(self.curves["group"]))
+        fig, (ax, table) = plt.subplots(2, 1, figsize=(7.5, 4.6 + 0.25 * len(groups)), sharex=True,
+                                        gridspec_kw={"height_ratios": [4, 0.5 + 0.3 * len(groups)]})
+        horizon = self.days[-1]
+        for k, code in enumerate(groups):
+            curve = self.curves[self.curves["group"].eq(code)]
+            times = self.tte["time_days"] if code == "all" else \
+                self.tte.loc[self.group.astype(str).eq(code), "time_days"]
+            last = min(np.sort(times.to_numpy())[-self.min_cell], horizon)  # ≥ min_cell still followed
+            curve = curve[curve["time_days"] <= last]
+            x = np.r_[curve["time_days"], last] / DAYS_PER_MONTH
+            color = f"C{k}"
+            ax.step(x, np.r_[curve["cumulative_incidence"], curve["cumulative_incidence"].iloc[-1]],
+                    where="post", color=color, label=self._label(code))
+            ax.fill_between(x, np.r_[curve["ci_low"], curve["ci_low"].iloc[-1]],
+                            np.r_[curve["ci_high"], curve["ci_high"].iloc[-1]], step="post", color=color, alpha=0.15)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(self._t("figure.incidence"))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: self._pct(v)))
+        ax.legend(loc="upper left", frameon=False)
+        ax.grid(alpha=0.3)
+        shown = self.published_km()
+        for k, code in enumerate(groups):
+            counts = shown[shown["group"].eq(code)]["n_at_risk"]
+            for day, count in zip(self.days, counts):
+                table.text(day / DAYS_PER_MONTH, len(groups) - 1 - k, str(count), ha="center", va="center",
+                           fontsize=8, color=f"C{k}")
+        table.set_yticks(range(len(groups)), [self._label(g) for g in reversed(groups)], fontsize=8)
+        table.set_ylim(-0.6, len(groups) - 0.4)
+        table.set_title(self._t("figure.at_risk"), fontsize=9, loc="left")
+        table.set_xticks(np.asarray(self.options.risk_table_months))
+        table.set_xlim(-0.5, self.options.risk_table_months[-1] + 0.5)
+        table.set_xlabel(self._t("figure.months"))
+        for side in ("top", "right", "left"):
+            table.spines[side].set_visible(False)
+        fig.tight_layout()
+        return fig
+
+    def figure_competing(self):
+        """1 − KM against the Aalen–Johansen cumulative incidence of employment, plus each competing
+        outcome with at least ``min_cell`` events."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7.5, 4))
+        km = self.curves[self.curves["group"].eq("all")]
+        ax.step(km["time_days"] / DAYS_PER_MONTH, km["cumulative_incidence"], where="post", color="C0",
+                linestyle="--", label=self._t("figure.one_minus_km"))
+        for k, (outcome, part) in enumerate(self.cif.groupby("outcome", sort=False)):
+            if outcome != EMPLOYED and self.tte["outcome"].eq(outcome).sum() < self.min_cell:
+                continue
+            ax.step(np.r_[0, part["time_days"]] / DAYS_PER_MONTH, np.r_[0, part["cif"]], where="post",
+                    color=f"C{k + 1}" if outcome != EMPLOYED else "C0",
+                    label=self._t("figure.cif", outcome=self._t(f"codes.outcome.{outcome}")))
+        ax.set_xlim(0, self.options.risk_table_months[-1])
+        ax.set_ylim(0, 1)
+        ax.set_xlabel(self._t("figure.months"))
+        ax.set_ylabel(self._t("figure.incidence"))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: self._pct(v)))
+        ax.legend(loc="upper left", frameon=False)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        return fig
+
+    def figure_benchmark(self):
+        """The share employed within the benchmark follow-up with its Wilson CI against the IPS
+        benchmark lines (31 / 41 / 50 %)."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7.5, 1.9))
+        b = self.benchmark
+        withheld = b["n"] < self.min_cell or small(pd.Series([b["employed"]]), self.min_cell).iloc[0]
+        if not withheld:
+            ax.barh([0], [b["share"]], color="C0", height=0.5)
+            ax.errorbar([b["share"]], [0], xerr=[[b["share"] - b["ci_low"]], [b["ci_high"] - b["share"]]],
+                        color="black", capsize=4)
+        for (name, limit), align, height in zip(IPS_BENCHMARKS.items(), ("right", "center", "left"),
+                                                (0.5, 0.34, 0.5)):
+            ax.axvline(limit, color="grey", linestyle=":")
+            ax.text(limit, height, f"{self._t(f'bands.{name}')} {self._pct(limit)}", fontsize=8, ha=align,
+                    backgroundcolor="white")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.5, 0.6)
+        ax.set_yticks([0], [self._t("figure.project")])
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: self._pct(v)))
+        ax.set_xlabel(self._t("figure.share_employed", months=round(self.options.benchmark_followup_days
+                                                                         / DAYS_PER_MONTH)))
+        fig.tight_layout()
+        return fig
+
+    def _label(self, code: str) -> str:
+        if code == "all":
+            return self._t("codes.group.all")
+        key = f"codes.{self.options.group}.{code}"
+        return t(key, self.language) if has_text(key, self.language) else code
+
+
+def analyse(project) -> SurvivalAnalysis:
+    """Run the whole section on a loaded project (clients table required; Kykyviisari optional)."""
+    params = project.params
+    options = params.options("survival")
+    min_cell = params.disclosure.min_cell
+    clients = project.table("clients")
+    tte = time_to_event(clients, params.cutoff_date, options, params.validation.employment_after_end_days)
+    if options.group and options.group not in clients:
+        raise ValueError(f"analyses.survival.group: '{options.group}' is not a column of the clients table")
+    group = clients[options.group] if options.group else None
+    curves, grid_table = km_tables(tte, group, options, min_cell)
+    exog = covariates(clients, project.table("kykyviisari"), options.covariates, options,
+                      params.validation.measurement_tolerance_days)
+    return SurvivalAnalysis(
+        options=options, min_cell=min_cell, language=project.language, tte=tte, group=group,
+        curves=curves, grid=grid_table, summary=summary_table(tte, group, min_cell),
+        logrank=logrank(tte, group, min_cell) if group is not None else None,
+        cif=competing_risks(tte), cox=cox_model(tte, exog, options),
+        benchmark=benchmark(clients, tte, params.cutoff_date, options))
