@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv demo-data dictionary notebooks clean
+.PHONY: demo test venv demo-data seed-data dictionary notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo-data: $(STAMP)
+demo-data: seed-data
 	$(BIN)/tyokyky-eval demo-data --out demo-data
+
+# synthetic data of every parameters file with a `synthetic` key (the seed projects)
+SEED_PARAMS = $(shell grep -l '^synthetic:' parameters/*.yaml)
+seed-data: $(STAMP)
+	$(BIN)/tyokyky-eval demo-data --params $(SEED_PARAMS)
 
 demo: demo-data
 	$(BIN)/tyokyky-eval run parameters/demo.yaml --output output

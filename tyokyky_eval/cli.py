@@ -29,18 +29,43 @@ def _validate(args) -> int:
 def _run(args) -> int:
     from tyokyky_eval.runner import run_project
 
-    folder = run_project(args.params, args.output, args.language, progress=not args.quiet)
-    print(f"Appendix: {(folder / 'appendix.html').resolve()}")
+    result = run_project(args.params, args.output, args.language, progress=not args.quiet,
+                         notebooks_dir=args.notebooks, pdf=not args.no_pdf)
+    for message in result.messages:
+        print(message)
+    print(f"Appendix: {result.appendix}")
+    if result.pdf:
+        print(f"PDF: {result.pdf}")
     return 0
+
+
+def _run_all(args) -> int:
+    from tyokyky_eval.runner import run_all
+
+    outcomes = run_all(args.directory, args.output, args.jobs, args.language, notebooks_dir=args.notebooks)
+    width = max(len("project"), *(len(o.project) for o in outcomes))
+    print(f"{'project':<{width}}  {'status':<6}  {'seconds':>7}  appendix")
+    for o in outcomes:
+        lines = (o.appendix or o.message).splitlines() or [""]
+        more = f" (+{len(lines) - 1} more lines)" if len(lines) > 1 else ""
+        print(f"{o.project:<{width}}  {o.status:<6}  {o.seconds:>7.1f}  {lines[0]}{more}")
+    failed = sum(o.status != "ok" for o in outcomes)
+    print(f"{len(outcomes) - failed} of {len(outcomes)} projects ok")
+    return 1 if failed else 0
 
 
 def _demo_data(args) -> int:
     from tyokyky_eval import demo
 
-    spec = demo.DemoSpec(seed=args.seed, clients=args.clients)
-    paths = demo.write(demo.generate(spec), Path(args.out))
-    for path in paths.values():
-        print(path)
+    if args.params:
+        written = [demo.write_for_params(path) for path in args.params]
+    elif args.out:
+        written = [demo.write(demo.generate(demo.DemoSpec(seed=args.seed, clients=args.clients)), Path(args.out))]
+    else:
+        raise ParameterError("demo-data: give --out DIR or --params FILE [FILE ...]")
+    for paths in written:
+        for path in paths.values():
+            print(path)
     print(demo.SYNTHETIC_NOTICE)
     return 0
 
@@ -71,9 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="output")
     p.add_argument("--language", choices=("fi", "en"))
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--notebooks", help="folder of notebooks to run instead of the packaged ones")
+    p.add_argument("--no-pdf", action="store_true", help="write the HTML appendix only")
     p.set_defaults(func=_run)
+    p = sub.add_parser("run-all", help="run every parameters file of a folder, in parallel")
+    p.add_argument("directory")
+    p.add_argument("--output", default="output")
+    p.add_argument("--jobs", type=int, default=2, help="projects run at the same time (default 2)")
+    p.add_argument("--language", choices=("fi", "en"))
+    p.add_argument("--notebooks", help="folder of notebooks to run instead of the packaged ones")
+    p.set_defaults(func=_run_all)
     p = sub.add_parser("demo-data", help="write deterministic synthetic demo data")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", help="folder for the demo project's data")
+    p.add_argument("--params", nargs="+", metavar="FILE",
+                   help="parameters files whose 'synthetic' key describes the data to write to their 'data' paths")
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--clients", type=int, default=35)
     p.set_defaults(func=_demo_data)

@@ -14,7 +14,7 @@ Kykyviisari files are written the way Finnish Excel exports them (semicolon, dec
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +89,17 @@ class DemoSpec:
     baseline_response: float = 0.9
     followup_response: float = 0.65
     end_response: float = 0.6
+    # Seed projects (parameters/<seed>.yaml, key ``synthetic``); the defaults keep the demo data.
+    # cohorts: one mapping per service, {service, clients, referral_mix, outcome_mix,
+    #   clients_per_coach (0 = no job coach recorded), project_start}; missing keys come from above.
+    cohorts: tuple = ()
+    # services whose clients answer Kykyviisari (empty = all)
+    measured_services: tuple = ()
+    # surveys: one mapping per survey, {survey_id, rounds, linked (respondent ids link rounds),
+    #   groups: {group: {n, items: {item: {category: weight} or a list of them, one per round}}}};
+    #   category counts are apportioned exactly (largest remainder). Empty = the demo's surveys.
+    surveys: tuple = ()
+    tables: tuple = ("clients", "kykyviisari", "fidelity", "feedback")
 
 
 def apportion(total: int, weights: dict) -> dict:
@@ -148,6 +159,25 @@ def _clients(rng, spec: DemoSpec) -> pd.DataFrame:
         "birth_year": rng.integers(1963, 2004, n),
         "gender": rng.choice(["female", "male", "other", "unknown"], n, p=[0.5, 0.48, 0.01, 0.01]),
     })
+
+
+def _cohort_clients(rng, spec: DemoSpec) -> pd.DataFrame:
+    """Clients of every cohort (one service each), numbered DEMO-0001 … across cohorts."""
+    frames = []
+    for cohort in spec.cohorts:
+        sub = replace(spec, clients=cohort["clients"], services={cohort["service"]: 1},
+                      referral_mix=dict(cohort.get("referral_mix", spec.referral_mix)),
+                      outcome_mix=dict(cohort.get("outcome_mix", spec.outcome_mix)),
+                      project_start=cohort.get("project_start", spec.project_start),
+                      clients_per_coach=cohort.get("clients_per_coach", spec.clients_per_coach) or 1.0)
+        frame = _clients(rng, sub)
+        coached = cohort.get("clients_per_coach", spec.clients_per_coach)
+        frame["job_coach_id"] = (cohort["service"].upper() + "-" + frame["job_coach_id"]) if coached else None
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    width = max(4, len(str(len(out))))
+    out["client_id"] = [f"DEMO-{i:0{width}d}" for i in range(1, len(out) + 1)]
+    return out
 
 
 def _kykyviisari(rng, clients: pd.DataFrame, spec: DemoSpec) -> pd.DataFrame:
@@ -224,16 +254,72 @@ def _feedback(rng, clients: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _surveys(rng, spec: DemoSpec) -> pd.DataFrame:
+    """Survey responses with exactly apportioned category counts per group, round and item; with
+    ``linked`` the same respondents answer every round and keep their rank (plus noise)."""
+    frames = []
+    for survey in spec.surveys:
+        rounds = int(survey.get("rounds", 1))
+        for group, definition in survey["groups"].items():
+            sizes = definition["n"] if isinstance(definition["n"], (list, tuple)) else [definition["n"]] * rounds
+            latent = rng.standard_normal(max(sizes))
+            prefix = survey["survey_id"][:3].upper() + "-" + group[:3].upper()
+            for r in range(1, rounds + 1):
+                n = int(sizes[r - 1])
+                ids = [f"{prefix}-{i:03d}" if survey.get("linked") else f"{prefix}-{r}-{i:03d}"
+                       for i in range(1, n + 1)]
+                for item, weights in definition["items"].items():
+                    w = weights[r - 1] if isinstance(weights, (list, tuple)) else weights
+                    counts = apportion(n, {int(k): v for k, v in sorted(w.items(), key=lambda kv: int(kv[0]))})
+                    values = np.repeat(list(counts), list(counts.values()))
+                    if survey.get("linked"):
+                        response = np.empty(n, dtype=int)
+                        response[np.argsort(latent[:n] + rng.normal(0, 0.7, n), kind="stable")] = values
+                    else:
+                        response = rng.permutation(values)
+                    frames.append(pd.DataFrame({"survey_id": survey["survey_id"], "round": r,
+                                                "respondent_group": group, "respondent_id": ids,
+                                                "item_id": item, "response": response}))
+    return pd.concat(frames, ignore_index=True)
+
+
 def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
-    """Canonical synthetic tables: clients, kykyviisari, fidelity, feedback (same spec → same data)."""
+    """Canonical synthetic tables: clients, kykyviisari, fidelity, feedback (same spec → same data);
+    only those named in ``spec.tables``."""
     # One random stream per table, so that changing one table's model leaves the others as they were.
-    clients = _clients(np.random.default_rng(spec.seed), spec)
-    return {
+    rng = np.random.default_rng(spec.seed)
+    clients = _cohort_clients(rng, spec) if spec.cohorts else _clients(rng, spec)
+    measured = clients[clients["service"].isin(spec.measured_services)] if spec.measured_services else clients
+    feedback_rng = np.random.default_rng([spec.seed, 3])
+    tables = {
         "clients": clients,
-        "kykyviisari": _kykyviisari(np.random.default_rng([spec.seed, 1]), clients, spec),
+        "kykyviisari": _kykyviisari(np.random.default_rng([spec.seed, 1]), measured.reset_index(drop=True), spec),
         "fidelity": _fidelity(np.random.default_rng([spec.seed, 2]), spec),
-        "feedback": _feedback(np.random.default_rng([spec.seed, 3]), clients),
+        "feedback": _surveys(feedback_rng, spec) if spec.surveys else _feedback(feedback_rng, clients),
     }
+    return {name: tables[name] for name in spec.tables}
+
+
+def spec_from_synthetic(synthetic: dict) -> DemoSpec:
+    """A ``DemoSpec`` from the ``synthetic`` key of a parameters file (same field names; lists
+    become tuples, ISO date strings dates). Raises ``ParameterError`` for unknown keys."""
+    from tyokyky_eval.errors import ParameterError
+    from tyokyky_eval.params import suggest
+
+    names = {f.name for f in fields(DemoSpec)}
+    unknown = [f"synthetic: unknown key '{k}'{suggest(k, names)}" for k in synthetic if k not in names]
+    if unknown:
+        raise ParameterError(unknown)
+    values = {}
+    for key, value in synthetic.items():
+        if key in ("project_start", "cutoff_date") and isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        elif key == "review_dates":
+            value = tuple(dt.date.fromisoformat(v) if isinstance(v, str) else v for v in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[key] = value
+    return DemoSpec(**values)
 
 
 def _finnish_dates(series: pd.Series) -> pd.Series:
@@ -245,20 +331,46 @@ def _finnish_dates(series: pd.Series) -> pd.Series:
 def write(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]:
     """Write the tables as the demo files (Finnish-export style for clients and Kykyviisari)."""
     out.mkdir(parents=True, exist_ok=True)
-    clients = tables["clients"].copy()
-    for column, labels in LABELS_FI.items():
-        clients[column] = clients[column].map(labels).fillna("")
-    for column in ("start_date", "end_date", "first_employment_date"):
-        clients[column] = _finnish_dates(clients[column])
-    clients["wage_subsidy"] = clients["wage_subsidy"].map({True: "kyllä", False: "ei"}).fillna("")
-    kyky = tables["kykyviisari"].copy()
-    kyky["measured_on"] = _finnish_dates(kyky["measured_on"])
     paths = {name: out / f"{name}.csv" for name in tables}
-    clients.rename(columns=CLIENT_COLUMNS_FI).to_csv(paths["clients"], sep=";", index=False,
-                                                     encoding="utf-8-sig")
-    kyky.rename(columns=KYKYVIISARI_COLUMNS_FI).to_csv(paths["kykyviisari"], sep=";", decimal=",",
-                                                       index=False, encoding="utf-8-sig")
-    tables["fidelity"].to_csv(paths["fidelity"], index=False)
-    tables["feedback"].to_csv(paths["feedback"], index=False)
+    if "clients" in tables:
+        clients = tables["clients"].copy()
+        for column, labels in LABELS_FI.items():
+            clients[column] = clients[column].map(labels).fillna("")
+        for column in ("start_date", "end_date", "first_employment_date"):
+            clients[column] = _finnish_dates(clients[column])
+        clients["wage_subsidy"] = clients["wage_subsidy"].map({True: "kyllä", False: "ei"}).fillna("")
+        clients.rename(columns=CLIENT_COLUMNS_FI).to_csv(paths["clients"], sep=";", index=False,
+                                                         encoding="utf-8-sig")
+    if "kykyviisari" in tables:
+        kyky = tables["kykyviisari"].copy()
+        kyky["measured_on"] = _finnish_dates(kyky["measured_on"])
+        kyky.rename(columns=KYKYVIISARI_COLUMNS_FI).to_csv(paths["kykyviisari"], sep=";", decimal=",",
+                                                           index=False, encoding="utf-8-sig")
+    for name in ("fidelity", "feedback"):
+        if name in tables:
+            tables[name].to_csv(paths[name], index=False)
     (out / "README.txt").write_text(SYNTHETIC_NOTICE + "\n", encoding="utf-8")
     return paths
+
+
+def write_for_params(params_path: str | Path) -> dict[str, Path]:
+    """Generate the synthetic data a parameters file describes under ``synthetic`` into the paths
+    its ``data`` key names (each ``<folder>/<table>.csv``, one folder). The file is read as plain
+    YAML, not validated, because its data files do not exist yet."""
+    import yaml
+
+    from tyokyky_eval.errors import ParameterError
+
+    params_path = Path(params_path)
+    raw = yaml.safe_load(params_path.read_text(encoding="utf-8")) or {}
+    if not raw.get("synthetic"):
+        raise ParameterError(f"{params_path}: no 'synthetic' key, so there is no synthetic data to generate")
+    data = {name: (params_path.parent / str(v["path"] if isinstance(v, dict) else v)).resolve()
+            for name, v in (raw.get("data") or {}).items()}
+    folders = {p.parent for p in data.values()}
+    wrong = [f"data.{n}: synthetic data is written as <folder>/{n}.csv, not {p.name}"
+             for n, p in data.items() if p.name != f"{n}.csv"]
+    if len(folders) != 1 or wrong:
+        raise ParameterError(wrong or [f"{params_path}: synthetic data must go into one folder"])
+    synthetic = {"tables": tuple(data), "cutoff_date": raw.get("cutoff_date"), **raw["synthetic"]}
+    return write(generate(spec_from_synthetic(synthetic)), folders.pop())

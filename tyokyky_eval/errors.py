@@ -14,6 +14,7 @@ class Problem:
     message: str
     value: str | None = None
     severity: str = "error"  # "error" or "warning"
+    key: str = ""  # the message's locale key (validation.<key>), for summaries by kind
 
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.file, self.row, self.column) if p not in (None, ""))

@@ -479,20 +479,22 @@ def mixed_models(assigned: pd.DataFrame, measures: pd.DataFrame, summary: pd.Dat
                        "completers_n_pairs": "Int64"})
 
 
-SUBGROUP_COLUMNS = ["subgroup", "measure", "comparison", "n_pairs", "mean_pre", "mean_post", "mean_change",
+SUBGROUP_COLUMNS = ["measure", "comparison", "n_pairs", "mean_pre", "mean_post", "mean_change",
                     "change_ci_low", "change_ci_high", "dz"]
 
 
 def subgroup_summary(changes: pd.DataFrame, clients: pd.DataFrame, column: str, measures: pd.DataFrame,
                      options: Options, min_n: int) -> pd.DataFrame:
-    """Paired summaries per value of the clients column ``column`` (missing → ``missing``); statistics
-    only for subgroups with at least ``min_n`` pairs (others keep only ``n_pairs``)."""
+    """Paired summaries per value of the clients column ``column`` (missing → ``missing``), in a table
+    whose first column is named ``column``; statistics only for subgroups with at least ``min_n``
+    pairs (others keep only ``n_pairs``)."""
     groups = clients.set_index("client_id")[column].astype("string").fillna("missing")
-    tagged = changes.assign(subgroup=changes["client_id"].map(groups))
-    frames = [paired_summary(tagged[tagged["subgroup"] == value], measures, options).assign(subgroup=value)
+    tagged = changes.assign(_group=changes["client_id"].map(groups))
+    columns = [column, *SUBGROUP_COLUMNS]
+    frames = [paired_summary(tagged[tagged["_group"] == value], measures, options).assign(**{column: value})
               for value in sorted(groups.unique())]
-    out = pd.concat(frames, ignore_index=True)[SUBGROUP_COLUMNS] if frames else pd.DataFrame(columns=SUBGROUP_COLUMNS)
-    return withhold_rows(out, "n_pairs", min_n, SUBGROUP_COLUMNS[4:])
+    out = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    return withhold_rows(out, "n_pairs", min_n, SUBGROUP_COLUMNS[3:])
 
 
 # -- the whole analysis -------------------------------------------------------------------------------
@@ -545,8 +547,8 @@ class PrepostResult:
             frame = withhold_rows(frame, "completers_n_pairs", follow,
                                   ["completers_change", "completers_ci_low", "completers_ci_high"])
             return suppress_counts(frame, ["n_at_timepoint", "completers_n_pairs"], cell)
-        if name == "subgroups":
-            return suppress_counts(self.subgroups, ["n_pairs"], cell)
+        if name == "subgroups":  # only subgroups large enough to be shown at all
+            return self.subgroups[self.subgroups["n_pairs"].ge(follow)].reset_index(drop=True)
         raise KeyError(f"no table {name!r}")
 
     def publishable(self, comparison: str) -> bool:

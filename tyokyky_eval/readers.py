@@ -54,6 +54,7 @@ def read_table(path: Path, sheet: str | None = None, label: str | None = None) -
         frame = _read_excel(path, sheet, label)
     elif suffix == ".parquet":
         frame = pd.read_parquet(path)
+        frame = frame.astype(object).where(frame.notna(), "")  # missing → "" as in CSV, not "None"/"nan"
         frame.index = np.arange(2, len(frame) + 2)
     else:
         frame = _read_delimited(path, label)

@@ -25,6 +25,10 @@ from tyokyky_eval.i18n import fmt_date, fmt_number, has_text, t
 from tyokyky_eval.project import Project
 
 
+def _is_p_column(column: str) -> bool:
+    return column == "p" or column.startswith("p_") or column.endswith("_p")
+
+
 def _display(obj) -> None:
     from IPython.display import display
 
@@ -44,6 +48,12 @@ class Report:
 
     def number(self, value, decimals: int = 1) -> str:
         return fmt_number(value, self.language, decimals)
+
+    def p_value(self, value) -> str:
+        """A p-value with three decimals; below 0.001 shown as '<0,001' / '<0.001'."""
+        if value is not None and not pd.isna(value) and value < 0.001:
+            return "<" + self.number(0.001, 3)
+        return self.number(value, 3)
 
     def date(self, value) -> str:
         return fmt_date(value, self.language)
@@ -83,7 +93,9 @@ class Report:
 
     def format_frame(self, frame: pd.DataFrame, decimals: int | dict = 1, code_columns=(),
                      namespace: str | None = None) -> pd.DataFrame:
-        """A display copy: numbers and dates in the report's language, codes and headers translated."""
+        """A display copy: numbers and dates in the report's language, codes and headers translated.
+
+        Float columns named ``p``, ``p_*`` or ``*_p`` are p-values (``p_value``)."""
         out = pd.DataFrame(index=frame.index)
         for column in frame.columns:
             values = frame[column]
@@ -93,7 +105,9 @@ class Report:
             elif pd.api.types.is_datetime64_any_dtype(values):
                 shown = values.map(self.date)
             elif pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
-                shown = values.map(lambda v: "–" if pd.isna(v) else str(v))
+                shown = values.astype(object).map(lambda v: "–" if pd.isna(v) else str(v))
+            elif pd.api.types.is_float_dtype(values) and _is_p_column(column):
+                shown = values.map(self.p_value)
             elif pd.api.types.is_float_dtype(values):
                 shown = values.map(lambda v: self.number(v, digits))
             else:

@@ -1,27 +1,106 @@
 """Execute the notebooks of one project with papermill and assemble the appendix.
 
-The run writes into a temporary folder next to the destination and moves it into place only when
-everything succeeded, so a failure never replaces a previous good appendix.
+``run_project`` validates the project (nothing is written when the data are invalid), executes every
+notebook in order, and writes ``<output>/<project_id>/``: ``appendix.html`` (one self-contained page:
+title page, contents, numbered tables and figures, provenance; code hidden), ``appendix.pdf`` when
+headless Chromium is available, ``executed/*.ipynb``, ``tables/``, ``tables-internal/`` and
+``provenance.json``. Everything is written into a temporary folder next to the destination and moved
+into place only when all of it succeeded, so a failure never replaces a previous good appendix.
+``run_all`` runs every parameters file of a folder in parallel processes.
 """
 from __future__ import annotations
 
+import datetime as dt
+import html
+import os
+import re
 import shutil
+import subprocess
 import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from tyokyky_eval.errors import NotebookError
+from tyokyky_eval import __version__, provenance
+from tyokyky_eval.errors import NotebookError, TyokykyEvalError
+from tyokyky_eval.i18n import fmt_date, has_text, t
 from tyokyky_eval.kernel import ensure_kernel
-from tyokyky_eval.project import load_project
+from tyokyky_eval.project import Project, load_project
 from tyokyky_eval.resources import resource_dir
 
 LANGUAGE_TAGS = {"fi", "en"}
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+STYLE = """
+:root { --ink: #1d1d1f; --muted: #5a5a60; --rule: #c8c8cc; }
+body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; color: var(--ink); line-height: 1.45;
+       max-width: 60rem; margin: 0 auto; padding: 1.5rem; }
+h1 { font-size: 1.6rem; border-bottom: 2px solid var(--ink); padding-bottom: .2rem; margin-top: 2.5rem; }
+h2 { font-size: 1.25rem; margin-top: 1.8rem; }
+h3 { font-size: 1.05rem; }
+a { color: #0b5394; }
+.te-title-page { min-height: 40vh; display: flex; flex-direction: column; justify-content: center; }
+.te-title-page h1 { font-size: 2.2rem; border: none; }
+.te-title-page .te-kind { text-transform: uppercase; letter-spacing: .08em; color: var(--muted); }
+.te-title-page dl { display: grid; grid-template-columns: max-content auto; gap: .3rem 1.2rem; }
+.te-title-page dt { color: var(--muted); }
+.te-synthetic { border: 2px solid #b45309; padding: .6rem .9rem; font-weight: bold; }
+.te-toc ol { list-style: none; padding-left: 0; }
+.te-toc ol ol { padding-left: 1.4rem; }
+.te-toc li { margin: .2rem 0; }
+table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: .9rem; }
+th, td { border-bottom: 1px solid var(--rule); padding: .25rem .6rem; text-align: right; vertical-align: top; }
+th { border-bottom: 2px solid var(--ink); }
+th:first-child, td:first-child { text-align: left; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+.te-caption { font-weight: bold; margin: 1.2rem 0 .3rem; break-after: avoid; }
+.te-caption-label { margin-right: .3rem; }
+.te-note { font-size: .85rem; color: var(--muted); }
+figure.te-figure { margin: 1rem 0; break-inside: avoid; }
+figure.te-figure img, .te-output img { max-width: 100%; height: auto; }
+.te-provenance code { font-size: .8rem; word-break: break-all; }
+@page { size: A4; margin: 18mm 16mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10.5pt; }
+  .te-title-page, .te-toc { break-after: page; }
+  .te-section { break-before: page; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
 
 
-def notebook_paths() -> list[Path]:
+@dataclass
+class RunResult:
+    """What one run produced: the project folder, the PDF (None when skipped) and messages."""
+
+    folder: Path
+    pdf: Path | None = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def appendix(self) -> Path:
+        return self.folder / "appendix.html"
+
+
+# -- notebooks ------------------------------------------------------------------------------------
+def notebook_paths(notebooks_dir: str | Path | None = None) -> list[Path]:
     """The appendix notebooks, in order (file names start with their position: 00_, 10_, …)."""
-    return sorted(Path(str(p)) for p in resource_dir("notebooks").iterdir() if p.name.endswith(".ipynb"))
+    folder = resource_dir("notebooks") if notebooks_dir is None else Path(notebooks_dir)
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".ipynb"))
+
+
+def section_metadata(nb: nbformat.NotebookNode) -> dict:
+    """The notebook's ``tyokyky_eval`` metadata: ``requires`` (table names) and ``title`` ({fi, en})."""
+    meta = nb.metadata.get("tyokyky_eval", {})
+    return {"requires": list(meta.get("requires", [])), "title": dict(meta.get("title", {}))}
+
+
+def missing_tables(nb: nbformat.NotebookNode, project: Project) -> list[str]:
+    """Tables the notebook requires that the project does not have."""
+    return [name for name in section_metadata(nb)["requires"] if project.table(name) is None]
 
 
 def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, progress: bool) -> None:
@@ -29,45 +108,242 @@ def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, 
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from traitlets.config import Config
+
+    bar = {"desc": source.stem, "position": 1, "leave": False} if progress else False
+    # Unix sockets instead of TCP ports where available: parallel runs cannot race for a port.
+    config = Config({"KernelManager": {"transport": "ipc" if os.name == "posix" else "tcp"}})
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
-                                   progress_bar=progress, cwd=str(target.parent))
+                                   progress_bar=bar, cwd=str(target.parent), config=config)
     except PapermillExecutionError as exc:
-        raise NotebookError(
-            f"notebook {source.name} failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
-            f"{exc.ename}: {exc.evalue}") from None
+        raise NotebookError(f"notebook {source.name} failed {_failed_cell(source, target, exc.cell_index)}: "
+                            f"{exc.ename}: {exc.evalue}") from None
 
 
-def merge_notebooks(paths: list[Path], language: str) -> nbformat.NotebookNode:
-    """One notebook of all executed notebooks: prose cells of the other language and the injected
-    parameter cells are dropped."""
-    merged = nbformat.v4.new_notebook()
-    for path in paths:
-        nb = nbformat.read(str(path), as_version=4)
-        for cell in nb.cells:
-            tags = set(cell.get("metadata", {}).get("tags", []))
-            if tags & LANGUAGE_TAGS and language not in tags:
-                continue
-            if tags & {"parameters", "injected-parameters"}:
-                continue
-            merged.cells.append(cell)
-        merged.metadata = merged.metadata or nb.metadata
-    return merged
+def _failed_cell(source: Path, executed: Path, index: int) -> str:
+    """'in cell N (id …, first line: …)' with N counted from 1 in the source notebook, as the user
+    sees it; papermill's index counts its own injected and error-marker cells."""
+    try:
+        cells = [c for c in nbformat.read(str(executed), as_version=4).cells
+                 if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+        cell = cells[index]
+        ids = [c.get("id") for c in nbformat.read(str(source), as_version=4).cells]
+    except (OSError, IndexError, ValueError):
+        return f"in cell {index}"
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    where = f"in cell {ids.index(cell.get('id')) + 1}" if cell.get("id") in ids else f"in cell {index}"
+    return f"{where} (id {cell.get('id', '?')}, first line: {first!r})"
 
 
-def export_html(nb: nbformat.NotebookNode, title: str) -> str:
-    """Self-contained HTML with the code hidden."""
-    from nbconvert import HTMLExporter
+# -- HTML -------------------------------------------------------------------------------------------
+def _markdown(text: str) -> str:
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    nb.metadata["title"] = title
-    body, _ = exporter.from_notebook_node(nb)
-    return body
+    return markdown2html_mistune(text)
 
 
+def _output_html(output) -> str:
+    """Rich outputs only (HTML, Markdown, images); streams, errors and plain text reprs are left out
+    so that no stray print or warning reaches the published appendix."""
+    if output.get("output_type") not in ("display_data", "execute_result"):
+        return ""
+    data = output.get("data", {})
+    if "text/html" in data:
+        return "".join(data["text/html"])
+    if "text/markdown" in data:
+        return _markdown("".join(data["text/markdown"]))
+    if "image/png" in data:
+        return f'<img alt="" src="data:image/png;base64,{"".join(data["image/png"]).strip()}"/>'
+    if "image/svg+xml" in data:
+        return "".join(data["image/svg+xml"])
+    return ""
+
+
+def render_cells(nb: nbformat.NotebookNode, language: str) -> str:
+    """HTML of one executed notebook: prose of ``language`` and cell outputs, no code."""
+    parts = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & LANGUAGE_TAGS and language not in tags:
+            continue
+        if cell.cell_type == "markdown":
+            parts.append(_markdown(cell.source))
+        elif cell.cell_type == "code" and not tags & {"parameters", "injected-parameters"}:
+            outputs = "".join(_output_html(o) for o in cell.get("outputs", []))
+            if outputs:
+                parts.append(f'<div class="te-output">{outputs}</div>')
+    return "\n".join(parts)
+
+
+def number_captions(body: str, language: str) -> str:
+    """Number the ``te-caption`` markers in document order: 'Taulukko 1.', 'Kuvio 1.' …; each
+    caption gets the anchor ``table-N`` / ``figure-N``."""
+    counters = {"table": 0, "figure": 0}
+
+    def label(match: re.Match) -> str:
+        kind = match.group(1)
+        counters[kind] += 1
+        n = counters[kind]
+        text = t(f"appendix.{kind}_label", language, n=n)
+        return (f'<p class="te-caption" data-kind="{kind}" id="{kind}-{n}">'
+                f'<span class="te-caption-label">{html.escape(text)}</span>')
+
+    return re.sub(r'<p class="te-caption" data-kind="(table|figure)">', label, body)
+
+
+_HEADING = re.compile(r"<h([1-6])(?:\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
+
+
+def anchor_headings(body: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """Give every heading a stable id (``s1``, ``s2`` …) and return the contents entries
+    ``(level, id, text)`` of the levels 1–2."""
+    entries = []
+
+    def replace(match: re.Match) -> str:
+        level, inner = int(match.group(1)), _ANCHOR_LINK.sub("", match.group(2)).strip()
+        anchor = f"s{len(entries) + 1}"
+        entries.append((level, anchor, html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()))
+        return f'<h{level} id="{anchor}">{inner}</h{level}>'
+
+    body = _HEADING.sub(replace, body)
+    return body, [e for e in entries if e[0] <= 2]
+
+
+def _toc(entries, language: str) -> str:
+    items, open_sub = [], False
+    for level, anchor, text in entries:
+        link = f'<a href="#{anchor}">{html.escape(text)}</a>'
+        if level == 1:
+            if open_sub:
+                items.append("</ol></li>")
+            elif items:
+                items.append("</li>")
+            items.append(f"<li>{link}")
+            open_sub = False
+        else:
+            if not open_sub:
+                items.append("<ol>")
+                open_sub = True
+            items.append(f"<li>{link}</li>")
+    items.append("</ol></li>" if open_sub else ("</li>" if items else ""))
+    return (f'<nav class="te-toc"><h2 class="te-toc-title">{html.escape(t("appendix.contents", language))}</h2>'
+            f'<ol>{"".join(items)}</ol></nav>')
+
+
+def _title_page(project: Project) -> str:
+    p, lang = project.params, project.language
+    rows = []
+    if p.evaluation_period:
+        start, end = p.evaluation_period
+        rows.append((t("appendix.evaluation_period", lang), f"{fmt_date(start, lang)}–{fmt_date(end, lang)}"))
+    rows.append((t("appendix.cutoff_date", lang), fmt_date(p.cutoff_date, lang)))
+    rows.append((t("appendix.language", lang), t("appendix.language_name", lang)))
+    facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
+    synthetic = (f'<p class="te-synthetic">{html.escape(t("appendix.synthetic_note", lang))}</p>'
+                 if p.synthetic else "")
+    description = f"<p>{html.escape(p.description)}</p>" if p.description else ""
+    return (f'<header class="te-title-page"><p class="te-kind">{html.escape(t("appendix.appendix", lang))}</p>'
+            f'<h1 class="te-title">{html.escape(p.title)}</h1>{description}<dl>{facts}</dl>{synthetic}'
+            f'<p class="te-note">{html.escape(t("appendix.generated_by", lang, version=__version__))}</p>'
+            f"</header>")
+
+
+def provenance_html(record: dict, language: str) -> str:
+    """The closing section: software, parameters and input files with their checksums."""
+    def tr(key):
+        return html.escape(t(f"appendix.{key}", language))
+
+    git = record["package"]["git"]
+    commit = (f'<code>{git["commit"]}</code>{" (+)" if git["dirty"] else ""}' if git
+              else tr("not_available"))
+    files = "".join(
+        f'<tr><td>{html.escape(table)}</td><td>{html.escape(info["path"])}</td><td><code>{info["sha256"]}</code></td></tr>'
+        for table, info in record["input_files"].items())
+    packages = "".join(f"<tr><td>{html.escape(name)}</td><td>{html.escape(v or '–')}</td></tr>"
+                       for name, v in record["packages"].items())
+    param = record["parameters_file"]
+    return (f'<section class="te-section te-provenance"><h1>{tr("provenance")}</h1><p>{tr("provenance_intro")}</p>'
+            f'<table><tbody>'
+            f'<tr><td>{tr("package_version")}</td><td>{html.escape(record["package"]["version"])}</td></tr>'
+            f'<tr><td>{tr("git_commit")}</td><td>{commit}</td></tr>'
+            f'<tr><td>{tr("parameters_file")}</td><td>{html.escape(param["path"])} <code>{param["sha256"]}</code></td></tr>'
+            f'<tr><td>{tr("python")}</td><td>{html.escape(record["python"]["version"])}</td></tr>'
+            f'<tr><td>{tr("run_started")}</td><td>{html.escape(record["run"]["started"])}</td></tr>'
+            f'</tbody></table>'
+            f'<h2>{tr("input_files")}</h2><table><thead><tr><th></th><th>{tr("file")}</th><th>{tr("sha256")}</th>'
+            f'</tr></thead><tbody>{files}</tbody></table>'
+            f'<h2>{tr("packages")}</h2><table><thead><tr><th>{tr("package")}</th><th>{tr("version")}</th></tr>'
+            f'</thead><tbody>{packages}</tbody></table></section>')
+
+
+def assemble_html(project: Project, sections: list[str], record: dict) -> str:
+    """One self-contained HTML page: title page, contents, the sections, provenance."""
+    language = project.language
+    body = "\n".join(f'<section class="te-section">{s}</section>' for s in sections)
+    body += provenance_html(record, language)
+    body, entries = anchor_headings(number_captions(body, language))
+    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"/>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"/>'
+            f'<meta name="generator" content="tyokyky-eval {__version__}"/>'
+            f"<title>{html.escape(project.params.title)}</title><style>{STYLE}</style></head>\n"
+            f"<body>{_title_page(project)}{_toc(entries, language)}<main>{body}</main></body></html>\n")
+
+
+def _section_title(nb: nbformat.NotebookNode, source: Path, language: str) -> str:
+    titles = section_metadata(nb)["title"]
+    return titles.get(language) or next(iter(titles.values()), source.stem)
+
+
+def _skipped_section(nb, source: Path, missing: list[str], language: str) -> str:
+    names = ", ".join(t(f"codes.table.{m}", language) if has_text(f"codes.table.{m}", language) else m
+                      for m in missing)
+    return (f"<h1>{html.escape(_section_title(nb, source, language))}</h1>"
+            f'<p class="te-skipped">{html.escape(t("appendix.section_skipped", language, missing=names))}</p>')
+
+
+# -- PDF --------------------------------------------------------------------------------------------
+def find_chromium() -> str | None:
+    """Path of a headless-capable Chromium, or None."""
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def chromium_command(browser: str, profile: Path, *args: str) -> list[str]:
+    """Headless Chromium with no network chatter, no sandbox (containers, root) and a throwaway
+    profile folder."""
+    return [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args]
+
+
+def print_pdf(html_path: Path, pdf_path: Path, language: str, timeout: int = 180) -> tuple[bool, str]:
+    """Print the HTML to PDF with headless Chromium; returns (printed, message when skipped)."""
+    browser = find_chromium()
+    if browser is None:
+        return False, t("appendix.pdf_skipped_no_chromium", language)
+    with tempfile.TemporaryDirectory(prefix="tyokyky-chromium-") as profile:
+        command = chromium_command(browser, Path(profile), "--no-pdf-header-footer",
+                                   f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri())
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+            reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            reason = str(exc)
+    if pdf_path.is_file() and pdf_path.stat().st_size > 0:
+        return True, ""
+    return False, t("appendix.pdf_failed", language, reason=reason)
+
+
+# -- one project ------------------------------------------------------------------------------------
 def run_project(params_path: str | Path, output: str | Path = "output", language: str | None = None,
-                progress: bool = True) -> Path:
-    """Validate, execute every notebook and write ``<output>/<project_id>/``; returns that folder."""
+                progress: bool = True, notebooks_dir: str | Path | None = None, pdf: bool = True) -> RunResult:
+    """Validate, execute every notebook and write ``<output>/<project_id>/``.
+
+    Raises ``ParameterError`` / ``DataError`` before anything is written, ``NotebookError`` when a
+    notebook fails (the previous result folder is then left as it was)."""
+    from tqdm.auto import tqdm
+
+    started = dt.datetime.now(dt.timezone.utc).astimezone()
     params_path = Path(params_path).resolve()
     project = load_project(params_path, language)  # raises before anything is written
     language = project.language
@@ -76,20 +352,38 @@ def run_project(params_path: str | Path, output: str | Path = "output", language
     output.mkdir(parents=True, exist_ok=True)
     final = output / project.params.project_id
     work = Path(tempfile.mkdtemp(prefix=f".{project.params.project_id}-", dir=output))
+    result = RunResult(final)
     try:
-        executed = []
         (work / "executed").mkdir()
-        for source in notebook_paths():
+        sections, status = [], {}
+        sources = notebook_paths(notebooks_dir)
+        for source in tqdm(sources, desc=project.params.project_id, unit="notebook", position=0,
+                           disable=not progress):
+            nb = nbformat.read(str(source), as_version=4)
+            missing = missing_tables(nb, project)
+            if missing:
+                sections.append(_skipped_section(nb, source, missing, language))
+                status[source.name] = "skipped"
+                continue
             target = work / "executed" / source.name
             execute_notebook(source, target, {"params_path": str(params_path), "language": language,
                                               "output_dir": str(work)}, kernel, progress)
-            executed.append(target)
-        html = export_html(merge_notebooks(executed, language), project.params.title)
-        (work / "appendix.html").write_text(html, encoding="utf-8")
+            sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
+            status[source.name] = "executed"
+        record = provenance.collect(project.params, language, status, started)
+        (work / "appendix.html").write_text(assemble_html(project, sections, record), encoding="utf-8")
+        if pdf:
+            printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language)
+            result.pdf = final / "appendix.pdf" if printed else None
+            if message:
+                result.messages.append(message)
+        record = provenance.collect(project.params, language, status, started,
+                                    dt.datetime.now(dt.timezone.utc).astimezone())
+        provenance.write(record, work / "provenance.json")
         _replace(work, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return final
+    return result
 
 
 def _replace(new: Path, final: Path) -> None:
@@ -100,3 +394,57 @@ def _replace(new: Path, final: Path) -> None:
         final.rename(old)
     new.rename(final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+# -- many projects ----------------------------------------------------------------------------------
+@dataclass
+class ProjectOutcome:
+    """One row of the ``run-all`` summary."""
+
+    project: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    appendix: str = ""
+    message: str = ""
+
+
+def _project_name(params_path: Path) -> str:
+    """The project id of a parameters file, or the file's stem when it cannot be read."""
+    from tyokyky_eval.params import load_params
+
+    try:
+        return load_params(params_path).project_id
+    except TyokykyEvalError:
+        return params_path.stem
+
+
+def _run_one(params_path: str, output: str, language: str | None, notebooks_dir: str | None) -> ProjectOutcome:
+    started = time.perf_counter()
+    name = _project_name(Path(params_path))
+    try:
+        result = run_project(params_path, output, language, progress=False, notebooks_dir=notebooks_dir)
+    except Exception as exc:  # noqa: BLE001 — one broken project must not stop the others
+        message = str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}"
+        return ProjectOutcome(name, "failed", round(time.perf_counter() - started, 1), message=message)
+    return ProjectOutcome(name, "ok", round(time.perf_counter() - started, 1), str(result.appendix),
+                          " ".join(result.messages))
+
+
+def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2, language: str | None = None,
+            notebooks_dir: str | Path | None = None) -> list[ProjectOutcome]:
+    """Run every ``*.yaml`` of ``directory`` in parallel processes (``jobs`` at a time); one failure
+    stops no other. Outcomes are in file-name order. Two files with the same ``project_id`` would
+    write the same folder, so only the first of them runs."""
+    paths = sorted(Path(directory).glob("*.yaml")) + sorted(Path(directory).glob("*.yml"))
+    if not paths:
+        raise TyokykyEvalError(f"no parameters files (*.yaml) in {directory}")
+    ensure_kernel()  # once, before the workers start, so they never race to install it
+    folder = None if notebooks_dir is None else str(notebooks_dir)
+    names = [_project_name(p) for p in paths]
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [None if name in names[:i] else pool.submit(_run_one, str(p), str(output), language, folder)
+                   for i, (p, name) in enumerate(zip(paths, names))]
+        return [f.result() if f is not None else
+                ProjectOutcome(name, "failed", 0.0, message=f"{p.name}: project_id '{name}' is used by "
+                               f"{paths[names.index(name)].name} too")
+                for p, name, f in zip(paths, names, futures)]

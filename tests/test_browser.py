@@ -1,0 +1,76 @@
+"""Open the Finnish appendix in headless Chromium: screenshot, every image loaded, every contents
+link and caption anchor resolves. Skipped where Chromium is not installed (``.ci/run`` installs it)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tyokyky_eval.cli import main
+from tyokyky_eval.resources import resource_dir
+from tyokyky_eval.runner import chromium_command, find_chromium
+
+from test_runner import FIGURE, SETUP, demo_project, write_notebook
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(find_chromium() is None, reason="chromium not installed")]
+
+CHECK = """<script>
+window.addEventListener("load", () => {
+  const images = [...document.images].map(i => ({ok: i.complete && i.naturalWidth > 0, alt: i.alt}));
+  const links = [...document.querySelectorAll(".te-toc a")].map(a => a.getAttribute("href"));
+  const result = {images, links, missing: links.filter(h => !document.getElementById(h.slice(1))),
+                  captions: [...document.querySelectorAll(".te-caption-label")].map(c => c.textContent)};
+  const pre = document.createElement("pre");
+  pre.id = "te-check";
+  pre.textContent = JSON.stringify(result);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def browser(*args: str, tmp: Path) -> subprocess.CompletedProcess:
+    command = chromium_command(find_chromium(), tmp / "profile", "--virtual-time-budget=5000", *args)
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def appendix(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("browser")
+    notebooks = root / "notebooks"
+    shutil.copytree(Path(str(resource_dir("notebooks"))), notebooks)
+    write_notebook(notebooks / "99_figure.ipynb", [("code", SETUP), ("fi", "# Kuvio"), ("en", "# Figure"),
+                                                   ("code", FIGURE)])
+    params = demo_project(root)
+    assert main(["run", str(params), "--output", str(root / "out"), "--quiet", "--notebooks", str(notebooks)]) == 0
+    return root / "out" / "demo" / "appendix.html"
+
+
+def test_screenshot(appendix, tmp_path):
+    shot = tmp_path / "appendix.png"
+    browser(f"--screenshot={shot}", "--window-size=1024,1400", appendix.as_uri(), tmp=tmp_path)
+    header = shot.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (1024, 1400)
+
+
+def test_images_load_and_contents_links_resolve(appendix, tmp_path):
+    probe = tmp_path / "probe.html"
+    probe.write_text(appendix.read_text(encoding="utf-8").replace("</body>", CHECK + "</body>"), encoding="utf-8")
+    dom = browser("--dump-dom", probe.as_uri(), tmp=tmp_path).stdout
+    found = re.search(r'<pre id="te-check">(.*?)</pre>', dom, re.DOTALL)
+    assert found, dom[-2000:]
+    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert result["images"] and all(image["ok"] for image in result["images"])
+    assert len(result["links"]) >= 3 and result["missing"] == []
+    assert result["captions"][0] == "Taulukko 1." and "Kuvio 1." in result["captions"]
+
+
+def test_pdf_was_printed(appendix):
+    pdf = appendix.with_name("appendix.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000

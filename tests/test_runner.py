@@ -1,0 +1,218 @@
+"""The runner end to end: languages, skipped sections, failures, run-all, provenance, no id leaks.
+
+Most tests run small notebooks written here (a few seconds each); the ``slow`` ones run the real
+appendix notebooks on demo data with recognisable ids.
+"""
+from __future__ import annotations
+
+import hashlib
+from html import escape
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tyokyky_eval import demo
+from tyokyky_eval.cli import main
+from tyokyky_eval.resources import resource_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+SETUP = ("from tyokyky_eval import load_project\nfrom tyokyky_eval.report import Report\n"
+         "project = load_project(params_path, language=language)\nreport = Report(project, output_dir=output_dir)")
+TABLE = ("import pandas as pd\n"
+         "report.table(pd.DataFrame({'mean': [1234.5, 6.25]}), 'tiny', 'Tiny table', decimals=2)")
+FIGURE = ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+          "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot([0, 1], [0, 1])\nreport.figure(fig, 'Tiny figure')")
+
+
+def write_notebook(path: Path, cells, requires=(), title=None) -> Path:
+    """A section notebook like tools/make_notebook.py writes: parameters cell first, then ``cells``
+    (``("fi"|"en", markdown)`` or ``("code", source)``)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["tyokyky_eval"] = {"requires": list(requires), "title": title or {}}
+    nb.metadata["kernelspec"] = {"name": "tyokyky-eval", "display_name": "Python (tyokyky-eval)",
+                                 "language": "python"}
+    parameters = nbformat.v4.new_code_cell('params_path = ""\nlanguage = "fi"\noutput_dir = None')
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells.append(parameters)
+    for kind, source in cells:
+        cell = nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_markdown_cell(source)
+        if kind != "code":
+            cell.metadata["tags"] = [kind]
+        nb.cells.append(cell)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:02d}"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def demo_project(root: Path, clients: int = 35, drop: tuple = (), project_id: str = "demo") -> Path:
+    """Demo data (ids DEMO-01 …) in ``root/demo-data`` and ``root/parameters/<id>.yaml`` made from the
+    committed demo parameters, without the tables in ``drop``."""
+    data = root / "demo-data"
+    if not data.is_dir():
+        demo.write(demo.generate(demo.DemoSpec(clients=clients)), data)
+    text = (ROOT / "parameters" / "demo.yaml").read_text(encoding="utf-8")
+    text = text.replace("project_id: demo", f"project_id: {project_id}")
+    for table in drop:
+        text = text.replace(f"  {table}: ../demo-data/{table}.csv\n", "")
+    (root / "parameters").mkdir(exist_ok=True)
+    path = root / "parameters" / f"{project_id}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def small_notebooks(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("notebooks")
+    write_notebook(folder / "00_tiny.ipynb", [
+        ("code", SETUP), ("fi", "# Pieni osa\n\nSuomeksi."), ("en", "# Small section\n\nIn English."),
+        ("fi", "## Alaosa"), ("en", "## Subsection"), ("code", TABLE), ("code", FIGURE)])
+    write_notebook(folder / "10_needs_fidelity.ipynb", [
+        ("code", SETUP), ("fi", "# Laatukriteerit"), ("en", "# Fidelity"), ("code", TABLE)],
+        requires=["fidelity"], title={"fi": "Laatukriteerit", "en": "Fidelity"})
+    return folder
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    demo_project(root)
+    return root
+
+
+def appendix_text(output: Path, project: str = "demo") -> str:
+    return (output / project / "appendix.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_finnish_run_numbers_captions_and_keeps_only_finnish_prose(workspace, small_notebooks, tmp_path, capsys):
+    assert main(["run", str(workspace / "parameters" / "demo.yaml"), "--output", str(tmp_path), "--quiet",
+                 "--notebooks", str(small_notebooks)]) == 0
+    html = appendix_text(tmp_path)
+    assert "Suomeksi." in html and "In English." not in html
+    assert "Taulukko 1." in html and "Taulukko 2." in html and "Kuvio 1." in html
+    assert "1\u202f234,50" in html and "6,25" in html  # Finnish decimal comma in the shown table
+    assert "31.12.2022" in html and "<script" not in html and "http://" not in html
+    folder = tmp_path / "demo"
+    assert sorted(p.name for p in (folder / "executed").iterdir()) == ["00_tiny.ipynb", "10_needs_fidelity.ipynb"]
+    assert (folder / "tables-internal" / "tiny.csv").read_text() == "mean\n1234.5\n6.25\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no temporary folder left behind
+    out = capsys.readouterr().out
+    assert "Appendix:" in out and ("PDF:" in out or "PDF skipped: chromium not found" in out)
+
+
+@pytest.mark.slow
+def test_english_override_and_skipped_section(workspace, small_notebooks, tmp_path):
+    params = demo_project(workspace, drop=("fidelity",), project_id="nofidelity")
+    assert main(["run", str(params), "--output", str(tmp_path), "--quiet", "--no-pdf", "--language", "en",
+                 "--notebooks", str(small_notebooks)]) == 0
+    html = appendix_text(tmp_path, "nofidelity")
+    assert "In English." in html and "Suomeksi." not in html and 'lang="en"' in html
+    assert "Table 1." in html and "Table 2." not in html and "Figure 1." in html and "1,234.50" in html
+    assert "<h1 id=\"s3\">Fidelity</h1>" in html
+    assert escape("This section was not produced because the project's data do not include: fidelity reviews.") in html
+    record = json.loads((tmp_path / "nofidelity" / "provenance.json").read_text())
+    assert record["notebooks"] == {"00_tiny.ipynb": "executed", "10_needs_fidelity.ipynb": "skipped"}
+    assert not (tmp_path / "nofidelity" / "executed" / "10_needs_fidelity.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_provenance_hashes_match_the_inputs(workspace, small_notebooks, tmp_path):
+    params = workspace / "parameters" / "demo.yaml"
+    assert main(["run", str(params), "--output", str(tmp_path), "--quiet", "--no-pdf",
+                 "--notebooks", str(small_notebooks)]) == 0
+    record = json.loads((tmp_path / "demo" / "provenance.json").read_text())
+
+    def sha(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    assert record["parameters_file"] == {"path": "demo.yaml", "sha256": sha(params)}
+    assert set(record["input_files"]) == {"clients", "kykyviisari", "fidelity", "feedback"}
+    for table, info in record["input_files"].items():
+        assert info["path"] == f"../demo-data/{table}.csv"
+        assert info["sha256"] == sha(workspace / "demo-data" / f"{table}.csv")
+    assert record["package"]["version"] and record["python"]["version"].count(".") == 2
+    assert record["packages"]["pandas"] and record["run"]["seconds"] >= 0
+    assert sha(params) in appendix_text(tmp_path)  # the provenance section of the HTML
+
+
+@pytest.mark.slow
+def test_failing_notebook_exits_1_names_the_cell_and_keeps_the_previous_appendix(
+        workspace, small_notebooks, tmp_path, capsys):
+    params = str(workspace / "parameters" / "demo.yaml")
+    assert main(["run", params, "--output", str(tmp_path), "--quiet", "--no-pdf",
+                 "--notebooks", str(small_notebooks)]) == 0
+    before = {p: p.read_bytes() for p in (tmp_path / "demo").rglob("*") if p.is_file()}
+    broken = tmp_path / "broken-notebooks"
+    broken.mkdir()
+    write_notebook(broken / "00_ok.ipynb", [("code", SETUP), ("code", TABLE)])
+    write_notebook(broken / "20_broken.ipynb", [("code", SETUP), ("code", "ratio = 1 / 0  # divide")])
+    capsys.readouterr()
+    assert main(["run", params, "--output", str(tmp_path), "--quiet", "--notebooks", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "20_broken.ipynb failed in cell 3 (id cell-02" in err  # parameters, setup, broken
+    assert "ratio = 1 / 0" in err and "ZeroDivisionError" in err
+    after = {p: p.read_bytes() for p in (tmp_path / "demo").rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken-notebooks", "demo"]
+
+
+def test_invalid_data_exit_2_and_nothing_written(workspace, tmp_path, capsys):
+    params = demo_project(workspace, project_id="invalid")
+    bad = workspace / "bad-data"
+    bad.mkdir(exist_ok=True)
+    clients = (workspace / "demo-data" / "clients.csv").read_text(encoding="utf-8-sig")
+    (bad / "clients.csv").write_text(clients.replace(";1990;", ";19x0;", 1), encoding="utf-8-sig")
+    params.write_text(params.read_text(encoding="utf-8").replace("../demo-data/clients.csv", "../bad-data/clients.csv"),
+                      encoding="utf-8")
+    output = tmp_path / "out"
+    assert main(["run", str(params), "--output", str(output), "--quiet"]) == 2
+    assert "clients.csv" in capsys.readouterr().err
+    assert not output.exists()
+
+
+@pytest.mark.slow
+def test_run_all_one_broken_project(workspace, small_notebooks, tmp_path, capsys):
+    folder = tmp_path / "parameters"
+    folder.mkdir()
+    for project_id in ("alpha", "beta"):
+        text = (workspace / "parameters" / "demo.yaml").read_text(encoding="utf-8")
+        text = text.replace("project_id: demo", f"project_id: {project_id}").replace(
+            "../demo-data/", f"{(workspace / 'demo-data').as_posix()}/")
+        (folder / f"{project_id}.yaml").write_text(text, encoding="utf-8")
+    (folder / "broken.yaml").write_text((folder / "alpha.yaml").read_text().replace(
+        "project_id: alpha", "project_id: broken").replace("clients.csv", "missing.csv"), encoding="utf-8")
+    output = tmp_path / "out"
+    code = main(["run-all", str(folder), "--output", str(output), "--jobs", "2", "--notebooks", str(small_notebooks)])
+    out = capsys.readouterr().out
+    assert code == 1
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:4]}
+    assert rows["alpha"][1] == "ok" and rows["beta"][1] == "ok" and rows["broken"][1] == "failed"
+    assert rows["alpha"][3] == str(output / "alpha" / "appendix.html")
+    assert "missing.csv" in out and "2 of 3 projects ok" in out
+    assert sorted(p.name for p in output.iterdir()) == ["alpha", "beta"]
+
+
+ID_PATTERN = re.compile(r"\b(?:DEMO|DG|CE)-\d+\b")
+
+
+@pytest.mark.slow
+def test_real_appendix_leaks_no_ids(tmp_path):
+    """The packaged notebooks on demo data: no client or respondent id in any published file."""
+    tables = demo.generate(demo.DemoSpec(clients=35))
+    ids = set(tables["clients"]["client_id"]) | set(tables["feedback"]["respondent_id"].dropna())
+    assert all(ID_PATTERN.fullmatch(i) for i in ids)  # the search below would find every one of them
+    params = demo_project(tmp_path)
+    output = tmp_path / "out"
+    assert main(["run", str(params), "--output", str(output), "--quiet", "--language", "en"]) == 0
+    folder = output / "demo"
+    published = [*folder.glob("appendix.*"), *(folder / "tables").rglob("*"), *(folder / "executed").rglob("*")]
+    executed = sorted(p.name for p in (folder / "executed").iterdir())
+    assert executed == sorted(p.name for p in Path(str(resource_dir("notebooks"))).glob("*.ipynb"))
+    for path in (p for p in published if p.is_file()):
+        text = path.read_bytes().decode("utf-8", errors="ignore")
+        assert not ID_PATTERN.search(text), f"{path.name} contains an id: {ID_PATTERN.search(text).group()}"
+    assert "DEMO-01" in (tmp_path / "demo-data" / "clients.csv").read_text(encoding="utf-8-sig")
