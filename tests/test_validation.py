@@ -164,6 +164,10 @@ BROKEN = {
     "empty_file": (_empty_file, "feedback.csv", "empty"),
     "xlsx_wrong_sheet": (_wrong_sheet, "clients.xlsx[Asiakkaat]", "Taul1"),
     "feedback_round_zero": (_set("feedback", 0, "round", 0), "feedback.csv:2:round", "1–"),
+    "feedback_response_off_scale": (_set("feedback", 12, "response", 9), "feedback.csv:14:response", "1–5"),
+    "feedback_unknown_survey": (_set("feedback", 0, "survey_id", "kysely"), "feedback.csv:2:survey_id",
+                                "no survey spec"),
+    "feedback_unknown_item": (_set("feedback", 0, "item_id", "q99"), "feedback.csv:2:item_id", "q99"),
 }
 
 

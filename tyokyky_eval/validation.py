@@ -15,7 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from tyokyky_eval import dictionary
-from tyokyky_eval.errors import DataError, Problem
+from tyokyky_eval.errors import DataError, ParameterError, Problem
 from tyokyky_eval.i18n import fmt_date, t
 from tyokyky_eval.params import Params, suggest
 from tyokyky_eval.readers import normalise_number_text, parse_booleans, parse_dates, read_table
@@ -247,6 +247,30 @@ def _check_fidelity(fid: pd.DataFrame, c: _Collector):
     c.add_mask(fid, dup & ~consensus, "item", "duplicate_rating")
 
 
+def _check_feedback(fb: pd.DataFrame, params: Params, c: _Collector):
+    """Every survey needs a spec (built-in or ``analyses.feedback.surveys``); responses must be whole
+    numbers on their item's scale."""
+    from tyokyky_eval import feedback
+
+    options = params.options("feedback")
+    specs = {}
+    for survey in sorted(fb["survey_id"].dropna().unique()):
+        try:
+            specs[survey] = feedback.load_survey(options.surveys.get(survey, survey), params.path.parent)
+        except ParameterError:
+            c.add_mask(fb, fb["survey_id"].eq(survey), "survey_id", "unknown_survey",
+                       surveys=", ".join(feedback.builtin_surveys()))
+    known = fb[fb["survey_id"].isin(specs)]
+    for row in known.index[feedback.out_of_scale(known, specs)]:
+        survey, item, value = known.at[row, "survey_id"], known.at[row, "item_id"], known.at[row, "response"]
+        try:
+            scale = feedback.item_scale(specs[survey], item)
+        except KeyError:
+            c.add(row, "item_id", "unknown_item", item, survey=survey, item=item)
+            continue
+        c.add(row, "response", "response_out_of_scale", value, min=scale["min"], max=scale["max"], item=item)
+
+
 def validate_project(params: Params, language: str | None = None) -> ValidationResult:
     """Read and validate every table named in ``params``; never raises for bad data."""
     language = language or params.language
@@ -266,6 +290,8 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
         fid = frames["fidelity"]
         fid["rater"] = fid["rater"].where(~fid["rater"].str.lower().eq("consensus"), "consensus")
         _check_fidelity(frames["fidelity"], collectors["fidelity"])
+    if frames.get("feedback") is not None:
+        _check_feedback(frames["feedback"], params, collectors["feedback"])
     for table, collect in collectors.items():
         result.problems.extend(collect.problems)
         if frames[table] is not None:
