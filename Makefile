@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv demo-data seed-data dictionary notebooks clean
+.PHONY: demo all test venv demo-data seed-data dictionary notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,16 +16,19 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo-data: seed-data
-	$(BIN)/tyokyky-eval demo-data --out demo-data
+# synthetic data of every parameters file with a `synthetic` key (the demo and the seed projects)
+SYNTHETIC_PARAMS = $(shell grep -l '^synthetic:' parameters/*.yaml)
+demo-data: $(STAMP)
+	$(BIN)/tyokyky-eval demo-data --params $(SYNTHETIC_PARAMS)
 
-# synthetic data of every parameters file with a `synthetic` key (the seed projects)
-SEED_PARAMS = $(shell grep -l '^synthetic:' parameters/*.yaml)
-seed-data: $(STAMP)
-	$(BIN)/tyokyky-eval demo-data --params $(SEED_PARAMS)
+seed-data: demo-data
 
 demo: demo-data
 	$(BIN)/tyokyky-eval run parameters/demo.yaml --output output
+
+# every project in parameters/, in parallel
+all: demo-data
+	$(BIN)/tyokyky-eval run-all parameters --output output
 
 test: demo-data
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-kernel-name tyokyky-eval

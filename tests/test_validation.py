@@ -237,6 +237,7 @@ def test_employment_grace_is_a_parameter(project_files):
     ({"analyses": {"fidelty": {}}}, "analyses: unknown key 'fidelty' (did you mean 'fidelity'?)"),
     ({"value_map": {"endreason": {"x": "y"}}}, "(did you mean 'end_reason'?)"),
     ({"project_id": "Bad Id!"}, "project_id: 'Bad Id!' may contain only"),
+    ({"synthetic": {"seeed": 1}}, "synthetic: unknown key 'seeed' (did you mean 'seed'?)"),
 ])
 def test_bad_parameters(project_files, capsys, change, expected):
     project_files.params.update(change)

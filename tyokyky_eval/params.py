@@ -272,6 +272,13 @@ def load_params(path: str | Path) -> Params:
         validation=_dataclass_from(ValidationRules, raw.get("validation"), "validation", errors),
         synthetic=dict(raw.get("synthetic") or {}),
     )
+    if params.synthetic:
+        from tyokyky_eval.demo import spec_from_synthetic
+
+        try:
+            spec_from_synthetic(params.synthetic)
+        except ParameterError as exc:
+            errors.extend(exc.messages)
     if errors:
         raise ParameterError(errors)
     return params
