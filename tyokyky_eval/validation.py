@@ -157,26 +157,36 @@ def _prepare(table: str, params: Params, collect: _Collector) -> pd.DataFrame | 
     missing_values = set(schema.get("missingValues", [""]))
     for f in schema["fields"]:
         name = f["name"]
-        text = frame[name].astype(str).str.strip()
-        text = text.where(~text.isin(missing_values), "")
-        if name in params.value_map:
-            text = text.replace(params.value_map[name])
-        if f["type"] == "date":
-            parsed, bad = parse_dates(text)
-            collect.add_mask(frame, bad, name, "not_a_date", shown=text)
-            frame[name] = parsed
-        elif f["type"] == "boolean":
-            parsed, bad = parse_booleans(text, f.get("trueValues", ["true"]), f.get("falseValues", ["false"]))
-            collect.add_mask(frame, bad, name, "not_a_boolean", shown=text)
-            frame[name] = parsed
-        elif f["type"] in ("number", "integer"):
-            number = normalise_number_text(text)
-            if f["type"] == "integer":  # '4.0' from a spreadsheet is the whole number 4
-                number = number.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-            frame[name] = number.replace("", np.nan)
-        else:
-            frame[name] = text.replace("", None)
+        # Parse each distinct value once (dates, scores and codes repeat a lot), then spread back.
+        codes, uniques = pd.factorize(frame[name].astype(str), use_na_sentinel=False)
+        parsed, bad, text = _parse_values(pd.Series(uniques, dtype=object), f, params, missing_values)
+        if bad is not None and bad.any():
+            collect.add_mask(frame, pd.Series(bad.to_numpy()[codes], index=frame.index), name,
+                             "not_a_date" if f["type"] == "date" else "not_a_boolean",
+                             shown=pd.Series(text.to_numpy()[codes], index=frame.index))
+        frame[name] = pd.Series(parsed.take(codes).to_numpy(), index=frame.index, dtype=parsed.dtype)
     return frame
+
+
+def _parse_values(values: pd.Series, field: dict, params: Params, missing_values):
+    """Typed values of one column's distinct texts: (parsed, mask of unparseable or None, text)."""
+    name, kind = field["name"], field["type"]
+    text = values.str.strip()
+    text = text.where(~text.isin(missing_values), "")
+    if name in params.value_map:
+        text = text.replace(params.value_map[name])
+    if kind == "date":
+        parsed, bad = parse_dates(text)
+        return parsed, bad, text
+    if kind == "boolean":
+        parsed, bad = parse_booleans(text, field.get("trueValues", ["true"]), field.get("falseValues", ["false"]))
+        return parsed, bad, text
+    if kind in ("number", "integer"):
+        number = normalise_number_text(text)
+        if kind == "integer":  # '4.0' from a spreadsheet is the whole number 4
+            number = number.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+        return number.replace("", np.nan).astype(object), None, text
+    return text.replace("", None).astype(object), None, text
 
 
 def _validate_table(table: str, params: Params, collect: _Collector) -> pd.DataFrame | None:
