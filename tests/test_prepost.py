@@ -61,6 +61,7 @@ def summarise(kyky, clients, options=prepost.Options()):
     ({"reliability": {"work_ability": 1.2}}, "0 ≤ r < 1"),
     ({"reference_sd": {"work_ability": 0}}, "> 0"),
     ({"subgroup": "servce"}, "not a clients column"),
+    ({"mixed_model_engine": "lme4"}, "not one of auto, statsmodels, profiled"),
 ])
 def test_options_reject_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -126,9 +127,18 @@ def test_paired_tests_match_scipy():
 
 
 def _nct_cdf_by_integration(t, df, ncp):
-    """P(T ≤ t) for T = (Z + ncp) / √(V/df), V ~ χ²(df): ∫ Φ(t·√(v/df) − ncp) f(v) dv."""
+    """P(T ≤ t) for T = (Z + ncp) / √(V/df), V ~ χ²(df): ∫ Φ(t·√(v/df) − ncp) f(v) dv over the
+    central 1 − 2e-14 of χ²(df) (where the density is not negligible, also for large df)."""
+    lo, hi = stats.chi2.ppf([1e-14, 1 - 1e-14], df)
     return integrate.quad(lambda v: stats.norm.cdf(t * math.sqrt(v / df) - ncp) * stats.chi2.pdf(v, df),
-                          0, np.inf, limit=200)[0]
+                          lo, hi, limit=200, epsabs=1e-13)[0]
+
+
+def _dz_interval_by_integration(dz, n):
+    t_obs = dz * math.sqrt(n)
+    lo = optimize.brentq(lambda l: _nct_cdf_by_integration(t_obs, n - 1, l) - 0.975, t_obs - 6, t_obs)
+    hi = optimize.brentq(lambda l: _nct_cdf_by_integration(t_obs, n - 1, l) - 0.025, t_obs, t_obs + 6)
+    return lo / math.sqrt(n), hi / math.sqrt(n)
 
 
 def test_dz_and_its_noncentral_t_interval_by_hand():
@@ -136,20 +146,26 @@ def test_dz_and_its_noncentral_t_interval_by_hand():
     d, n = POST - PRE, len(PRE)
     dz = d.mean() / d.std(ddof=1)
     assert row["dz"] == pytest.approx(dz)
-    t_obs = dz * math.sqrt(n)
-    lo = optimize.brentq(lambda l: _nct_cdf_by_integration(t_obs, n - 1, l) - 0.975, t_obs - 6, t_obs)
-    hi = optimize.brentq(lambda l: _nct_cdf_by_integration(t_obs, n - 1, l) - 0.025, t_obs, t_obs + 6)
-    assert row["dz_ci_low"] == pytest.approx(lo / math.sqrt(n), abs=1e-5)
-    assert row["dz_ci_high"] == pytest.approx(hi / math.sqrt(n), abs=1e-5)
+    assert (row["dz_ci_low"], row["dz_ci_high"]) == pytest.approx(_dz_interval_by_integration(dz, n), abs=1e-5)
     # Hedges: J(df) ≈ 1 − 3 / (4·df − 1) (Hedges & Olkin 1985, eq. 5.10)
     assert row["gz"] == pytest.approx(dz * (1 - 3 / (4 * (n - 1) - 1)), rel=1e-3)
 
 
-def test_dz_interval_approaches_pingouin_normal_approximation_in_large_samples():
+@pytest.mark.parametrize("dz, n", [(0.392, 310), (-0.8, 2000)])
+def test_dz_interval_where_scipy_nct_returns_nan_in_the_far_tail(dz, n):
+    """scipy's nct.cdf is NaN far in the tail (nct.cdf(6.90, 309, −5.0)); the interval must still be
+    the exact one, here checked against the integral of the noncentral t."""
+    interval = prepost.dz_confidence_interval(dz, n)
+    assert interval == pytest.approx(_dz_interval_by_integration(dz, n), abs=1e-6)
+
+
+@pytest.mark.parametrize("dz, n, tol", [(0.4, 400, 2e-3), (0.392, 50_000, 1e-5), (1.5, 50_000, 1e-5)])
+def test_dz_interval_approaches_pingouin_normal_approximation_in_large_samples(dz, n, tol):
+    """pingouin: d_z ± z·√(1/n + d_z²/(2n)), which the exact interval approaches as n grows."""
     pingouin = pytest.importorskip("pingouin")
-    low, high = prepost.dz_confidence_interval(0.4, 400)
-    ref = pingouin.compute_esci(stat=0.4, nx=400, ny=400, paired=True, eftype="cohen")
-    assert (low, high) == pytest.approx(tuple(ref), abs=0.01)
+    low, high = prepost.dz_confidence_interval(dz, n)
+    ref = pingouin.compute_esci(stat=dz, nx=n, ny=n, paired=True, eftype="cohen", decimals=12)
+    assert (low, high) == pytest.approx(tuple(ref), abs=tol)
 
 
 def test_holm_matches_hand_computation():
@@ -208,14 +224,15 @@ def test_reliable_change_counts_use_baseline_sd_or_reference_sd():
 
 
 # -- attrition and the mixed model -----------------------------------------------------------------
-def test_mixed_model_equals_mean_differences_in_a_balanced_complete_design():
+@pytest.mark.parametrize("engine", ["statsmodels", "profiled"])
+def test_mixed_model_equals_mean_differences_in_a_balanced_complete_design(engine):
     rng = np.random.default_rng(11)
     n = 12
     person = rng.normal(0, 1.5, n)
     long = pd.DataFrame([{"client_id": f"C{i:02d}", "timepoint": tp,
                           "score": 5 + person[i] + shift + rng.normal(0, 0.7)}
                          for i in range(n) for tp, shift in (("baseline", 0), ("followup", 0.8), ("end", 1.1))])
-    fit = prepost.mixed_model(long).set_index("timepoint")
+    fit = prepost.mixed_model(long, engine).set_index("timepoint")
     means = long.groupby("timepoint")["score"].mean()
     for tp in ("followup", "end"):
         assert fit.loc[tp, "estimate"] == pytest.approx(means[tp] - means["baseline"], abs=1e-6)
@@ -233,9 +250,10 @@ def test_mixed_model_uses_incomplete_clients_and_smd_by_hand():
     measures = prepost.measure_table(instrument("kykyviisari"), options)
     assigned = prepost.assign_timepoints(kyky, clients, options)
     summary = prepost.paired_summary(prepost.paired_changes(assigned, measures, options), measures, options)
-    mixed = prepost.mixed_models(assigned, measures, summary).set_index(["measure", "timepoint"])
-    row = mixed.loc[("work_ability", "followup")]
-    assert row["n_measurements"] == 13 and row["completers_n_pairs"] == 5
+    mixed = prepost.mixed_models(assigned, measures, summary)
+    assert mixed.columns[-1] == "engine" and mixed.columns[:len(prepost.MIXED_COLUMNS)].tolist() == prepost.MIXED_COLUMNS
+    row = mixed.set_index(["measure", "timepoint"]).loc[("work_ability", "followup")]
+    assert row["n_measurements"] == 13 and row["completers_n_pairs"] == 5 and row["engine"] == "statsmodels"
     assert row["completers_change"] == pytest.approx(1.2)
     status = prepost.eligibility(clients, assigned, options, "2022-12-31")
     flow = prepost.attrition(status).set_index("timepoint")
@@ -245,6 +263,80 @@ def test_mixed_model_uses_incomplete_clients_and_smd_by_hand():
     a, b = np.array(pre[:5]), np.array(pre[5:])
     smd = (a.mean() - b.mean()) / math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
     assert completion.loc[("work_ability", "baseline_followup"), "smd"] == pytest.approx(smd)
+
+
+def simulated_long(seed: int, n: int, sd_client: float, drop: float) -> pd.DataFrame:
+    """Clients with a random intercept (SD ``sd_client``), residual SD 1, changes +0.8 (follow-up) and
+    +1.1 (end); each later timepoint is missing with probability ``drop`` (unbalanced data)."""
+    rng = np.random.default_rng(seed)
+    person = rng.normal(0, sd_client, n)
+    rows = [{"client_id": f"C{i:03d}", "timepoint": tp, "score": 5 + person[i] + shift + rng.normal(0, 1)}
+            for i in range(n) for k, (tp, shift) in enumerate((("baseline", 0), ("followup", 0.8), ("end", 1.1)))
+            if k == 0 or rng.random() >= drop]
+    return pd.DataFrame(rows)
+
+
+def _statsmodels_reml(long):
+    import statsmodels.formula.api as smf
+
+    data = long.assign(timepoint=pd.Categorical(long["timepoint"], categories=prepost.TIMEPOINTS))
+    return smf.mixedlm("score ~ C(timepoint)", data, groups=data["client_id"]).fit(reml=True)
+
+
+@pytest.mark.parametrize("seed, n, sd_client, drop", [
+    (1, 60, 1.5, 0.0),   # balanced, complete
+    (2, 80, 1.0, 0.4),   # clients missing timepoints
+    (4, 40, 0.3, 0.5),   # small between-client variance, half missing
+])
+def test_profiled_reml_equals_statsmodels_mixedlm(seed, n, sd_client, drop):
+    from tyokyky_eval.lmm import random_intercept_reml
+
+    long = simulated_long(seed, n, sd_client, drop)
+    ref = _statsmodels_reml(long)
+    design = np.column_stack([np.ones(len(long)), long["timepoint"] == "followup", long["timepoint"] == "end"])
+    fit = random_intercept_reml(design, long["score"], long["client_id"])
+    assert fit.converged and ref.converged
+    assert fit.params == pytest.approx(ref.fe_params.to_numpy(), abs=1e-5)
+    assert fit.sigma2_residual == pytest.approx(ref.scale, rel=1e-4)
+    assert fit.sigma2_group == pytest.approx(float(ref.cov_re.iloc[0, 0]), rel=1e-4)
+    assert fit.bse == pytest.approx(ref.bse_fe.to_numpy(), rel=0.01)  # expected vs observed information
+
+
+@pytest.mark.filterwarnings("ignore:The MLE may be on the boundary")
+def test_profiled_reml_boundary_without_between_client_variance():
+    """No client effect in the data and REML at the boundary σ²_u = 0: the fit is then ordinary least
+    squares (σ̂² = RSS/(N − p), cov = σ̂²(X'X)⁻¹), and statsmodels' estimate is ≈ 0 too."""
+    from tyokyky_eval.lmm import random_intercept_reml
+
+    long = simulated_long(1, 40, 0.0, 0.3)
+    design = np.column_stack([np.ones(len(long)), long["timepoint"] == "followup", long["timepoint"] == "end"])
+    fit = random_intercept_reml(design, long["score"], long["client_id"])
+    ref = _statsmodels_reml(long)
+    assert fit.sigma2_group == 0.0 and float(ref.cov_re.iloc[0, 0]) < 1e-6
+    beta, rss = np.linalg.lstsq(design, long["score"].to_numpy(), rcond=None)[:2]
+    assert fit.params == pytest.approx(beta, abs=1e-10) and fit.params == pytest.approx(ref.fe_params, abs=1e-5)
+    assert fit.sigma2_residual == pytest.approx(rss[0] / (len(long) - 3), rel=1e-10)
+    assert fit.sigma2_residual == pytest.approx(ref.scale, rel=1e-4)
+    assert fit.cov_params == pytest.approx(fit.sigma2_residual * np.linalg.inv(design.T @ design), rel=1e-10)
+    assert fit.bse == pytest.approx(ref.bse_fe.to_numpy(), rel=0.01)
+
+
+def test_mixed_model_engines_agree_and_report_statsmodels_wald_intervals():
+    long = simulated_long(2, 80, 1.0, 0.4)
+    ref = _statsmodels_reml(long)
+    auto = prepost.mixed_model(long).set_index("timepoint")  # 80 clients: statsmodels
+    profiled = prepost.mixed_model(long, engine="profiled").set_index("timepoint")
+    assert set(auto["engine"]) == {"statsmodels"} and set(profiled["engine"]) == {"profiled"}
+    for tp in ("followup", "end"):
+        term = f"C(timepoint)[T.{tp}]"
+        ci = ref.conf_int().loc[term]
+        assert auto.loc[tp, ["estimate", "ci_low", "ci_high", "p"]].tolist() == pytest.approx(
+            [ref.fe_params[term], ci[0], ci[1], ref.pvalues[term]], rel=1e-9)
+        assert profiled.loc[tp, "estimate"] == pytest.approx(auto.loc[tp, "estimate"], abs=1e-5)
+        assert profiled.loc[tp, "se"] == pytest.approx(auto.loc[tp, "se"], rel=0.01)
+        assert profiled.loc[tp, "p"] == pytest.approx(auto.loc[tp, "p"], rel=0.05)
+    with pytest.raises(ValueError, match="engine"):
+        prepost.mixed_model(long, engine="lme4")
 
 
 # -- edge cases ------------------------------------------------------------------------------------

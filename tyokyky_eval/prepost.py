@@ -26,9 +26,10 @@ otherwise). The steps, each a function that takes tidy DataFrames and plain opti
    the clients in the comparison unless the parameters give a reference SD, r the test–retest
    reliability from the instrument spec unless overridden. |RC| > 1.96 is reliable change.
 4. Attrition: who was due and who was measured at each timepoint, completers vs non-completers at
-   baseline (standardised mean difference), and a linear mixed model (``statsmodels`` ``MixedLM``,
-   random intercept per client, timepoint as a factor, REML) that uses every measurement, next to the
-   completers-only change.
+   baseline (standardised mean difference), and a linear mixed model (random intercept per client,
+   timepoint as a factor, REML) that uses every measurement, next to the completers-only change; fitted
+   with ``statsmodels`` ``MixedLM`` or, for large cohorts, by the equivalent REML profiled over the
+   variance ratio from per-client sums (``tyokyky_eval.lmm``, linear in the number of clients).
 
 Published tables withhold follow-up summaries below ``disclosure.min_followup`` pairs and suppress
 counts below ``disclosure.min_cell`` (``tyokyky_eval.disclosure``).
@@ -51,6 +52,7 @@ from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.i18n import fmt_number, t
 
 TIMEPOINTS = ("baseline", "followup", "end")
+MIXED_ENGINES = ("auto", "statsmodels", "profiled")
 RELIABLE_Z = 1.96
 SUMMARY_COLUMNS = [
     "measure", "comparison", "n_pairs", "mean_pre", "mean_post", "mean_change", "change_ci_low",
@@ -99,6 +101,9 @@ class Options:
     ``reliability`` and ``reference_sd`` override the instrument spec per measure
     (``{work_ability: 0.85}``). ``subgroup`` names a clients column (e.g. ``referral_source``).
     The minimum number of pairs for a published follow-up summary is ``disclosure.min_followup``.
+    ``mixed_model_engine``: ``statsmodels`` (``MixedLM``), ``profiled`` (the same REML fit from
+    per-client sums, ``tyokyky_eval.lmm``; for large cohorts) or ``auto`` (statsmodels up to
+    ``AUTO_STATSMODELS_MAX_CLIENTS`` clients, profiled above).
     """
 
     baseline_window: tuple[int, int] = (-30, 30)
@@ -109,8 +114,12 @@ class Options:
     reliability: Mapping[str, float] = field(default_factory=dict)
     reference_sd: Mapping[str, float] = field(default_factory=dict)
     subgroup: str | None = None
+    mixed_model_engine: str = "auto"
 
     def __post_init__(self):
+        if self.mixed_model_engine not in MIXED_ENGINES:
+            raise ValueError(f"mixed_model_engine: {self.mixed_model_engine!r} is not one of "
+                             f"{', '.join(MIXED_ENGINES)}")
         for name in ("baseline_window", "followup_window", "end_window"):
             object.__setattr__(self, name, _window(getattr(self, name), name))
         lo, hi = self.followup_window
@@ -236,23 +245,37 @@ def _mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float]:
 
 def dz_confidence_interval(dz: float, n: int, level: float = 0.95) -> tuple[float, float]:
     """CI of d_z by inverting the noncentral t distribution (Cumming & Finch 2001): with
-    t = d_z·√n and df = n − 1, the bounds are λ/√n where P(T ≤ t | λ_low) = (1 + level)/2 and
-    P(T ≤ t | λ_high) = (1 − level)/2 (``scipy.stats.nct``, roots by ``brentq``)."""
+    t = d_z·√n and df = n − 1, the bounds are λ/√n where P(T ≥ t | λ_low) = (1 − level)/2 and
+    P(T ≤ t | λ_high) = (1 − level)/2 (``scipy.stats.nct``, exact; roots by ``brentq``).
+
+    Each bound solves for a small tail probability (``nct.sf`` for the lower, ``nct.cdf`` for the upper
+    bound), which is accurate where the other tail would round to 1. The search starts at the
+    large-sample bounds t ± z·√(1 + t²/(2·df)) and widens from there; far in the tails, where scipy's
+    noncentral t returns NaN (e.g. ``nct.cdf(6.9, 309, -5)``), the tail probability is taken as its
+    limit (0 on the near side of t, 1 on the far side)."""
     if n < 2 or not np.isfinite(dz):
         return np.nan, np.nan
     df, t_obs = n - 1, dz * math.sqrt(n)
+    alpha = (1 - level) / 2
+    step = stats.norm.ppf(1 - alpha) * math.sqrt(1 + t_obs ** 2 / (2 * df))
 
-    def bound(p: float) -> float:
-        f = lambda ncp: stats.nct.cdf(t_obs, df, ncp) - p  # noqa: E731 (decreasing in ncp)
-        width = 5.0 + abs(t_obs)
-        lo, hi = t_obs - width, t_obs + width
-        while f(lo) < 0:
-            lo -= width
-        while f(hi) > 0:
-            hi += width
-        return optimize.brentq(f, lo, hi, xtol=1e-10)
+    def tail(ncp: float, upper: bool) -> float:
+        """P(T ≥ t | ncp) (upper) or P(T ≤ t | ncp), minus alpha."""
+        p = stats.nct.sf(t_obs, df, ncp) if upper else stats.nct.cdf(t_obs, df, ncp)
+        if np.isnan(p):
+            p = float((ncp > t_obs) == upper)
+        return p - alpha
 
-    return bound(0.5 + level / 2) / math.sqrt(n), bound(0.5 - level / 2) / math.sqrt(n)
+    def bound(sign: int) -> float:
+        """Root on the side ``sign`` of t (−1: lower bound, +1: upper bound); the tail function is
+        positive at λ = t and falls to −alpha far out, so the bracket widens (doubling) until it does."""
+        f = lambda ncp: tail(ncp, upper=sign < 0)  # noqa: E731
+        near, width = t_obs, step
+        while f(near + sign * width) > 0:
+            near, width = near + sign * width, 2 * width
+        return optimize.brentq(f, *sorted((near, near + sign * width)), xtol=1e-12)
+
+    return bound(-1) / math.sqrt(n), bound(+1) / math.sqrt(n)
 
 
 def hedges_correction(df: int) -> float:
@@ -375,8 +398,8 @@ def eligibility(clients: pd.DataFrame, assigned: pd.DataFrame, options: Options,
     })
     due.index = clients["client_id"].to_numpy()
     used = assigned[assigned["status"] == "used"]
-    measured = pd.crosstab(used["client_id"], used["timepoint"]).reindex(
-        index=due.index, columns=list(TIMEPOINTS), fill_value=0).gt(0)
+    measured = pd.DataFrame({tp: due.index.isin(used.loc[used["timepoint"] == tp, "client_id"])
+                             for tp in TIMEPOINTS}, index=due.index)
     return pd.concat({"due": due | measured, "measured": measured}, axis=1)
 
 
@@ -420,20 +443,15 @@ def baseline_by_completion(assigned: pd.DataFrame, status: pd.DataFrame, measure
 
 MIXED_COLUMNS = ["measure", "timepoint", "n_clients", "n_measurements", "n_at_timepoint", "estimate", "se",
                  "ci_low", "ci_high", "p", "converged"]
+#: ``mixed_model_engine: auto`` uses statsmodels up to this many clients, the profiled REML above
+AUTO_STATSMODELS_MAX_CLIENTS = 2000
 
 
-def mixed_model(long: pd.DataFrame) -> pd.DataFrame:
-    """Fit ``score ~ C(timepoint)`` with a random intercept per client (``MixedLM``, REML) on
-    ``client_id, timepoint, score``; one row per non-baseline timepoint: the fixed effect (difference
-    from baseline, points) with its Wald 95 % CI and p. Empty when there is nothing to compare."""
+def _fit_statsmodels(data: pd.DataFrame, present: list[str]) -> dict | None:
+    """``{timepoint: (estimate, se, converged)}`` from ``MixedLM(...).fit(reml=True)``; None on failure."""
     import statsmodels.formula.api as smf
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    long = long.dropna(subset=["score"])
-    present = [tp for tp in TIMEPOINTS if tp in set(long["timepoint"])]
-    if "baseline" not in present or len(present) < 2 or long["client_id"].nunique() < 2:
-        return pd.DataFrame(columns=MIXED_COLUMNS[1:])
-    data = long.assign(timepoint=pd.Categorical(long["timepoint"], categories=present))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -441,40 +459,76 @@ def mixed_model(long: pd.DataFrame) -> pd.DataFrame:
         try:
             fit = smf.mixedlm("score ~ C(timepoint)", data, groups=data["client_id"]).fit(reml=True)
         except (np.linalg.LinAlgError, ValueError):
-            fit = None
+            return None
+    return {tp: (fit.fe_params[f"C(timepoint)[T.{tp}]"], fit.bse_fe[f"C(timepoint)[T.{tp}]"], bool(fit.converged))
+            for tp in present[1:]}
+
+
+def _fit_profiled(data: pd.DataFrame, present: list[str]) -> dict | None:
+    """The same model by REML profiled over σ²_u/σ²_e (``tyokyky_eval.lmm``); None on failure."""
+    from tyokyky_eval.lmm import random_intercept_reml
+
+    codes = data["timepoint"].cat.codes.to_numpy()
+    design = np.column_stack([np.ones(len(data))] + [codes == k for k in range(1, len(present))])
+    try:
+        fit = random_intercept_reml(design, data["score"].to_numpy(float), data["client_id"])
+    except np.linalg.LinAlgError:
+        return None
+    return {tp: (fit.params[k], fit.bse[k], fit.converged) for k, tp in enumerate(present[1:], start=1)}
+
+
+def mixed_model(long: pd.DataFrame, engine: str = "auto") -> pd.DataFrame:
+    """Fit ``score ~ C(timepoint)`` with a random intercept per client (REML) on ``client_id,
+    timepoint, score``; one row per non-baseline timepoint: the fixed effect (difference from baseline,
+    points) with its Wald 95 % CI and p (normal reference distribution, as statsmodels), and ``engine``:
+    ``statsmodels`` (``MixedLM``) or ``profiled`` (``tyokyky_eval.lmm.random_intercept_reml``: the same
+    REML estimates from per-client sums, linear in the number of clients; its SEs use the expected
+    information and differ from MixedLM's observed-Hessian SEs by well under 1 %). ``auto`` uses
+    statsmodels up to ``AUTO_STATSMODELS_MAX_CLIENTS`` clients. Empty when there is nothing to compare."""
+    if engine not in MIXED_ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(MIXED_ENGINES)}, got {engine!r}")
+    long = long.dropna(subset=["score"])
+    present = [tp for tp in TIMEPOINTS if tp in set(long["timepoint"].unique())]
+    n_clients = long["client_id"].nunique()
+    if "baseline" not in present or len(present) < 2 or n_clients < 2:
+        return pd.DataFrame(columns=[*MIXED_COLUMNS[1:], "engine"])
+    if engine == "auto":
+        engine = "statsmodels" if n_clients <= AUTO_STATSMODELS_MAX_CLIENTS else "profiled"
+    data = long.assign(timepoint=pd.Categorical(long["timepoint"], categories=present))
+    fits = (_fit_statsmodels if engine == "statsmodels" else _fit_profiled)(data, present)
+    z = stats.norm.ppf(0.975)
     rows = []
     for timepoint in present[1:]:
-        term = f"C(timepoint)[T.{timepoint}]"
-        row = {"timepoint": timepoint, "n_clients": data["client_id"].nunique(), "n_measurements": len(data),
-               "n_at_timepoint": int((data["timepoint"] == timepoint).sum())}
-        if fit is None:
-            row.update(estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, p=np.nan, converged=False)
-        else:
-            ci = fit.conf_int().loc[term]
-            row.update(estimate=fit.fe_params[term], se=fit.bse_fe[term], ci_low=ci[0], ci_high=ci[1],
-                       p=fit.pvalues[term], converged=bool(fit.converged))
-        rows.append(row)
+        estimate, se, converged = fits[timepoint] if fits else (np.nan, np.nan, False)
+        rows.append({"timepoint": timepoint, "n_clients": n_clients, "n_measurements": len(data),
+                     "n_at_timepoint": int((data["timepoint"] == timepoint).sum()), "estimate": estimate,
+                     "se": se, "ci_low": estimate - z * se, "ci_high": estimate + z * se,
+                     "p": 2 * stats.norm.sf(abs(estimate / se)), "converged": converged, "engine": engine})
     return pd.DataFrame(rows)
 
 
-def mixed_models(assigned: pd.DataFrame, measures: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+def mixed_models(assigned: pd.DataFrame, measures: pd.DataFrame, summary: pd.DataFrame,
+                 engine: str = "auto") -> pd.DataFrame:
     """``MIXED_COLUMNS`` per measure, with the completers-only paired change (baseline → that
-    timepoint) alongside: ``completers_n_pairs, completers_change, completers_ci_low, completers_ci_high``."""
+    timepoint) alongside: ``completers_n_pairs, completers_change, completers_ci_low, completers_ci_high``,
+    and last the ``engine`` that fitted the model (see ``mixed_model``)."""
+    used = assigned[assigned["status"] == "used"]
     frames = []
     for measure in measures.index:
         if measure not in assigned:
             continue
-        used = assigned[assigned["status"] == "used"]
-        fit = mixed_model(used[["client_id", "timepoint"]].assign(score=used[measure].astype(float)))
+        fit = mixed_model(used[["client_id", "timepoint"]].assign(score=used[measure].astype(float)), engine)
         if not fit.empty:
             frames.append(fit.assign(measure=measure))
-    out = pd.concat(frames, ignore_index=True)[MIXED_COLUMNS] if frames else pd.DataFrame(columns=MIXED_COLUMNS)
+    columns = [*MIXED_COLUMNS, "engine"]
+    out = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     completers = summary.assign(timepoint=summary["comparison"].str.replace("baseline_", "", regex=False))
     completers = completers[summary["comparison"].str.startswith("baseline_")][
         ["measure", "timepoint", "n_pairs", "mean_change", "change_ci_low", "change_ci_high"]].rename(columns={
             "n_pairs": "completers_n_pairs", "mean_change": "completers_change",
             "change_ci_low": "completers_ci_low", "change_ci_high": "completers_ci_high"})
     out = out.merge(completers, on=["measure", "timepoint"], how="left")
+    out = out[[c for c in out.columns if c != "engine"] + ["engine"]]
     return out.astype({"n_clients": "Int64", "n_measurements": "Int64", "n_at_timepoint": "Int64",
                        "completers_n_pairs": "Int64"})
 
@@ -575,6 +629,7 @@ class PrepostResult:
                  t("prepost.methods_counts", language, total=counts["total"], extra=counts["extra"],
                    outside=counts["outside"]),
                  t("prepost.methods_tests", language)]
+        parts += [t(f"prepost.methods_engine_{engine}", language) for engine in sorted(set(self.mixed["engine"]))]
         shown = self.published("summary").dropna(subset=["rc_threshold"])
         if not shown.empty:
             row = shown.iloc[0]
@@ -603,7 +658,7 @@ def analyse(project) -> PrepostResult:
         assigned=assigned, counts=assignment_counts(assigned), timepoints=timepoint_summary(assigned, measures),
         changes=changes, summary=summary, status=status, attrition=attrition(status),
         completion=baseline_by_completion(assigned, status, measures, options),
-        mixed=mixed_models(assigned, measures, summary), subgroups=subgroups)
+        mixed=mixed_models(assigned, measures, summary, options.mixed_model_engine), subgroups=subgroups)
 
 
 # -- figures --------------------------------------------------------------------------------------------
