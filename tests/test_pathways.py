@@ -1,6 +1,7 @@
 """Service paths: cross-table counts, volumes and caseloads by hand; disclosure of the cross-table."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -75,3 +76,76 @@ def test_options_are_checked():
         pw.Options(services="ips")
     assert pw.Options(services=["ips"]).services == ("ips",)
     assert len(pw.select_services(clients(), pw.Options(services=("ips",)))) == 5
+
+
+def test_caseload_whole_table_by_hand():
+    """Every row of a small example: coach ids sort as text (B-10 before B-9), the first month starts
+    mid-month, a one-day client counts, and the cut-off month is partial."""
+    frame = pd.DataFrame({
+        "job_coach_id": ["B-9", "B-10", "B-10", "B-10", "B-9", None],
+        "start_date": pd.to_datetime(["2022-01-20", "2022-01-31", "2022-02-01", "2022-03-15", "2022-03-15",
+                                      "2022-01-01"]),
+        "end_date": pd.to_datetime(["2022-02-28", "2022-01-31", None, "2022-03-15", "2022-03-15", None])})
+    load = pw.caseload(frame, "2022-03-20")
+    months = [T("2022-01-01"), T("2022-02-01"), T("2022-03-01")]
+    expected = pd.DataFrame({"month": months * 2, "job_coach": ["1"] * 3 + ["2"] * 3,
+                             # B-10: 31.1. alone; from 1.2. one ongoing, 15.3. two
+                             # B-9: 20.1.–28.2., then the one-day client on 15.3.
+                             "max_active": [1, 1, 2, 1, 1, 1]})
+    pd.testing.assert_frame_equal(load, expected)
+
+
+def brute_force_caseload(frame: pd.DataFrame, cutoff: str) -> pd.DataFrame:
+    """Reference: for every coach, day and client, is the client in service that day; then the
+    maximum per calendar month."""
+    cutoff = T(cutoff)
+    data = frame.dropna(subset=["job_coach_id"])
+    days = pd.date_range(data["start_date"].min(), cutoff)
+    rows = []
+    for label, coach in enumerate(sorted(data["job_coach_id"].unique()), start=1):
+        mine = data[data["job_coach_id"] == coach]
+        per_month: dict = {}
+        for day in days:
+            n = sum(1 for s, e in zip(mine["start_date"], mine["end_date"])
+                    if s <= day <= (cutoff if pd.isna(e) else e))
+            month = T(day.year, day.month, 1)
+            per_month[month] = max(per_month.get(month, 0), n)
+        rows += [{"month": m, "job_coach": str(label), "max_active": n} for m, n in per_month.items()]
+    return pd.DataFrame(rows).sort_values(["job_coach", "month"]).reset_index(drop=True)
+
+
+def test_caseload_equals_brute_force_on_random_clients():
+    rng = np.random.default_rng(8)
+    n = 150
+    start = T("2021-03-17") + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
+    end = pd.Series(start + pd.to_timedelta(rng.integers(0, 200, n), unit="D"))
+    end[rng.random(n) < 0.3] = pd.NaT  # ongoing
+    cutoff = "2022-06-10"
+    end[end > T(cutoff)] = pd.NaT
+    frame = pd.DataFrame({"job_coach_id": rng.choice([f"C{k}" for k in range(12)] + [None], n),
+                          "start_date": start, "end_date": end})
+    load = pw.caseload(frame, cutoff)
+    pd.testing.assert_frame_equal(load, brute_force_caseload(frame, cutoff), check_dtype=False)
+    assert load["max_active"].max() > 3 and load["job_coach"].nunique() == 12
+
+
+def test_caseload_figure_summarises_many_coaches():
+    """Up to MAX_COACH_LINES coaches one line each; beyond that the largest and the median of the
+    coaches' monthly maxima."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    months = pd.date_range("2022-01-01", periods=3, freq="MS")
+    n = pw.MAX_COACH_LINES + 1
+    load = pd.DataFrame({"month": list(months) * n, "job_coach": np.repeat([str(k) for k in range(1, n + 1)], 3),
+                         "max_active": np.tile([1, 2, 3], n) * np.repeat(np.arange(1, n + 1), 3)})
+    fig = pw.plot_caseload(load, pw.Options(), "en")
+    lines = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()}
+    assert list(lines[f"Largest caseload of the {n} job coaches"]) == [n, 2 * n, 3 * n]
+    median = np.median(np.arange(1, n + 1))
+    assert list(lines[f"Median caseload of the {n} job coaches"]) == [median, 2 * median, 3 * median]
+    plt.close(fig)
+    fig = pw.plot_caseload(load[load["job_coach"].astype(int) <= 2], pw.Options(), "en")
+    assert [line.get_label() for line in fig.axes[0].get_lines()][:2] == ["Job coach 1", "Job coach 2"]
+    plt.close(fig)

@@ -12,15 +12,17 @@ import re
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
-from tyokyky_eval import demo
+from tyokyky_eval import demo, runner
 from tyokyky_eval.cli import main
 from tyokyky_eval.resources import resource_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP = ("from tyokyky_eval import load_project\nfrom tyokyky_eval.report import Report\n"
-         "project = load_project(params_path, language=language)\nreport = Report(project, output_dir=output_dir)")
+         "project = load_project(params_path, language=language, validated=validated_dir)\n"
+         "report = Report(project, output_dir=output_dir)")
 TABLE = ("import pandas as pd\n"
          "report.table(pd.DataFrame({'mean': [1234.5, 6.25]}), 'tiny', 'Tiny table', decimals=2)")
 FIGURE = ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
@@ -34,7 +36,7 @@ def write_notebook(path: Path, cells, requires=(), title=None) -> Path:
     nb.metadata["tyokyky_eval"] = {"requires": list(requires), "title": title or {}}
     nb.metadata["kernelspec"] = {"name": "tyokyky-eval", "display_name": "Python (tyokyky-eval)",
                                  "language": "python"}
-    parameters = nbformat.v4.new_code_cell('params_path = ""\nlanguage = "fi"\noutput_dir = None')
+    parameters = nbformat.v4.new_code_cell('params_path = ""\nlanguage = "fi"\noutput_dir = None\nvalidated_dir = None')
     parameters.metadata["tags"] = ["parameters"]
     nb.cells.append(parameters)
     for kind, source in cells:
@@ -199,20 +201,100 @@ def test_run_all_one_broken_project(workspace, small_notebooks, tmp_path, capsys
 ID_PATTERN = re.compile(r"\b(?:DEMO|DG|CE)-\d+\b")
 
 
+@pytest.fixture(scope="module")
+def real_appendix(tmp_path_factory) -> Path:
+    """The packaged notebooks run on demo data (35 clients, English); returns the output folder."""
+    root = tmp_path_factory.mktemp("real")
+    params = demo_project(root)
+    assert main(["run", str(params), "--output", str(root / "out"), "--quiet", "--language", "en", "--no-pdf"]) == 0
+    return root / "out"
+
+
 @pytest.mark.slow
-def test_real_appendix_leaks_no_ids(tmp_path):
+def test_real_appendix_leaks_no_ids(real_appendix):
     """The packaged notebooks on demo data: no client or respondent id in any published file."""
     tables = demo.generate(demo.DemoSpec(clients=35))
     ids = set(tables["clients"]["client_id"]) | set(tables["feedback"]["respondent_id"].dropna())
     assert all(ID_PATTERN.fullmatch(i) for i in ids)  # the search below would find every one of them
-    params = demo_project(tmp_path)
-    output = tmp_path / "out"
-    assert main(["run", str(params), "--output", str(output), "--quiet", "--language", "en"]) == 0
-    folder = output / "demo"
+    folder = real_appendix / "demo"
+    assert [p.name for p in real_appendix.iterdir()] == ["demo"]  # no work folder left behind
+    assert sorted(p.name for p in folder.iterdir()) == ["appendix.html", "executed", "provenance.json", "tables",
+                                                         "tables-internal"]  # the Parquet cache is gone
+    assert not list(folder.rglob("*.parquet"))
     published = [*folder.glob("appendix.*"), *(folder / "tables").rglob("*"), *(folder / "executed").rglob("*")]
     executed = sorted(p.name for p in (folder / "executed").iterdir())
     assert executed == sorted(p.name for p in Path(str(resource_dir("notebooks"))).glob("*.ipynb"))
     for path in (p for p in published if p.is_file()):
         text = path.read_bytes().decode("utf-8", errors="ignore")
         assert not ID_PATTERN.search(text), f"{path.name} contains an id: {ID_PATTERN.search(text).group()}"
-    assert "DEMO-01" in (tmp_path / "demo-data" / "clients.csv").read_text(encoding="utf-8-sig")
+    assert "DEMO-01" in (real_appendix.parent / "demo-data" / "clients.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.slow
+def test_validated_cache_changes_no_table(real_appendix, tmp_path, monkeypatch):
+    """The notebooks load the run's validated Parquet tables (``validated_dir``); without them
+    (each notebook reading and validating the input files itself) every table is the same."""
+    executed = nbformat.read(str(real_appendix / "demo" / "executed" / "00_overview.ipynb"), as_version=4)
+    injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert "validated_dir = " in injected.source and "validated_dir = None" not in injected.source
+
+    def without_cache(source, target, parameters, kernel, progress):
+        execute(source, target, {k: v for k, v in parameters.items() if k != "validated_dir"}, kernel, progress)
+
+    execute = runner.execute_notebook
+    monkeypatch.setattr(runner, "execute_notebook", without_cache)
+    runner.run_project(real_appendix.parent / "parameters" / "demo.yaml", tmp_path, "en", progress=False, pdf=False)
+    for kind in ("tables", "tables-internal"):
+        cached = {p.name: p.read_bytes() for p in (real_appendix / "demo" / kind).iterdir()}
+        uncached = {p.name: p.read_bytes() for p in (tmp_path / "demo" / kind).iterdir()}
+        assert len(cached) > 10 and cached == uncached
+    executed = nbformat.read(str(tmp_path / "demo" / "executed" / "00_overview.ipynb"), as_version=4)
+    assert "validated_dir" not in next(c for c in executed.cells
+                                       if "injected-parameters" in c.metadata.get("tags", [])).source
+
+
+def test_kernel_shutdown_sends_no_interrupt(monkeypatch):
+    """The runner's kernel manager does not SIGINT an idle kernel before shutting it down (the
+    signal raced the shutdown request and made ipykernel log a KeyboardInterrupt), but an
+    interrupt outside shutdown is still a SIGINT."""
+    import asyncio
+    import signal
+
+    from tyokyky_eval.kernel import ensure_kernel
+
+    sent = []
+
+    async def record(self, signum):
+        sent.append(signum)
+
+    manager = runner._kernel_manager_class()(kernel_name=ensure_kernel())
+    monkeypatch.setattr(type(manager), "_async_signal_kernel", record)
+
+    async def lifecycle():
+        await manager.start_kernel()
+        await manager.interrupt_kernel()
+        interrupts = list(sent)
+        await manager.shutdown_kernel()
+        return interrupts
+
+    assert asyncio.run(lifecycle()) == [signal.SIGINT]
+    assert sent == [signal.SIGINT]  # nothing more at shutdown
+
+
+def test_validated_tables_round_trip(tmp_path):
+    """``save_validated`` + ``load_project(validated=...)`` give back the same typed tables, warnings
+    and file labels without reading the input files again."""
+    from tyokyky_eval.errors import Problem
+    from tyokyky_eval.project import load_project, save_validated
+
+    params = demo_project(tmp_path, project_id="cached")
+    project = load_project(params, "fi")
+    project.warnings.append(Problem("clients.csv", 7, "birth_year", "epätavallinen", "1901", "warning", "odd"))
+    folder = save_validated(project, tmp_path / "validated")
+    (tmp_path / "demo-data" / "clients.csv").write_text("not;the;clients\n", encoding="utf-8")  # not read again
+    cached = load_project(params, "fi", validated=folder)
+    assert sorted(cached.tables) == sorted(project.tables) == ["clients", "feedback", "fidelity", "kykyviisari"]
+    for name, frame in project.tables.items():
+        pd.testing.assert_frame_equal(cached.tables[name], frame, obj=name)
+    assert cached.warnings == project.warnings and cached.labels == project.labels
+    assert cached.language == "fi" and cached.params.project_id == "cached"

@@ -255,3 +255,33 @@ def test_missing_parameters_file(capsys, tmp_path):
 def test_cutoff_accepts_finnish_date(project_files):
     project_files.params["cutoff_date"] = "31.12.2022"
     assert load_project(project_files.save_params()).params.cutoff_date == dt.date(2022, 12, 31)
+
+
+def test_parquet_tables_with_types_and_missing_values_equal_the_csv_route(project_files):
+    """All four tables as typed Parquet (dates, nullable integers and booleans, floats) with missing
+    values in every kind of column validate to the same tables as the same data in CSV files."""
+    tables = {name: frame.copy() for name, frame in project_files.tables.items()}
+    clients, kyky, fidelity, feedback = (tables[n] for n in ("clients", "kykyviisari", "fidelity", "feedback"))
+    clients["birth_year"] = clients["birth_year"].astype("Int64")
+    clients.loc[[2, 5], "birth_year"] = pd.NA
+    clients.loc[4, "gender"] = None
+    clients.loc[6, "job_coach_id"] = None
+    kyky.loc[[1, 3], "mind"] = np.nan
+    fidelity["review_date"] = pd.to_datetime(fidelity["review_date"])
+    feedback["round"] = feedback["round"].astype("Int64")
+    feedback["response"] = feedback["response"].astype("Int64")
+    feedback.loc[0, "response"] = pd.NA
+    feedback.loc[[1, 2], "respondent_id"] = None
+    missing = {(n, c) for n, f in tables.items() for c in f.columns if f[c].isna().any()}
+    assert {("clients", "end_date"), ("clients", "wage_subsidy"), ("clients", "birth_year"), ("kykyviisari", "mind"),
+            ("fidelity", "score"), ("fidelity", "na_reason"), ("feedback", "response")} <= missing
+    for name, frame in tables.items():
+        project_files.write(name, frame)
+    csv_project = load_project(project_files.save_params())
+    for name, frame in tables.items():
+        frame.to_parquet(project_files.root / "data" / f"{name}.parquet", index=False)
+        project_files.params["data"][name] = f"data/{name}.parquet"
+    parquet_project = load_project(project_files.save_params())
+    assert sorted(parquet_project.tables) == ["clients", "feedback", "fidelity", "kykyviisari"]
+    for name, frame in csv_project.tables.items():
+        pd.testing.assert_frame_equal(parquet_project.tables[name], frame, obj=name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import nbformat
 
-PARAMETERS = 'params_path = "../parameters/demo.yaml"\nlanguage = "fi"\noutput_dir = None'
+PARAMETERS = 'params_path = "../parameters/demo.yaml"\nlanguage = "fi"\noutput_dir = None\nvalidated_dir = None'
 
 
 def make_notebook(path, cells, requires=(), title=None) -> None:

@@ -42,7 +42,8 @@ def _run(args) -> int:
 def _run_all(args) -> int:
     from tyokyky_eval.runner import run_all
 
-    outcomes = run_all(args.directory, args.output, args.jobs, args.language, notebooks_dir=args.notebooks)
+    outcomes = run_all(args.directory, args.output, args.jobs, args.language, notebooks_dir=args.notebooks,
+                       scheduler=args.scheduler)
     width = max(len("project"), *(len(o.project) for o in outcomes))
     print(f"{'project':<{width}}  {'status':<6}  {'seconds':>7}  appendix")
     for o in outcomes:
@@ -105,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, help="projects run at the same time (default 2)")
     p.add_argument("--language", choices=("fi", "en"))
     p.add_argument("--notebooks", help="folder of notebooks to run instead of the packaged ones")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local processes; "
+                        "--jobs is then ignored; needs the dask extra and a shared file system")
     p.set_defaults(func=_run_all)
     p = sub.add_parser("demo-data", help="write deterministic synthetic demo data")
     p.add_argument("--out", help="folder for the demo project's data")

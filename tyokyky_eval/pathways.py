@@ -22,6 +22,7 @@ from tyokyky_eval.disclosure import suppress_counts
 from tyokyky_eval.i18n import has_text, t
 
 IPS_CASELOAD_LIMIT = 20
+MAX_COACH_LINES = 10  # more coaches: the caseload figure shows their largest and median caseloads
 END_ORDER = ["employed", "work_trial", "rehabilitative_work", "education", "pension", "other_service",
              "dropped_out", "other", "ongoing"]
 REFERRAL_ORDER = ["kuntakokeilu", "social_work", "typ", "te_services", "health_care",
@@ -160,48 +161,63 @@ def plot_flow(table: pd.DataFrame, min_cell: int, language: str):
 def caseload(clients: pd.DataFrame, cutoff) -> pd.DataFrame:
     """``month, job_coach, max_active``: the largest number of clients in service on any day of the
     month, per job coach (coaches relabelled 1, 2, … in order of their ids). A client counts from
-    the start date to the end date inclusive (ongoing: to ``cutoff``)."""
+    the start date to the end date inclusive (ongoing: to ``cutoff``).
+
+    Linear in clients × days: a coach × day matrix gets +1 on each start day and −1 on the day after
+    each end, its running sum along the days is the daily count, and ``np.maximum.reduceat`` at the
+    month starts gives the monthly maxima."""
     cutoff = pd.Timestamp(cutoff)
     data = clients.dropna(subset=["job_coach_id"])
     if data.empty:
         return pd.DataFrame(columns=["month", "job_coach", "max_active"])
-    coaches = {c: str(i) for i, c in enumerate(sorted(data["job_coach_id"].unique()), start=1)}
+    codes, ids = pd.factorize(data["job_coach_id"], sort=True)
     days = pd.date_range(data["start_date"].min(), cutoff, freq="D")
     start = days.searchsorted(data["start_date"])
     stop = days.searchsorted(data["end_date"].fillna(cutoff), side="right")
-    frames = []
-    for coach, rows in data.groupby("job_coach_id").groups.items():
-        pos = data.index.get_indexer(rows)
-        delta = np.zeros(len(days) + 1, dtype=int)
-        np.add.at(delta, start[pos], 1)
-        np.add.at(delta, stop[pos], -1)
-        daily = pd.Series(np.cumsum(delta)[:-1], index=days)
-        monthly = daily.resample("MS").max()
-        frames.append(pd.DataFrame({"month": monthly.index, "job_coach": coaches[coach],
-                                    "max_active": monthly.to_numpy()}))
-    return pd.concat(frames, ignore_index=True).sort_values(["job_coach", "month"]).reset_index(drop=True)
+    delta = np.zeros((len(ids), len(days) + 1), dtype=np.int32)
+    np.add.at(delta, (codes, start), 1)
+    np.add.at(delta, (codes, stop), -1)
+    daily = np.cumsum(delta[:, :-1], axis=1, dtype=np.int32)
+    month_of_day = days.to_period("M")
+    firsts = np.flatnonzero(np.r_[True, month_of_day[1:] != month_of_day[:-1]])
+    monthly = np.maximum.reduceat(daily, firsts, axis=1).astype(np.int64)
+    months = month_of_day[firsts].to_timestamp()
+    labels = np.arange(1, len(ids) + 1).astype(str)
+    out = pd.DataFrame({"month": np.tile(months, len(ids)), "job_coach": np.repeat(labels, len(months)),
+                        "max_active": monthly.ravel()})
+    return out.sort_values(["job_coach", "month"]).reset_index(drop=True)
 
 
 def caseload_summary(load: pd.DataFrame, options: Options) -> pd.DataFrame:
     """Per job coach: ``job_coach, months, max_active, months_over_limit, months_over_target``."""
     target = options.caseload_target
-    out = load.groupby("job_coach", sort=True).agg(
+    flags = load.assign(over_limit=load["max_active"].gt(options.caseload_limit).astype(int),
+                        over_target=load["max_active"].gt(target).astype(int) if target else 0)
+    out = flags.groupby("job_coach", sort=True).agg(
         months=("month", "size"), max_active=("max_active", "max"),
-        months_over_limit=("max_active", lambda s: int(s.gt(options.caseload_limit).sum())),
-        months_over_target=("max_active", lambda s: int(s.gt(target).sum()) if target else 0)).reset_index()
+        months_over_limit=("over_limit", "sum"), months_over_target=("over_target", "sum")).reset_index()
     if target is None:
         out["months_over_target"] = pd.NA
     return out
 
 
 def plot_caseload(load: pd.DataFrame, options: Options, language: str):
-    """Monthly maximum of clients in service per job coach, with the IPS limit and the target."""
+    """Monthly maximum of clients in service per job coach, with the IPS limit and the target; with
+    more than ``MAX_COACH_LINES`` coaches, the largest and the median of the coaches' monthly maxima
+    instead of one line per coach."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    for coach, rows in load.groupby("job_coach", sort=True):
-        ax.step(rows["month"], rows["max_active"], where="post",
-                label=t("pathways.coach_label", language, coach=coach))
+    n_coaches = load["job_coach"].nunique()
+    if n_coaches <= MAX_COACH_LINES:
+        for coach, rows in load.groupby("job_coach", sort=True):
+            ax.step(rows["month"], rows["max_active"], where="post",
+                    label=t("pathways.coach_label", language, coach=coach))
+    else:
+        by_month = load.groupby("month", sort=True)["max_active"]
+        for stat, key in (("max", "coaches_max"), ("median", "coaches_median")):
+            values = by_month.agg(stat)
+            ax.step(values.index, values.to_numpy(), where="post", label=t(f"pathways.{key}", language, n=n_coaches))
     ax.axhline(options.caseload_limit, color="firebrick", linestyle="--",
                label=t("pathways.ips_limit", language, limit=options.caseload_limit))
     if options.caseload_target is not None:

@@ -4,10 +4,15 @@ This is what notebooks start from::
 
     project = load_project("parameters/demo.yaml", language="fi")
     project.tables["clients"]      # tidy DataFrame, canonical columns
+
+A run validates once and hands its notebooks the result: ``save_validated`` writes the tables as
+Parquet plus the warnings and file labels as JSON into the run's temporary work folder, and
+``load_project(..., validated=folder)`` reads them back instead of re-reading the raw files.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -30,11 +35,40 @@ class Project:
         return self.tables.get(name)
 
 
-def load_project(params_path: str | Path, language: str | None = None) -> Project:
-    """Load parameters and every input table; raises ``ParameterError`` or ``DataError``."""
+def load_project(params_path: str | Path, language: str | None = None,
+                 validated: str | Path | None = None) -> Project:
+    """Load parameters and every input table; raises ``ParameterError`` or ``DataError``.
+
+    ``validated``: a folder written by ``save_validated`` for these parameters (the runner passes
+    one to every notebook); its tables, warnings and labels are used and the input files are not
+    read again. None (default) reads and validates the input files."""
     params = load_params(params_path)
     language = language or params.language
+    if validated is not None:
+        return _read_validated(params, language, Path(validated))
     result = validate_project(params, language)
     if result.errors:
         raise DataError(result.errors)
     return Project(params, language, result.tables, result.warnings, result.labels)
+
+
+VALIDATED_INDEX = "validated.json"
+
+
+def save_validated(project: Project, folder: str | Path) -> Path:
+    """Write ``project``'s validated tables (``<name>.parquet``; dtypes are kept through the pandas
+    metadata Parquet carries) and its warnings and labels (``validated.json``) into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in project.tables.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    index = {"tables": sorted(project.tables), "labels": project.labels,
+             "warnings": [asdict(w) for w in project.warnings]}
+    (folder / VALIDATED_INDEX).write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def _read_validated(params: Params, language: str, folder: Path) -> Project:
+    index = json.loads((folder / VALIDATED_INDEX).read_text(encoding="utf-8"))
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in index["tables"]}
+    return Project(params, language, tables, [Problem(**w) for w in index["warnings"]], index["labels"])

@@ -5,8 +5,11 @@ notebook in order, and writes ``<output>/<project_id>/``: ``appendix.html`` (one
 title page, contents, numbered tables and figures, provenance; code hidden), ``appendix.pdf`` when
 headless Chromium is available, ``executed/*.ipynb``, ``tables/``, ``tables-internal/`` and
 ``provenance.json``. Everything is written into a temporary folder next to the destination and moved
-into place only when all of it succeeded, so a failure never replaces a previous good appendix.
-``run_all`` runs every parameters file of a folder in parallel processes.
+into place only when all of it succeeded, so a failure never replaces a previous good appendix. The
+input is validated once per run: the validated tables go to the work folder as Parquet
+(``project.save_validated``), every notebook loads them from there (parameter ``validated_dir``), and
+they are deleted before the folder is moved into place.
+``run_all`` runs every parameters file of a folder in parallel processes, or on a Dask cluster.
 """
 from __future__ import annotations
 
@@ -25,10 +28,11 @@ from pathlib import Path
 import nbformat
 
 from tyokyky_eval import __version__, provenance
+from tyokyky_eval.cluster import dask_executor
 from tyokyky_eval.errors import NotebookError, TyokykyEvalError
 from tyokyky_eval.i18n import fmt_date, has_text, t
 from tyokyky_eval.kernel import ensure_kernel
-from tyokyky_eval.project import Project, load_project
+from tyokyky_eval.project import Project, load_project, save_validated
 from tyokyky_eval.resources import resource_dir
 
 LANGUAGE_TAGS = {"fi", "en"}
@@ -103,6 +107,22 @@ def missing_tables(nb: nbformat.NotebookNode, project: Project) -> list[str]:
     return [name for name in section_metadata(nb)["requires"] if project.table(name) is None]
 
 
+def _kernel_manager_class():
+    """jupyter_client's ``AsyncKernelManager`` without the interrupt (SIGINT) it sends a kernel just
+    before asking it to shut down. Our kernels are idle by then (no cell time-out), so the interrupt
+    stops nothing; it only races the shutdown request, and when it lands while ipykernel is handling
+    a message, the kernel logs "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." to our
+    stderr (about one notebook in ten). Interrupts outside shutdown work as before."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+    return KernelManager
+
+
 def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, progress: bool) -> None:
     """Run one notebook with papermill; a failing cell becomes ``NotebookError`` naming it."""
     import papermill
@@ -115,7 +135,8 @@ def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, 
     config = Config({"KernelManager": {"transport": "ipc" if os.name == "posix" else "tcp"}})
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
-                                   progress_bar=bar, cwd=str(target.parent), config=config)
+                                   progress_bar=bar, cwd=str(target.parent), config=config,
+                                   kernel_manager_class=_kernel_manager_class())
     except PapermillExecutionError as exc:
         raise NotebookError(f"notebook {source.name} failed {_failed_cell(source, target, exc.cell_index)}: "
                             f"{exc.ename}: {exc.evalue}") from None
@@ -355,6 +376,7 @@ def run_project(params_path: str | Path, output: str | Path = "output", language
     result = RunResult(final)
     try:
         (work / "executed").mkdir()
+        validated = save_validated(project, work / "validated")
         sections, status = [], {}
         sources = notebook_paths(notebooks_dir)
         for source in tqdm(sources, desc=project.params.project_id, unit="notebook", position=0,
@@ -367,7 +389,8 @@ def run_project(params_path: str | Path, output: str | Path = "output", language
                 continue
             target = work / "executed" / source.name
             execute_notebook(source, target, {"params_path": str(params_path), "language": language,
-                                              "output_dir": str(work)}, kernel, progress)
+                                              "output_dir": str(work), "validated_dir": str(validated)},
+                             kernel, progress)
             sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
             status[source.name] = "executed"
         record = provenance.collect(project.params, language, status, started)
@@ -380,6 +403,7 @@ def run_project(params_path: str | Path, output: str | Path = "output", language
         record = provenance.collect(project.params, language, status, started,
                                     dt.datetime.now(dt.timezone.utc).astimezone())
         provenance.write(record, work / "provenance.json")
+        shutil.rmtree(validated)  # row-level data: never published
         _replace(work, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -431,18 +455,23 @@ def _run_one(params_path: str, output: str, language: str | None, notebooks_dir:
 
 
 def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2, language: str | None = None,
-            notebooks_dir: str | Path | None = None) -> list[ProjectOutcome]:
-    """Run every ``*.yaml`` of ``directory`` in parallel processes (``jobs`` at a time); one failure
-    stops no other. Outcomes are in file-name order. Two files with the same ``project_id`` would
-    write the same folder, so only the first of them runs."""
+            notebooks_dir: str | Path | None = None, scheduler: str | None = None) -> list[ProjectOutcome]:
+    """Run every ``*.yaml`` of ``directory`` in parallel processes (``jobs`` at a time) or, with
+    ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``), as one task per project on that Dask cluster (the
+    cluster decides how many run at a time; see ``tyokyky_eval.cluster``). One failure stops no
+    other. Outcomes are in file-name order. Two files with the same ``project_id`` would write the
+    same folder, so only the first of them runs. Paths are made absolute here, so that workers in
+    other folders or on other machines (with a shared file system) find the same files."""
     paths = sorted(Path(directory).glob("*.yaml")) + sorted(Path(directory).glob("*.yml"))
     if not paths:
         raise TyokykyEvalError(f"no parameters files (*.yaml) in {directory}")
     ensure_kernel()  # once, before the workers start, so they never race to install it
-    folder = None if notebooks_dir is None else str(notebooks_dir)
+    output = str(Path(output).resolve())
+    folder = None if notebooks_dir is None else str(Path(notebooks_dir).resolve())
     names = [_project_name(p) for p in paths]
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [None if name in names[:i] else pool.submit(_run_one, str(p), str(output), language, folder)
+    executor = dask_executor(scheduler) if scheduler else ProcessPoolExecutor(max_workers=max(1, jobs))
+    with executor as pool:
+        futures = [None if name in names[:i] else pool.submit(_run_one, str(p.resolve()), output, language, folder)
                    for i, (p, name) in enumerate(zip(paths, names))]
         return [f.result() if f is not None else
                 ProjectOutcome(name, "failed", 0.0, message=f"{p.name}: project_id '{name}' is used by "
