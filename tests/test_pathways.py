@@ -67,6 +67,10 @@ def test_caseload_monthly_maximum_by_hand():
     assert load[("2", T("2022-12-01"))] == 1
     summary = pw.caseload_summary(pw.caseload(clients(), "2022-12-31"), pw.Options(caseload_target=1))
     assert summary.set_index("job_coach").loc["1", "months_over_target"] == 5  # Feb–Jun 2021
+    overview = pw.caseload_overview(summary).iloc[0]
+    # coach 1 peaks at 2 clients, coach 2 at 1: median of the maxima 1.5; only coach 1 exceeds target 1
+    assert (overview["n_coaches"], overview["median_max_active"], overview["max_active"]) == (2, 1.5, 2)
+    assert (overview["coaches_over_limit"], overview["coaches_over_target"]) == (0, 1)
 
 
 def test_options_are_checked():

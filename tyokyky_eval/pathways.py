@@ -201,6 +201,19 @@ def caseload_summary(load: pd.DataFrame, options: Options) -> pd.DataFrame:
     return out
 
 
+def caseload_overview(summary: pd.DataFrame) -> pd.DataFrame:
+    """All coaches in one row, for projects with more coaches than a table can list:
+    ``n_coaches, median_max_active, max_active, coaches_over_limit, coaches_over_target``."""
+    over_target = summary["months_over_target"]
+    return pd.DataFrame([{
+        "n_coaches": len(summary),
+        "median_max_active": float(summary["max_active"].median()),
+        "max_active": int(summary["max_active"].max()),
+        "coaches_over_limit": int(summary["months_over_limit"].gt(0).sum()),
+        "coaches_over_target": pd.NA if over_target.isna().all() else int(over_target.gt(0).sum()),
+    }])
+
+
 def plot_caseload(load: pd.DataFrame, options: Options, language: str):
     """Monthly maximum of clients in service per job coach, with the IPS limit and the target; with
     more than ``MAX_COACH_LINES`` coaches, the largest and the median of the coaches' monthly maxima
