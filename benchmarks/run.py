@@ -113,15 +113,18 @@ def _recipe(name: str, project):
 
 
 def _mixed_recipe(project):
-    """Only the MixedLM part of pre/post (the known risk): ``prepost.mixed_model`` per measure on the
-    measurements ``assign_timepoints`` uses, as ``prepost.mixed_models`` fits them."""
+    """Only the mixed-model part of pre/post (the known risk): ``prepost.mixed_model`` per measure on the
+    measurements ``assign_timepoints`` uses, as ``prepost.mixed_models`` fits them, with the engine
+    the appendix uses (``auto``: statsmodels MixedLM up to 2 000 clients, exact profiled REML above)."""
     prepost = importlib.import_module("tyokyky_eval.prepost")
     options = project.params.options("prepost")
     measures = prepost.measure_table(prepost.load_instrument(project.params.instrument("kykyviisari")), options)
     assigned = prepost.assign_timepoints(project.table("kykyviisari"), project.table("clients"), options)
     used = assigned[assigned["status"] == "used"]
     longs = [used[["client_id", "timepoint"]].assign(score=used[m].astype(float)) for m in measures.index if m in used]
-    note = f"prepost.mixed_model: {len(longs)} MixedLM fits on {_n(len(used))} rows each"
+    engine = "MixedLM" if project.table("clients")["client_id"].nunique() <= prepost.AUTO_STATSMODELS_MAX_CLIENTS \
+        else "profiled-REML"
+    note = f"prepost.mixed_model: {len(longs)} {engine} fits on {_n(len(used))} rows each"
     return (lambda: [prepost.mixed_model(long) for long in longs]), note
 
 

@@ -42,6 +42,7 @@ from tyokyky_eval.resources import resource_dir
 SCALE_TYPES = ("agreement", "rating", "yes_no", "count")
 KEYS = ["survey_id", "round", "respondent_group", "item_id"]
 SUMMARY_STATS = ["mean", "ci_low", "ci_high", "sd", "median", "q1", "q3"]
+CODE_COLUMNS = ("respondent_group", "test", "effect_measure", "paired", "rounds")  # translated in the appendix
 
 
 @dataclass(frozen=True)
@@ -415,3 +416,93 @@ def plot_rounds(published_summary: pd.DataFrame, spec: dict, language: str):
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+# -- the whole analysis ------------------------------------------------------------------------
+@dataclass
+class SurveyView:
+    """One survey's tables (display-ready: item texts in place of ids) and figures."""
+
+    spec: dict
+    result: "FeedbackResult"
+
+    @property
+    def title(self) -> str:
+        return self.spec["title"][self.result.language]
+
+    def sentence(self) -> str:
+        r = self.result
+        return survey_sentence(r.responses, self.spec, r.min_cell, r.language)
+
+    def _display(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return for_display(frame, self.spec, self.result.language)
+
+    def summary(self, published: bool = True) -> pd.DataFrame:
+        return self._display(self.result.published_summary if published else self.result.summary)
+
+    @property
+    def latest_round(self):
+        counts = self.result.published_counts
+        return counts.loc[counts["survey_id"].eq(self.spec["id"]), "round"].max()
+
+    def categories(self) -> pd.DataFrame:
+        """Published category counts and shares of the latest round."""
+        counts = self.result.published_counts
+        latest = counts[counts["survey_id"].eq(self.spec["id"]) & counts["round"].eq(self.latest_round)]
+        return self._display(latest).drop(columns=["category_low", "category_high"])
+
+    def has_rounds(self) -> bool:
+        return self.result.comparison["survey_id"].eq(self.spec["id"]).any()
+
+    def rounds(self, published: bool = True) -> pd.DataFrame:
+        r = self.result
+        return self._display(r.published_comparison if published else r.comparison)
+
+    def figure_diverging(self):
+        """Diverging stacked bars of the latest round, or None when disclosure control leaves none."""
+        return plot_diverging(self.result.published_counts, self.spec, self.result.language)
+
+    def figure_rounds(self):
+        return plot_rounds(self.result.published_summary, self.spec, self.result.language)
+
+
+@dataclass
+class FeedbackResult:
+    """Every survey of a project: internal tables, their publication-safe versions and one
+    ``SurveyView`` per survey (``surveys()``)."""
+
+    responses: pd.DataFrame
+    specs: dict[str, dict]
+    language: str
+    min_cell: int
+    summary: pd.DataFrame
+    counts: pd.DataFrame
+    comparison: pd.DataFrame
+    published_summary: pd.DataFrame
+    published_counts: pd.DataFrame
+    published_comparison: pd.DataFrame
+
+    def surveys(self) -> list[SurveyView]:
+        return [SurveyView(spec, self) for _, spec in sorted(self.specs.items())]
+
+    def tables(self) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+        """Result table name → (internal, published), for ``tables-internal/`` and ``tables/``."""
+        return {"feedback_items": (self.summary, self.published_summary),
+                "feedback_categories": (self.counts, self.published_counts),
+                "feedback_rounds": (self.comparison, self.published_comparison)}
+
+
+def analyse(project) -> FeedbackResult:
+    """All survey statistics of a loaded project (options from ``analyses.feedback``)."""
+    options = project.params.options("feedback")
+    responses = project.table("feedback")
+    language, min_cell = project.language, project.params.disclosure.min_cell
+    specs = survey_specs(responses, options, base=project.params.path.parent)
+    summary = item_summary(responses, options.confidence)
+    counts = category_counts(responses, specs, language)
+    comparison = compare_rounds(responses)
+    return FeedbackResult(
+        responses=responses, specs=specs, language=language, min_cell=min_cell, summary=summary,
+        counts=counts, comparison=comparison, published_summary=publish_summary(summary, min_cell),
+        published_counts=publish_categories(counts, specs, min_cell, language),
+        published_comparison=publish_rounds(comparison, min_cell))
