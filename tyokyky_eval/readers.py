@@ -53,8 +53,7 @@ def read_table(path: Path, sheet: str | None = None, label: str | None = None) -
     if suffix in (".xlsx", ".xlsm"):
         frame = _read_excel(path, sheet, label)
     elif suffix == ".parquet":
-        frame = pd.read_parquet(path)
-        frame = frame.astype(object).where(frame.notna(), "")  # missing → "" as in CSV, not "None"/"nan"
+        frame = _parquet_as_text(pd.read_parquet(path))
         frame.index = np.arange(2, len(frame) + 2)
     else:
         frame = _read_delimited(path, label)
@@ -62,6 +61,21 @@ def read_table(path: Path, sheet: str | None = None, label: str | None = None) -
     if frame.columns.empty or (len(frame) == 0 and len(frame.columns) <= 1 and not frame.columns[0]):
         raise DataError([Problem(label, None, None, "the file is empty")])
     return frame
+
+
+def _parquet_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed Parquet columns as the text a CSV export would hold (dates ISO, missing → ""),
+    converted column by column with vectorised operations."""
+    out = {}
+    for name, values in frame.items():
+        missing = values.isna().to_numpy()
+        if pd.api.types.is_datetime64_any_dtype(values):
+            text = values.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        else:
+            text = values.astype(str).to_numpy(dtype=object)
+        text[missing] = ""
+        out[name] = text
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _read_delimited(path: Path, label: str) -> pd.DataFrame:
