@@ -492,6 +492,34 @@ class FeedbackResult:
                 "feedback_rounds": (self.comparison, self.published_comparison)}
 
 
+DISPLAY_DECIMALS = {"n": 0, "n_first": 0, "n_last": 0, "share": 2, "p": 3, "effect_size": 2, "statistic": 1,
+                    "mean": 2, "ci_low": 2, "ci_high": 2, "sd": 2, "mean_first": 2, "mean_last": 2}
+
+
+def show_survey(report, survey: SurveyView) -> None:
+    """Show one survey in the appendix through ``report`` (a ``tyokyky_eval.report.Report``): the
+    sentence, item statistics, latest round's categories with the diverging chart, and rounds
+    compared when there is more than one round."""
+    r, title = survey.result, survey.title
+    shown = dict(decimals=DISPLAY_DECIMALS, code_columns=CODE_COLUMNS, namespace="feedback")
+    note = report.t("feedback.disclosure_note", min_cell=r.min_cell)
+    report.markdown(f"## {title}\n\n{survey.sentence()}")
+    report.table(survey.summary(published=False), None, report.t("feedback.caption_summary", title=title),
+                 published=survey.summary(), note=note, **shown)
+    report.table(survey.categories(), None, report.t("feedback.caption_categories", title=title), **shown)
+    figure = survey.figure_diverging()
+    if figure is None:
+        report.markdown(report.t("feedback.no_bars", min_cell=r.min_cell))
+    else:
+        report.figure(figure, report.t("feedback.caption_diverging", title=title, round=survey.latest_round))
+    if not survey.has_rounds():
+        report.markdown(report.t("feedback.single_round"))
+        return
+    report.figure(survey.figure_rounds(), report.t("feedback.caption_line", title=title))
+    report.table(survey.rounds(published=False), None, report.t("feedback.caption_rounds", title=title),
+                 published=survey.rounds(), note=note, **shown)
+
+
 def analyse(project) -> FeedbackResult:
     """All survey statistics of a loaded project (options from ``analyses.feedback``)."""
     options = project.params.options("feedback")
