@@ -293,3 +293,27 @@ def test_benchmark_share_and_wilson_interval():
     ci = binomtest(4, 10).proportion_ci(method="wilson")
     assert (result["ci_low"], result["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-9)
     assert result["band"] == "minimal"
+
+
+def test_cox_is_skipped_with_a_sentence_when_its_covariate_data_are_missing(tmp_path):
+    """Baseline work ability asked for, but the project has no Kykyviisari table: the section still
+    runs and says why there is no model."""
+    import yaml
+
+    from tyokyky_eval import demo
+    from tyokyky_eval.project import load_project
+    from tyokyky_eval.survival import analyse
+
+    tables = demo.generate(demo.DemoSpec(seed=3, clients=60))
+    clients = tables["clients"].copy()
+    for column in ("start_date", "end_date", "first_employment_date"):
+        clients[column] = clients[column].dt.strftime("%Y-%m-%d")
+    clients.to_csv(tmp_path / "clients.csv", index=False)
+    params = {"project_id": "nokyky", "title": "t", "language": "en", "cutoff_date": "2022-12-31",
+              "data": {"clients": "clients.csv"},
+              "analyses": {"survival": {"covariates": ["baseline_work_ability"]}}}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    result = analyse(load_project(tmp_path / "p.yaml"))
+    assert result.cox.skipped == "missing_covariates" and result.cox.table is None
+    assert "baseline_work_ability" in result.text_cox()
+    assert result.cox.n_events == int(result.tte["event"].sum()) > 0

@@ -117,6 +117,10 @@ def _empty_file(pf):
     pf.path("feedback").write_text("")
 
 
+def _header_only(pf):
+    pf.path("clients").write_text(",".join(pf.tables["clients"].columns) + "\n")
+
+
 def _wrong_sheet(pf):
     path = pf.root / "data" / "clients.xlsx"
     pf.tables["clients"].to_excel(path, sheet_name="Taul1", index=False)
@@ -162,6 +166,7 @@ BROKEN = {
     "fidelity_duplicate_consensus": (_append_copy("fidelity", 60), "fidelity.csv:302:item", "consensus"),
     "unquoted_decimal_comma_in_comma_file": (_comma_decimal_in_comma_file, "kykyviisari.csv:3", "cannot read"),
     "empty_file": (_empty_file, "feedback.csv", "empty"),
+    "header_without_rows": (_header_only, "clients.csv:2", "no data rows"),
     "xlsx_wrong_sheet": (_wrong_sheet, "clients.xlsx[Asiakkaat]", "Taul1"),
     "feedback_round_zero": (_set("feedback", 0, "round", 0), "feedback.csv:2:round", "1–"),
     "feedback_response_off_scale": (_set("feedback", 12, "response", 9), "feedback.csv:14:response", "1–5"),

@@ -133,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         return exc.exit_code
     except ParameterError as exc:
+        where = str(getattr(args, "params", "") or "")
         for message in exc.messages:
-            print(f"{args.params if hasattr(args, 'params') else ''}: {message}", file=sys.stderr)
+            named = not where or message.startswith((where, Path(where).name))
+            print(message if named else f"{where}: {message}", file=sys.stderr)
         return exc.exit_code
     except TyokykyEvalError as exc:
         print(exc, file=sys.stderr)

@@ -60,6 +60,8 @@ def read_table(path: Path, sheet: str | None = None, label: str | None = None) -
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.columns.empty or (len(frame) == 0 and len(frame.columns) <= 1 and not frame.columns[0]):
         raise DataError([Problem(label, None, None, "the file is empty")])
+    if len(frame) == 0:
+        raise DataError([Problem(label, 2, None, "the file has a header but no data rows")])
     return frame
 
 

@@ -335,6 +335,7 @@ class CoxResult:
     table: pd.DataFrame | None = None
     ph: pd.DataFrame | None = None
     skipped: str | None = None
+    missing: tuple = ()  # covariates whose data the project lacks (skipped = "missing_covariates")
 
 
 def cox_model(tte: pd.DataFrame, exog: pd.DataFrame, options: Options, alpha: float = 0.05) -> CoxResult:
@@ -518,6 +519,8 @@ class SurvivalAnalysis:
         cox = self.cox
         if cox.skipped == "no_covariates":
             return self._t("text.cox_no_covariates")
+        if cox.skipped == "missing_covariates":
+            return self._t("text.cox_missing", covariates=", ".join(cox.missing))
         if cox.skipped == "too_few_events":
             return self._t("text.cox_skipped", events=cox.n_events, terms=cox.n_terms,
                            minimum=self.options.min_events_per_covariate,
@@ -650,11 +653,18 @@ def analyse(project) -> SurvivalAnalysis:
         raise ValueError(f"analyses.survival.group: '{options.group}' is not a column of the clients table")
     group = clients[options.group] if options.group else None
     curves, grid_table = km_tables(tte, group, options, min_cell)
-    exog = covariates(clients, project.table("kykyviisari"), options.covariates, options,
-                      params.validation.measurement_tolerance_days)
+    kyky = project.table("kykyviisari")
+    missing = tuple(name for name in options.covariates if name.startswith("baseline_")
+                    and (kyky is None or name.removeprefix("baseline_") not in kyky))
+    if missing:  # e.g. baseline work ability asked for, but the project has no Kykyviisari data
+        cox = CoxResult(n=len(tte), n_events=int(tte["event"].sum()), n_terms=len(options.covariates),
+                        skipped="missing_covariates", missing=missing)
+    else:
+        cox = cox_model(tte, covariates(clients, kyky, options.covariates, options,
+                                        params.validation.measurement_tolerance_days), options)
     return SurvivalAnalysis(
         options=options, min_cell=min_cell, language=project.language, tte=tte, group=group,
         curves=curves, grid=grid_table, summary=summary_table(tte, group, min_cell),
         logrank=logrank(tte, group, min_cell) if group is not None else None,
-        cif=competing_risks(tte), cox=cox_model(tte, exog, options),
+        cif=competing_risks(tte), cox=cox,
         benchmark=benchmark(clients, tte, params.cutoff_date, options))
