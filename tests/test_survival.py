@@ -1,5 +1,5 @@
-"""Survival to employment: censoring rules one by one, estimates against lifelines (test-only),
-the Grambsch–Therneau test against a hand computation and a counting-process score test."""
+"""Survival to employment: censoring rules one by one, estimates against lifelines (test-only).
+The proportional-hazards test is tested in test_schoenfeld.py."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,10 +9,8 @@ from lifelines import AalenJohansenFitter, CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import median_survival_times
 from scipy.stats import binomtest
-from statsmodels.duration.hazard_regression import PHReg
 
 from tyokyky_eval import survival as sv
-from tyokyky_eval.schoenfeld import ph_test
 
 CUTOFF = pd.Timestamp("2022-12-31")
 
@@ -200,66 +198,6 @@ def test_cumulative_incidence_matches_lifelines_aalen_johansen():
     cif = sv.competing_risks(single).set_index("time_days")["cif"]
     km = sv.kaplan_meier(time, outcome == "employed").set_index("time_days")["cumulative_incidence"]
     np.testing.assert_allclose(cif, km.reindex(cif.index, method="ffill"), atol=1e-12)
-
-
-# -- Grambsch–Therneau test ---------------------------------------------------------------------
-def test_ph_test_hand_computation():
-    """Five clients, one covariate, β = 0.5, identity time; the score test written out by hand."""
-    time = np.array([1.0, 2, 3, 4, 5])
-    status = np.array([1, 1, 0, 1, 1])
-    x = np.array([1.0, 0, 1, 0, 1])
-    beta = 0.5
-    w = np.exp(beta * x)
-    # event times 1, 2, 4, 5; g = t − mean(1, 2, 4, 5) = t − 3
-    u = i11 = i12 = i22 = 0.0
-    for t, who in ((1, 0), (2, 1), (4, 3), (5, 4)):
-        risk = time >= t
-        mean = (w[risk] * x[risk]).sum() / w[risk].sum()
-        var = (w[risk] * x[risk] ** 2).sum() / w[risk].sum() - mean**2
-        g = t - 3
-        u += g * (x[who] - mean)
-        i11, i12, i22 = i11 + var, i12 + g * var, i22 + g * g * var
-    expected = u**2 / (i22 - i12**2 / i11)  # score test of θ at (β, 0): U² / (I22 − I12²/I11)
-    table = ph_test(time, status, x[:, None], [beta], names=["x"], transform="identity")
-    assert table["chisq"].iloc[0] == pytest.approx(expected, rel=1e-12)
-    assert table["chisq"].iloc[1] == pytest.approx(expected, rel=1e-12)  # one covariate: global = it
-    assert list(table["term"]) == ["x", "GLOBAL"]
-
-
-def test_ph_test_equals_counting_process_score_test():
-    """Efron ties, two covariates, km transform: the same score test built independently by
-    splitting follow-up at every event time and asking statsmodels PHReg for the score and
-    information of the model with X and X·g(t) at (β̂, 0)."""
-    time, event, x = generated(9, n=60)
-    time = np.ceil(time / 20)  # many ties
-    beta = PHReg(time, x, event, ties="efron").fit().params
-    ours = ph_test(time, event, x, beta)
-    status = event.astype(bool)
-    utimes = np.unique(time[status])
-    # g: 1 − left-continuous KM at each event time, centred over the events (R's km transform)
-    surv = np.cumprod([1 - (status & (time == t)).sum() / (time >= t).sum() for t in utimes])
-    g_unique = 1 - np.r_[1, surv[:-1]]
-    g_unique = g_unique - np.mean(g_unique[np.searchsorted(utimes, time[status])])
-    rows = []
-    for i in range(len(time)):
-        entry = 0.0  # all times are ≥ 1
-        for t, g in zip(utimes, g_unique):
-            if t > time[i]:
-                break
-            rows.append((entry, t, int(status[i] and t == time[i]), *x[i], *(x[i] * g)))
-            entry = t + 0.5  # PHReg keeps a row at risk at its entry time; times are whole numbers
-        if entry < time[i]:  # censored after the last event time
-            rows.append((entry, time[i], 0, *x[i], *(x[i] * 0)))
-    data = np.array(rows)
-    model = PHReg(data[:, 1], data[:, 3:], data[:, 2], entry=data[:, 0], ties="efron")
-    params = np.r_[beta, 0, 0]
-    score, info = model.score(params), -model.hessian(params)
-    score[:2] = 0
-    assert ours["chisq"].iloc[2] == pytest.approx(score @ np.linalg.solve(info, score), rel=1e-8)
-    for j in range(2):
-        keep = [0, 1, 2 + j]
-        s = score[keep]
-        assert ours["chisq"].iloc[j] == pytest.approx(s @ np.linalg.solve(info[np.ix_(keep, keep)], s), rel=1e-8)
 
 
 # -- groups, benchmark, disclosure --------------------------------------------------------------
