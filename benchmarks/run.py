@@ -81,7 +81,7 @@ def _recipe(name: str, project):
         return (lambda: entry(project)), f"{name}.{entry.__name__}(project)"
     params, clients = project.params, project.table("clients")
     if name == "survival":
-        options = dataclasses.replace(params.options("survival"), covariates=("age", "gender"))
+        options = dataclasses.replace(params.options("survival"), covariates=("age_at_start", "gender"))
 
         def run():
             tte = module.time_to_event(clients, params.cutoff_date, options)
@@ -90,7 +90,7 @@ def _recipe(name: str, project):
             module.competing_risks(tte)
             module.cox_model(tte, module.covariates(clients, project.table("kykyviisari"), options.covariates,
                                                     options), options)
-        return run, "time_to_event, km_tables by referral, summary, competing_risks, cox_model(age, gender)"
+        return run, "time_to_event, km_tables by referral, summary, competing_risks, cox_model(age_at_start, gender)"
     if name == "feedback":
         options, feedback = params.options("feedback"), project.table("feedback")
 
@@ -114,17 +114,14 @@ def _recipe(name: str, project):
 
 def _mixed_recipe(project):
     """Only the mixed-model part of pre/post (the known risk): ``prepost.mixed_model`` per measure on the
-    measurements ``assign_timepoints`` uses, as ``prepost.mixed_models`` fits them, with the engine
-    the appendix uses (``auto``: statsmodels MixedLM up to 2 000 clients, exact profiled REML above)."""
+    measurements ``assign_timepoints`` uses, as ``prepost.mixed_models`` fits them (profiled REML)."""
     prepost = importlib.import_module("tyokyky_eval.prepost")
     options = project.params.options("prepost")
     measures = prepost.measure_table(prepost.load_instrument(project.params.instrument("kykyviisari")), options)
     assigned = prepost.assign_timepoints(project.table("kykyviisari"), project.table("clients"), options)
     used = assigned[assigned["status"] == "used"]
     longs = [used[["client_id", "timepoint"]].assign(score=used[m].astype(float)) for m in measures.index if m in used]
-    engine = "MixedLM" if project.table("clients")["client_id"].nunique() <= prepost.AUTO_STATSMODELS_MAX_CLIENTS \
-        else "profiled-REML"
-    note = f"prepost.mixed_model: {len(longs)} {engine} fits on {_n(len(used))} rows each"
+    note = f"prepost.mixed_model: {len(longs)} profiled-REML fits on {_n(len(used))} rows each"
     return (lambda: [prepost.mixed_model(long) for long in longs]), note
 
 

@@ -257,7 +257,7 @@ def test_survival_demo_inputs_are_what_the_pipeline_produces():
     assert stored["id"].tolist() == clients["client_id"].tolist()
     close(stored["time"], now["time_days"])
     assert stored["status"].tolist() == now["event"].astype(int).tolist()
-    age = getattr(sv, "AGE_AT_START", "age")  # the derived covariate start year − birth year
+    age = sv.AGE_AT_START  # the derived covariate start year − birth year
     options = sv.Options(covariates=(age, "baseline_work_ability"))
     cov = sv.covariates(clients, tables["kykyviisari"], options.covariates, options)
     close(stored["age"], cov[age])

@@ -93,7 +93,7 @@ def test_options_are_validated():
         sv.Options(competing_reasons=("pension", "dropped_out"))
     with pytest.raises(ValueError, match="risk_table_months"):
         sv.Options(risk_table_months=[6, 3])
-    assert sv.Options(covariates=["age"]).covariates == ("age",)
+    assert sv.Options(covariates=["age_at_start"]).covariates == ("age_at_start",)
     assert list(sv.month_days([0, 3, 6, 9, 12, 18, 24])) == [0, 91, 182, 273, 365, 547, 730]
 
 

@@ -18,7 +18,8 @@ dropped, Wilcoxon's method) with the matched-pairs rank-biserial correlation whe
 links the rounds, else the Mann–Whitney U test with the rank-biserial correlation (= Cliff's delta);
 with three or more rounds also the Friedman test with Kendall's W (linked) or the Kruskal–Wallis test
 with ε² = H/(n−1) (Tomczak & Tomczak 2014). Positive effect sizes mean higher responses in the later
-round. Disclosure: an item's categories are merged into below-neutral / neutral / above-neutral bands
+round; the exact, permutation and normal-approximation rules of each test are in
+``tyokyky_eval.rank_tests``. Disclosure: an item's categories are merged into below-neutral / neutral / above-neutral bands
 when any category has fewer than ``min_cell`` respondents, then small bands are suppressed (with
 secondary suppression, since the item's n is published); item statistics with n < ``min_cell`` are
 withheld.
@@ -36,7 +37,8 @@ from scipy import stats
 
 from tyokyky_eval.disclosure import suppression_mask, withhold_rows
 from tyokyky_eval.errors import ParameterError
-from tyokyky_eval.i18n import has_text, t
+from tyokyky_eval.i18n import code_label, t
+from tyokyky_eval.rank_tests import signed_rank_test
 from tyokyky_eval.resources import resource_dir
 
 SCALE_TYPES = ("agreement", "rating", "yes_no", "count")
@@ -140,9 +142,8 @@ def item_summary(feedback: pd.DataFrame, confidence: float = 0.95) -> pd.DataFra
     answered = feedback.dropna(subset=["response"])
     grouped = answered.groupby(KEYS, sort=True)["response"]
     out = grouped.agg(n="count", mean="mean", sd="std", median="median").reset_index()
-    quartiles = grouped.quantile([0.25, 0.75]).unstack()
-    out["q1"] = quartiles[0.25].to_numpy()
-    out["q3"] = quartiles[0.75].to_numpy()
+    out["q1"] = grouped.quantile(0.25).to_numpy(dtype=float)
+    out["q3"] = grouped.quantile(0.75).to_numpy(dtype=float)
     n = out["n"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.5 + confidence / 2, n - 1) * out["sd"].to_numpy() / np.sqrt(n)
@@ -231,11 +232,8 @@ def _first_last(values: pd.DataFrame, paired: bool, first, last) -> dict:
         row = {"test": "wilcoxon", "n_first": len(pairs), "n_last": len(pairs),
                "mean_first": pairs[first].mean(), "mean_last": pairs[last].mean(),
                "effect_measure": "rank_biserial", "effect_size": _rank_biserial_paired(d)}
-        if np.count_nonzero(d) >= 1 and len(d) >= 2:
-            res = stats.wilcoxon(d)
-            row.update(statistic=float(res.statistic), p=float(res.pvalue))
-        else:
-            row.update(statistic=np.nan, p=np.nan)
+        statistic, p = signed_rank_test(d, 0) if len(d) >= 2 else (np.nan, np.nan)
+        row.update(statistic=statistic, p=p)
         return row
     x = values.loc[values["round"].eq(last), "response"].to_numpy()
     y = values.loc[values["round"].eq(first), "response"].to_numpy()
@@ -305,8 +303,7 @@ def publish_rounds(comparison: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 
 # -- text and figures --------------------------------------------------------------------------
 def _group_label(group: str, language: str) -> str:
-    key = f"feedback.codes.respondent_group.{group}"
-    return t(key, language) if has_text(key, language) else group
+    return code_label("respondent_group", group, language, "feedback")
 
 
 def item_text(spec: dict, item_id: str, language: str) -> str:

@@ -49,6 +49,13 @@ def has_text(key: str, language: str = "fi") -> bool:
     return True
 
 
+def code_label(column: str, code, language: str = "fi", namespace: str | None = None) -> str:
+    """Label of a code: ``<namespace>.codes.<column>.<code>``, else the shared
+    ``codes.<column>.<code>``, else the code itself."""
+    keys = ([f"{namespace}.codes.{column}.{code}"] if namespace else []) + [f"codes.{column}.{code}"]
+    return next((t(key, language) for key in keys if has_text(key, language)), str(code))
+
+
 def fmt_number(value, language: str = "fi", decimals: int = 1) -> str:
     """Format a number: Finnish uses a decimal comma and a narrow no-break space for thousands."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

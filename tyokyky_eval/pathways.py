@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tyokyky_eval.disclosure import suppress_counts
-from tyokyky_eval.i18n import has_text, t
+from tyokyky_eval.i18n import code_label, t
 
 IPS_CASELOAD_LIMIT = 20
 MAX_COACH_LINES = 10  # more coaches: the caseload figure shows their largest and median caseloads
@@ -101,8 +101,7 @@ def publish_referral_outcomes(table: pd.DataFrame, min_cell: int) -> pd.DataFram
 
 
 def _label(column: str, code: str, language: str) -> str:
-    key = f"pathways.codes.{column}.{code}"
-    return t(key, language) if has_text(key, language) else str(code)
+    return code_label(column, code, language, "pathways")
 
 
 def plot_flow(table: pd.DataFrame, min_cell: int, language: str):

@@ -12,11 +12,9 @@ otherwise). The steps, each a function that takes tidy DataFrames and plain opti
    window but not chosen are ``extra``; measurements in no window are ``outside`` and counted.
 2. ``paired_changes`` / ``paired_summary``: for each measure and comparison (pre → post), the clients
    measured at both timepoints. Mean change with a t-based 95 % CI, the paired t-test
-   (``scipy.stats.ttest_rel``), the Wilcoxon signed-rank test (``scipy.stats.wilcoxon`` with
-   ``zero_method="wilcox"``: zero changes are dropped before ranking (Wilcoxon 1945); tied absolute
-   changes get mid-ranks; ``method="auto"``: exact null distribution for ≤ 50 changes without ties or
-   zeros, exhaustive permutation for ≤ 13 changes with ties or zeros, otherwise the normal
-   approximation with tie-corrected variance and no continuity correction), Holm's correction of the
+   (``scipy.stats.ttest_rel``), the Wilcoxon signed-rank test on changes rounded to the
+   measure's recorded precision (``tyokyky_eval.rank_tests``, which states the exact, permutation
+   and normal-approximation rules), Holm's correction of the
    t-test p-values across the measures of one comparison (``statsmodels`` ``multipletests``), the effect
    size d_z = mean change / SD of change with a 95 % CI from the noncentral t distribution
    (Cumming & Finch 2001), Hedges' small-sample correction g_z = J(n − 1)·d_z, and the median change
@@ -27,9 +25,9 @@ otherwise). The steps, each a function that takes tidy DataFrames and plain opti
    reliability from the instrument spec unless overridden. |RC| > 1.96 is reliable change.
 4. Attrition: who was due and who was measured at each timepoint, completers vs non-completers at
    baseline (standardised mean difference), and a linear mixed model (random intercept per client,
-   timepoint as a factor, REML) that uses every measurement, next to the completers-only change; fitted
-   with ``statsmodels`` ``MixedLM`` or, for large cohorts, by the equivalent REML profiled over the
-   variance ratio from per-client sums (``tyokyky_eval.lmm``, linear in the number of clients).
+   timepoint as a factor, REML) that uses every measurement, next to the completers-only change;
+   fitted by REML profiled over the variance ratio from per-client sums (``tyokyky_eval.lmm``, the
+   estimates and standard errors of lme4, linear in the number of clients).
 
 Published tables withhold follow-up summaries below ``disclosure.min_followup`` pairs and suppress
 counts below ``disclosure.min_cell`` (``tyokyky_eval.disclosure``).
@@ -37,7 +35,6 @@ counts below ``disclosure.min_cell`` (``tyokyky_eval.disclosure``).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -50,9 +47,9 @@ from tyokyky_eval.dictionary import instrument as load_instrument
 from tyokyky_eval.disclosure import suppress_counts, withhold_rows
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.i18n import fmt_number, t
+from tyokyky_eval.rank_tests import signed_rank_test
 
 TIMEPOINTS = ("baseline", "followup", "end")
-MIXED_ENGINES = ("auto", "statsmodels", "profiled")
 RELIABLE_Z = 1.96
 SUMMARY_COLUMNS = [
     "measure", "comparison", "n_pairs", "mean_pre", "mean_post", "mean_change", "change_ci_low",
@@ -101,9 +98,6 @@ class Options:
     ``reliability`` and ``reference_sd`` override the instrument spec per measure
     (``{work_ability: 0.85}``). ``subgroup`` names a clients column (e.g. ``referral_source``).
     The minimum number of pairs for a published follow-up summary is ``disclosure.min_followup``.
-    ``mixed_model_engine``: ``statsmodels`` (``MixedLM``), ``profiled`` (the same REML fit from
-    per-client sums, ``tyokyky_eval.lmm``; for large cohorts) or ``auto`` (statsmodels up to
-    ``AUTO_STATSMODELS_MAX_CLIENTS`` clients, profiled above).
     """
 
     baseline_window: tuple[int, int] = (-30, 30)
@@ -114,12 +108,8 @@ class Options:
     reliability: Mapping[str, float] = field(default_factory=dict)
     reference_sd: Mapping[str, float] = field(default_factory=dict)
     subgroup: str | None = None
-    mixed_model_engine: str = "auto"
 
     def __post_init__(self):
-        if self.mixed_model_engine not in MIXED_ENGINES:
-            raise ValueError(f"mixed_model_engine: {self.mixed_model_engine!r} is not one of "
-                             f"{', '.join(MIXED_ENGINES)}")
         for name in ("baseline_window", "followup_window", "end_window"):
             object.__setattr__(self, name, _window(getattr(self, name), name))
         lo, hi = self.followup_window
@@ -162,14 +152,16 @@ def comparison_code(pre: str, post: str) -> str:
 
 def measure_table(spec: dict, options: Options) -> pd.DataFrame:
     """The instrument's measures (index ``measure``): ``direction``, ``reliability`` (r, spec or
-    override), ``reference_sd`` (NaN = use the baseline SD), ``title_fi``, ``title_en``, ``min``, ``max``."""
+    override), ``reference_sd`` (NaN = use the baseline SD), ``title_fi``, ``title_en``, ``min``, ``max``
+    and ``decimals`` (the precision scores are recorded with; default 1, Kykyviisari's one decimal)."""
     ids = [m["id"] for m in spec["measures"]]
     for name in ("reliability", "reference_sd"):
         unknown = sorted(set(getattr(options, name)) - set(ids))
         if unknown:
             raise ParameterError(f"analyses.prepost.{name}: unknown measure(s) {', '.join(unknown)}; "
                                  f"measures of {spec['id']} are {', '.join(ids)}")
-    rows = [{"measure": m["id"], "min": m["min"], "max": m["max"], "direction": m["direction"],
+    rows = [{"measure": m["id"], "min": m["min"], "max": m["max"], "decimals": m.get("decimals", 1),
+             "direction": m["direction"],
              "reliability": options.reliability.get(m["id"], m["reliability"]),
              "reference_sd": options.reference_sd.get(m["id"], np.nan),
              "title_fi": m["title"]["fi"], "title_en": m["title"]["en"]} for m in spec["measures"]]
@@ -320,13 +312,6 @@ def paired_changes(assigned: pd.DataFrame, measures: pd.DataFrame, options: Opti
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _wilcoxon(change: np.ndarray) -> tuple[float, float]:
-    if not np.any(change != 0):
-        return np.nan, np.nan  # no non-zero change: the test is undefined
-    result = stats.wilcoxon(change, zero_method="wilcox", method="auto")
-    return float(result.statistic), float(result.pvalue)
-
-
 def _paired_row(pairs: pd.DataFrame, info: pd.Series) -> dict:
     pre, post, change = (pairs[c].to_numpy(float) for c in ("pre", "post", "change"))
     n = len(change)
@@ -340,7 +325,7 @@ def _paired_row(pairs: pd.DataFrame, info: pd.Series) -> dict:
         row["dz"] = row["mean_change"] / sd_change
     else:
         row["t_stat"] = row["t_p"] = row["dz"] = np.nan
-    row["wilcoxon_stat"], row["wilcoxon_p"] = _wilcoxon(change) if n else (np.nan, np.nan)
+    row["wilcoxon_stat"], row["wilcoxon_p"] = signed_rank_test(change, int(info["decimals"]))
     row["dz_ci_low"], row["dz_ci_high"] = dz_confidence_interval(row["dz"], n)
     counts = pairs["reliable"].value_counts()
     rated = int(pairs["reliable"].notna().sum())
@@ -443,92 +428,59 @@ def baseline_by_completion(assigned: pd.DataFrame, status: pd.DataFrame, measure
 
 MIXED_COLUMNS = ["measure", "timepoint", "n_clients", "n_measurements", "n_at_timepoint", "estimate", "se",
                  "ci_low", "ci_high", "p", "converged"]
-#: ``mixed_model_engine: auto`` uses statsmodels up to this many clients, the profiled REML above
-AUTO_STATSMODELS_MAX_CLIENTS = 2000
-
-
-def _fit_statsmodels(data: pd.DataFrame, present: list[str]) -> dict | None:
-    """``{timepoint: (estimate, se, converged)}`` from ``MixedLM(...).fit(reml=True)``; None on failure."""
-    import statsmodels.formula.api as smf
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        try:
-            fit = smf.mixedlm("score ~ C(timepoint)", data, groups=data["client_id"]).fit(reml=True)
-        except (np.linalg.LinAlgError, ValueError):
-            return None
-    return {tp: (fit.fe_params[f"C(timepoint)[T.{tp}]"], fit.bse_fe[f"C(timepoint)[T.{tp}]"], bool(fit.converged))
-            for tp in present[1:]}
-
-
-def _fit_profiled(data: pd.DataFrame, present: list[str]) -> dict | None:
-    """The same model by REML profiled over σ²_u/σ²_e (``tyokyky_eval.lmm``); None on failure."""
+def mixed_model(long: pd.DataFrame) -> pd.DataFrame:
+    """Fit ``score ~ timepoint`` (timepoint a factor, baseline the reference) with a random intercept
+    per client by REML on ``client_id, timepoint, score``; one row per non-baseline timepoint: the
+    fixed effect (difference from baseline, points) with its Wald 95 % CI and p (normal reference
+    distribution). Fitted by :func:`tyokyky_eval.lmm.random_intercept_reml`, whose estimates and
+    standard errors are those of lme4's ``lmer(score ~ timepoint + (1 | client_id), REML = TRUE)``
+    (its ``vcov``); linear in the number of clients. Empty when there is nothing to compare."""
     from tyokyky_eval.lmm import random_intercept_reml
 
-    codes = data["timepoint"].cat.codes.to_numpy()
-    design = np.column_stack([np.ones(len(data))] + [codes == k for k in range(1, len(present))])
-    try:
-        fit = random_intercept_reml(design, data["score"].to_numpy(float), data["client_id"])
-    except np.linalg.LinAlgError:
-        return None
-    return {tp: (fit.params[k], fit.bse[k], fit.converged) for k, tp in enumerate(present[1:], start=1)}
-
-
-def mixed_model(long: pd.DataFrame, engine: str = "auto") -> pd.DataFrame:
-    """Fit ``score ~ C(timepoint)`` with a random intercept per client (REML) on ``client_id,
-    timepoint, score``; one row per non-baseline timepoint: the fixed effect (difference from baseline,
-    points) with its Wald 95 % CI and p (normal reference distribution, as statsmodels), and ``engine``:
-    ``statsmodels`` (``MixedLM``) or ``profiled`` (``tyokyky_eval.lmm.random_intercept_reml``: the same
-    REML estimates from per-client sums, linear in the number of clients; its SEs use the expected
-    information and differ from MixedLM's observed-Hessian SEs by well under 1 %). ``auto`` uses
-    statsmodels up to ``AUTO_STATSMODELS_MAX_CLIENTS`` clients. Empty when there is nothing to compare."""
-    if engine not in MIXED_ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(MIXED_ENGINES)}, got {engine!r}")
     long = long.dropna(subset=["score"])
     present = [tp for tp in TIMEPOINTS if tp in set(long["timepoint"].unique())]
     n_clients = long["client_id"].nunique()
     if "baseline" not in present or len(present) < 2 or n_clients < 2:
-        return pd.DataFrame(columns=[*MIXED_COLUMNS[1:], "engine"])
-    if engine == "auto":
-        engine = "statsmodels" if n_clients <= AUTO_STATSMODELS_MAX_CLIENTS else "profiled"
-    data = long.assign(timepoint=pd.Categorical(long["timepoint"], categories=present))
-    fits = (_fit_statsmodels if engine == "statsmodels" else _fit_profiled)(data, present)
+        return pd.DataFrame(columns=MIXED_COLUMNS[1:])
+    codes = pd.Categorical(long["timepoint"], categories=present).codes
+    design = np.column_stack([np.ones(len(long))] + [codes == k for k in range(1, len(present))])
+    try:
+        fit = random_intercept_reml(design, long["score"].to_numpy(float), long["client_id"])
+        params, bse, converged = fit.params, fit.bse, fit.converged
+    except np.linalg.LinAlgError:  # e.g. a timepoint whose scores are all equal to the baseline's
+        params = bse = np.full(len(present), np.nan)
+        converged = False
     z = stats.norm.ppf(0.975)
     rows = []
-    for timepoint in present[1:]:
-        estimate, se, converged = fits[timepoint] if fits else (np.nan, np.nan, False)
-        rows.append({"timepoint": timepoint, "n_clients": n_clients, "n_measurements": len(data),
-                     "n_at_timepoint": int((data["timepoint"] == timepoint).sum()), "estimate": estimate,
-                     "se": se, "ci_low": estimate - z * se, "ci_high": estimate + z * se,
-                     "p": 2 * stats.norm.sf(abs(estimate / se)), "converged": converged, "engine": engine})
+    for k, timepoint in enumerate(present[1:], start=1):
+        estimate, se = params[k], bse[k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = 2 * stats.norm.sf(abs(estimate / se))
+        rows.append({"timepoint": timepoint, "n_clients": n_clients, "n_measurements": len(long),
+                     "n_at_timepoint": int((codes == k).sum()), "estimate": estimate, "se": se,
+                     "ci_low": estimate - z * se, "ci_high": estimate + z * se, "p": p,
+                     "converged": converged})
     return pd.DataFrame(rows)
 
 
-def mixed_models(assigned: pd.DataFrame, measures: pd.DataFrame, summary: pd.DataFrame,
-                 engine: str = "auto") -> pd.DataFrame:
+def mixed_models(assigned: pd.DataFrame, measures: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """``MIXED_COLUMNS`` per measure, with the completers-only paired change (baseline → that
-    timepoint) alongside: ``completers_n_pairs, completers_change, completers_ci_low, completers_ci_high``,
-    and last the ``engine`` that fitted the model (see ``mixed_model``)."""
+    timepoint) alongside: ``completers_n_pairs, completers_change, completers_ci_low, completers_ci_high``."""
     used = assigned[assigned["status"] == "used"]
     frames = []
     for measure in measures.index:
         if measure not in assigned:
             continue
-        fit = mixed_model(used[["client_id", "timepoint"]].assign(score=used[measure].astype(float)), engine)
+        fit = mixed_model(used[["client_id", "timepoint"]].assign(score=used[measure].astype(float)))
         if not fit.empty:
             frames.append(fit.assign(measure=measure))
-    columns = [*MIXED_COLUMNS, "engine"]
-    out = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)[MIXED_COLUMNS] if frames else pd.DataFrame(columns=MIXED_COLUMNS)
     completers = summary.assign(timepoint=summary["comparison"].str.replace("baseline_", "", regex=False))
     completers = completers[summary["comparison"].str.startswith("baseline_")][
         ["measure", "timepoint", "n_pairs", "mean_change", "change_ci_low", "change_ci_high"]].rename(columns={
             "n_pairs": "completers_n_pairs", "mean_change": "completers_change",
             "change_ci_low": "completers_ci_low", "change_ci_high": "completers_ci_high"})
     out = out.merge(completers, on=["measure", "timepoint"], how="left")
-    out = out[[c for c in out.columns if c != "engine"] + ["engine"]]
     return out.astype({"n_clients": "Int64", "n_measurements": "Int64", "n_at_timepoint": "Int64",
                        "completers_n_pairs": "Int64"})
 
@@ -629,7 +581,7 @@ class PrepostResult:
                  t("prepost.methods_counts", language, total=counts["total"], extra=counts["extra"],
                    outside=counts["outside"]),
                  t("prepost.methods_tests", language)]
-        parts += [t(f"prepost.methods_engine_{engine}", language) for engine in sorted(set(self.mixed["engine"]))]
+        parts.append(t("prepost.methods_mixed", language))
         shown = self.published("summary").dropna(subset=["rc_threshold"])
         if not shown.empty:
             row = shown.iloc[0]
@@ -658,7 +610,7 @@ def analyse(project) -> PrepostResult:
         assigned=assigned, counts=assignment_counts(assigned), timepoints=timepoint_summary(assigned, measures),
         changes=changes, summary=summary, status=status, attrition=attrition(status),
         completion=baseline_by_completion(assigned, status, measures, options),
-        mixed=mixed_models(assigned, measures, summary, options.mixed_model_engine), subgroups=subgroups)
+        mixed=mixed_models(assigned, measures, summary), subgroups=subgroups)
 
 
 # -- figures --------------------------------------------------------------------------------------------

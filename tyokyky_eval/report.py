@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tyokyky_eval.i18n import fmt_date, fmt_number, has_text, t
+from tyokyky_eval.i18n import code_label, fmt_date, fmt_number, has_text, t
 from tyokyky_eval.project import Project
 
 
@@ -78,8 +78,7 @@ class Report:
     def code(self, column: str, value, namespace: str | None = None) -> str:
         """Category label: ``<namespace>.codes.<column>.<value>``, else ``codes.<column>.<value>``,
         else the value itself."""
-        keys = ([f"{namespace}.codes.{column}.{value}"] if namespace else []) + [f"codes.{column}.{value}"]
-        return self._lookup(keys, str(value))
+        return code_label(column, value, self.language, namespace)
 
     # -- tables -------------------------------------------------------------------------------
     def save_table(self, frame: pd.DataFrame, name: str, published: pd.DataFrame | None = None) -> None:
@@ -111,9 +110,12 @@ class Report:
             elif pd.api.types.is_float_dtype(values):
                 shown = values.map(lambda v: self.number(v, digits))
             else:
-                shown = values.map(lambda v: "–" if v is None or (isinstance(v, float) and v != v)
+                shown = values.map(lambda v: "–" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
                                    else (self.number(v, digits) if isinstance(v, float) else str(v)))
-            out[self.header(column, namespace)] = shown
+            header = self.header(column, namespace)
+            if header in out:  # two columns under one header would hide one of them
+                raise ValueError(f"columns share the header {header!r}; give each its own locale text")
+            out[header] = shown
         return out
 
     def table(self, frame: pd.DataFrame, name: str | None, caption: str, *,
@@ -133,8 +135,12 @@ class Report:
 
     # -- figures ------------------------------------------------------------------------------
     def figure(self, fig, caption: str) -> None:
-        """Show a matplotlib figure as an embedded PNG with a numbered caption, then close it."""
+        """Show a matplotlib figure as an embedded PNG with a numbered caption, then close it;
+        nothing when ``fig`` is None (a section with nothing that may be drawn)."""
         import matplotlib.pyplot as plt
+
+        if fig is None:
+            return
 
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})

@@ -25,14 +25,14 @@ analysis.
 
 Confidence intervals: pointwise 95 % CIs of the Kaplan–Meier curve use Greenwood's variance on
 the log(−log S) scale ("exponential Greenwood", Kalbfleisch & Prentice 2002; as lifelines and
-Stata; R's ``survfit`` defaults to the log scale) so that limits stay in [0, 1]; the median's CI
-inverts the same pointwise test (Brookmeyer & Crowley 1982, statsmodels ``quantile_ci`` with
-``method="cloglog"``), so the two always agree. Aalen–Johansen cumulative incidences use
+Stata; R's ``survfit`` defaults to the log scale) so that limits stay in [0, 1]; the median and
+its CI are the times the curve and its pointwise limits reach 50 % (Brookmeyer & Crowley 1982),
+read by R ``survfit``'s rule (:func:`r_quantile`: the midpoint of a flat stretch at exactly 50 %),
+so the median agrees with R and its CI with the curve's. Aalen–Johansen cumulative incidences use
 statsmodels' delta-method standard error, also on the log(−log) scale.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +43,7 @@ from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight, surv
 from statsmodels.stats.proportion import proportion_confint
 
 from tyokyky_eval.disclosure import small, suppress_counts, withhold_rows
-from tyokyky_eval.i18n import fmt_number, fmt_percent, has_text, t
+from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, has_text, t
 from tyokyky_eval.schoenfeld import ph_test
 
 DAYS_PER_MONTH = 365 / 12
@@ -74,7 +74,7 @@ class Options:
                                 "education")
     wage_subsidy_as_event: bool = True  # False: a subsidised first job is a separate outcome
     group: str | None = None  # clients column for curves by group and the log-rank test
-    covariates: tuple = ()  # Cox covariates: clients columns, "age", "baseline_<kykyviisari measure>"
+    covariates: tuple = ()  # Cox covariates: clients columns, "age_at_start", "baseline_<kykyviisari measure>"
     min_events_per_covariate: int = 10
     risk_table_months: tuple = (0, 3, 6, 9, 12, 18, 24)
     benchmark_followup_days: int = 365
@@ -177,14 +177,42 @@ def kaplan_meier(time, event, alpha: float = 0.05) -> pd.DataFrame:
     return frame
 
 
+def r_quantile(curve: pd.DataFrame, column: str, last_time: float, p: float = 0.5,
+               tol: float = np.sqrt(np.finfo(float).eps)) -> float:
+    """The time at which the cumulative incidence ``curve[column]`` (a step function over
+    ``curve["time_days"]``, from 0 at day 0) first reaches ``p``, by R survival's rule
+    (``quantile.survfit``, its ``findq``): where the curve sits at exactly ``p`` (within ``tol``)
+    over a flat stretch, the midpoint of that stretch, and of the stretch up to ``last_time`` (the
+    last follow-up time) when the flat runs to the end of the curve; NaN when ``p`` is not reached."""
+    x = np.r_[0.0, curve["time_days"].to_numpy(float)]
+    y = np.r_[0.0, curve[column].to_numpy(float)]
+    ends_defined = bool(np.isfinite(y[-1]))  # a limit is undefined (NaN) where S = 0
+    x, y = x[np.isfinite(y)], y[np.isfinite(y)]
+    if not y.max() >= p - tol:
+        return np.nan
+    keep = np.r_[True, np.diff(y) != 0]  # a level repeated (censoring, day 0): keep its first time
+    x, y = x[keep], y[keep]
+    first = np.flatnonzero(y + tol >= p)[0]  # R: approx(y + tol, 1:n, p, "constant", f = 1)
+    second = np.flatnonzero(y - tol >= p)
+    if abs(y[first] - p) >= tol:  # the curve jumps over p at ``first``
+        return float(x[first])
+    if second.size:  # flat at p from x[first] to the next jump
+        return float((x[first] + x[second[0]]) / 2)
+    return float((x[first] + last_time) / 2) if ends_defined else np.nan  # flat at p to the end
+
+
 def median_time(time, event, alpha: float = 0.05) -> tuple[float, float, float]:
-    """Median time to employment and its CI in days (statsmodels ``quantile`` and ``quantile_ci``,
-    log(−log)); NaN = not reached, an upper limit of inf = not reached."""
-    fit = SurvfuncRight(np.asarray(time, dtype=float), np.asarray(event, dtype=float))
-    if not len(fit.surv_times):
+    """Median time to employment (days) with its CI, as R's ``survfit`` with ``conf.type =
+    "log-log"`` reports it: the time the Kaplan–Meier cumulative incidence reaches 0.5 and the
+    times its pointwise log(−log) limits reach 0.5 (:func:`r_quantile`; Brookmeyer & Crowley 1982).
+    NaN = not reached; an upper limit of inf = not reached."""
+    time = np.asarray(time, dtype=float)
+    if not len(time):
         return np.nan, np.nan, np.inf
-    low, high = fit.quantile_ci(0.5, alpha=alpha, method="cloglog")
-    return float(fit.quantile(0.5)), float(low), float(high)
+    curve, last = kaplan_meier(time, event, alpha), float(time.max())
+    median, low, high = (r_quantile(curve, column, last) for column in
+                         ("cumulative_incidence", "ci_high", "ci_low"))
+    return median, low, (np.inf if np.isnan(high) else high)
 
 
 def at_times(curve: pd.DataFrame, days) -> pd.DataFrame:
@@ -256,6 +284,8 @@ def logrank(tte: pd.DataFrame, group: pd.Series, min_cell: int) -> dict | None:
     if len(codes) < 2:
         return None
     keep = group.astype(str).isin(codes)
+    if not tte.loc[keep, "event"].any():  # no event in any group: nothing to compare
+        return None
     chisq, p = survdiff(tte.loc[keep, "time_days"].to_numpy(float), tte.loc[keep, "event"].to_numpy(float),
                         group[keep].astype(str).to_numpy())
     return {"chisq": float(chisq), "df": len(codes) - 1, "p": float(p), "groups": codes}
@@ -268,6 +298,9 @@ def competing_risks(tte: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     pointwise CI on the log(−log) scale from the delta-method SE."""
     outcomes = [EMPLOYED] + sorted(set(tte["outcome"]) - {EMPLOYED, CENSORED})
     status = tte["outcome"].map({o: k + 1 for k, o in enumerate(outcomes)}).fillna(0).to_numpy()
+    if not status.any():  # nobody employed and no competing outcome: every curve is 0
+        return pd.DataFrame(columns=CIF_COLUMNS).astype({"time_days": float, "cif": float,
+                                                        "ci_low": float, "ci_high": float})
     with np.errstate(divide="ignore", invalid="ignore"):  # SE is undefined where all at risk fail
         fit = CumIncidenceRight(tte["time_days"].to_numpy(float), status)
     z = norm.ppf(1 - alpha / 2)
@@ -285,23 +318,21 @@ def competing_risks(tte: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
 
 
 # -- Cox model ---------------------------------------------------------------------------------
+#: the derived covariate "age at the start of service" (years, start year − birth year)
+AGE_AT_START = "age_at_start"
+BASELINE_PREFIX = "baseline_"
+
+
 def covariates(clients: pd.DataFrame, kykyviisari: pd.DataFrame | None, names, options: Options,
                measurement_tolerance_days: int = 30) -> pd.DataFrame:
-    """Cox covariates, one row per client (NaN where unknown): a clients column (a text column
-    becomes indicators ``column[code]`` against its most frequent code), ``age`` (years at start =
-    start year − birth year) or ``baseline_<measure>`` (the first Kykyviisari measurement from
-    ``measurement_tolerance_days`` before to ``baseline_window_days`` after the start)."""
+    """Cox covariates, one row per client (NaN where unknown). A name is, in this order: a column of
+    ``clients`` (the user's own column always wins; a numeric column enters as a number, a text or
+    boolean column as indicators ``column[code]`` against its most frequent code), ``age_at_start``
+    (years: start year − birth year) or ``baseline_<measure>`` (the first Kykyviisari measurement
+    from ``measurement_tolerance_days`` before to ``baseline_window_days`` after the start)."""
     parts = []
     for name in names:
-        if name == "age":
-            parts.append((clients["start_date"].dt.year - clients["birth_year"]).astype(float).rename("age"))
-        elif name.startswith("baseline_"):
-            measure = name.removeprefix("baseline_")
-            if kykyviisari is None or measure not in kykyviisari:
-                raise ValueError(f"covariate '{name}': no Kykyviisari measure '{measure}' in the data")
-            parts.append(_baseline(clients, kykyviisari, measure, options.baseline_window_days,
-                                   measurement_tolerance_days).rename(name))
-        elif name in clients:
+        if name in clients:
             column = clients[name]
             if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
                 parts.append(column.astype(float))
@@ -310,8 +341,17 @@ def covariates(clients: pd.DataFrame, kykyviisari: pd.DataFrame | None, names, o
                 reference = codes.value_counts().sort_index().idxmax()
                 for code in sorted(set(codes.dropna()) - {reference}):
                     parts.append(codes.eq(code).astype(float).where(codes.notna()).rename(f"{name}[{code}]"))
+        elif name == AGE_AT_START:
+            parts.append((clients["start_date"].dt.year - clients["birth_year"]).astype(float).rename(name))
+        elif name.startswith(BASELINE_PREFIX):
+            measure = name.removeprefix(BASELINE_PREFIX)
+            if kykyviisari is None or measure not in kykyviisari:
+                raise ValueError(f"covariate '{name}': no Kykyviisari measure '{measure}' in the data")
+            parts.append(_baseline(clients, kykyviisari, measure, options.baseline_window_days,
+                                   measurement_tolerance_days).rename(name))
         else:
-            raise ValueError(f"covariate '{name}' is neither a clients column, 'age' nor 'baseline_<measure>'")
+            raise ValueError(f"covariate '{name}' is neither a clients column, '{AGE_AT_START}' nor "
+                             f"'{BASELINE_PREFIX}<measure>'")
     return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=clients.index)
 
 
@@ -326,7 +366,7 @@ def _baseline(clients, kykyviisari, measure, window_days, tolerance_days) -> pd.
 
 @dataclass
 class CoxResult:
-    """``table`` (``survival_cox.csv``) and ``ph`` (Grambsch–Therneau test) or, when the model is
+    """``table`` (``survival_cox.csv``) and ``ph`` (proportional-hazards score test, R survival ≥ 3.0 ``cox.zph``) or, when the model is
     skipped, ``skipped`` = a reason code with ``n_events`` and ``n_terms`` for the sentence."""
 
     n: int
@@ -341,7 +381,7 @@ class CoxResult:
 def cox_model(tte: pd.DataFrame, exog: pd.DataFrame, options: Options, alpha: float = 0.05) -> CoxResult:
     """Cox proportional hazards model of employment (statsmodels ``PHReg``, Efron ties) on the
     clients with every covariate known; hazard ratios with Wald CIs and p-values, and the
-    Grambsch–Therneau test. Skipped (``skipped="too_few_events"``) below
+    proportional-hazards score test of R survival ≥ 3.0 ``cox.zph``. Skipped (``skipped="too_few_events"``) below
     ``min_events_per_covariate`` events per model term, or when there are no covariates."""
     data = pd.concat([tte[["time_days", "event"]], exog], axis=1).dropna()
     n_events, n_terms = int(data["event"].sum()), exog.shape[1]
@@ -425,6 +465,8 @@ def published_competing(cif: pd.DataFrame, tte: pd.DataFrame, days, min_cell: in
         n_total = int(tte["outcome"].eq(outcome).sum())
         rows.append(pd.DataFrame(values, columns=["cif", "ci_low", "ci_high"])
                     .assign(outcome=outcome, time_days=days, n_shown=np.minimum(at_risk, n_total)))
+    if not rows:  # no outcome has happened yet
+        return pd.DataFrame(columns=CIF_COLUMNS)
     out = withhold_rows(pd.concat(rows, ignore_index=True), "n_shown", min_cell, ["cif", "ci_low", "ci_high"])
     return out[CIF_COLUMNS]
 
@@ -479,9 +521,13 @@ class SurvivalAnalysis:
     def text_summary(self) -> str:
         """Number of clients and jobs, incidence at 6 and 12 months with CIs, median."""
         row = self.summary.iloc[0]
+        if row["n"] < self.min_cell:  # too few clients for any published estimate
+            return self._t("text.too_few_clients", min_cell=self.min_cell)
         n_events = row["n_events"] if not small(pd.Series([row["n_events"]]), self.min_cell).iloc[0] \
             else f"<{self.min_cell}"
         parts = [self._t("text.cohort", n=int(row["n"]), events=n_events)]
+        if row["n_events"] == 0:  # nothing to estimate: one sentence says why
+            return " ".join([*parts, self._t("text.no_events")])
         at = self.grid[self.grid["group"].eq("all")].set_index("time_days")
         for days, months in ((182, 6), (365, 12)):
             if days in at.index and at.at[days, "n_at_risk"] >= self.min_cell:
@@ -509,7 +555,7 @@ class SurvivalAnalysis:
         parts = [self._t("text.groups", column=column, shown=len(shown), hidden=hidden,
                          min_cell=self.min_cell)]
         if self.logrank is None:
-            parts.append(self._t("text.logrank_none"))
+            parts.append(self._t("text.logrank_none" if self.tte["event"].any() else "text.logrank_no_events"))
         else:
             parts.append(self._t("text.logrank", chisq=fmt_number(self.logrank["chisq"], self.language, 2),
                                  df=self.logrank["df"], p=fmt_number(self.logrank["p"], self.language, 3)))
@@ -543,9 +589,12 @@ class SurvivalAnalysis:
     # -- figures ---------------------------------------------------------------------------
     def figure_km(self):
         """Cumulative incidence of employment (1 − KM) with 95 % bands and the number at risk
-        under the figure (suppressed below ``min_cell``), x axis in months."""
+        under the figure (suppressed below ``min_cell``), x axis in months; None when fewer than
+        ``min_cell`` clients."""
         import matplotlib.pyplot as plt
 
+        if len(self.tte) < self.min_cell:  # no curve may be published
+            return None
         groups = list(dict.fromkeys(self.curves["group"]))
         fig, (ax, table) = plt.subplots(2, 1, figsize=(7.5, 4.6 + 0.25 * len(groups)), sharex=True,
                                         gridspec_kw={"height_ratios": [4, 0.5 + 0.3 * len(groups)]})
@@ -554,6 +603,8 @@ class SurvivalAnalysis:
             curve = self.curves[self.curves["group"].eq(code)]
             times = self.tte["time_days"] if code == "all" else \
                 self.tte.loc[self.group.astype(str).eq(code), "time_days"]
+            if len(times) < self.min_cell:  # too few clients for a curve to be published
+                continue
             last = min(np.sort(times.to_numpy())[-self.min_cell], horizon)  # ≥ min_cell still followed
             curve = curve[curve["time_days"] <= last]
             x = np.r_[curve["time_days"], last] / DAYS_PER_MONTH
@@ -586,8 +637,11 @@ class SurvivalAnalysis:
 
     def figure_competing(self):
         """1 − KM against the Aalen–Johansen cumulative incidence of employment, plus each competing
-        outcome with at least ``min_cell`` events."""
+        outcome with at least ``min_cell`` events; None when fewer than ``min_cell`` clients."""
         import matplotlib.pyplot as plt
+
+        if len(self.tte) < self.min_cell:
+            return None
 
         fig, ax = plt.subplots(figsize=(7.5, 4))
         km = self.curves[self.curves["group"].eq("all")]
@@ -638,8 +692,7 @@ class SurvivalAnalysis:
     def _label(self, code: str) -> str:
         if code == "all":
             return self._t("codes.group.all")
-        key = f"codes.{self.options.group}.{code}"
-        return t(key, self.language) if has_text(key, self.language) else code
+        return code_label(self.options.group, code, self.language, "survival")
 
 
 def analyse(project) -> SurvivalAnalysis:
@@ -654,8 +707,9 @@ def analyse(project) -> SurvivalAnalysis:
     group = clients[options.group] if options.group else None
     curves, grid_table = km_tables(tte, group, options, min_cell)
     kyky = project.table("kykyviisari")
-    missing = tuple(name for name in options.covariates if name.startswith("baseline_")
-                    and (kyky is None or name.removeprefix("baseline_") not in kyky))
+    missing = tuple(name for name in options.covariates if name not in clients
+                    and name.startswith(BASELINE_PREFIX)
+                    and (kyky is None or name.removeprefix(BASELINE_PREFIX) not in kyky))
     if missing:  # e.g. baseline work ability asked for, but the project has no Kykyviisari data
         cox = CoxResult(n=len(tte), n_events=int(tte["event"].sum()), n_terms=len(options.covariates),
                         skipped="missing_covariates", missing=missing)

@@ -67,7 +67,7 @@ def survival_demo() -> pd.DataFrame:
     clients, kyky = tables["clients"], tables["kykyviisari"]
     tte = survival.time_to_event(clients, CUTOFF, survival.Options())
     tte_ws = survival.time_to_event(clients, CUTOFF, survival.Options(wage_subsidy_as_event=False))
-    age = getattr(survival, "AGE_AT_START", "age")  # the derived covariate start year − birth year
+    age = survival.AGE_AT_START  # the derived covariate start year − birth year
     options = survival.Options(covariates=(age, "baseline_work_ability"))
     cov = survival.covariates(clients, kyky, options.covariates, options)
     return pd.DataFrame({

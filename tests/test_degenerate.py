@@ -1,0 +1,147 @@
+"""Valid but degenerate projects: every section runs and says in one sentence what it cannot estimate.
+
+Each case changes the small valid project of ``conftest.ProjectFiles`` into a shape that real
+projects have (nobody employed yet, everyone employed, everyone still in service, one client, all
+censored at day 0, ties everywhere, one group, no answers, one round, one site, one rater) and
+executes the code of every appendix notebook in this process, as papermill would in a kernel.
+One case also runs the whole appendix from the command line.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import pandas as pd
+import pytest
+
+from tyokyky_eval.cli import main
+from tyokyky_eval.i18n import t
+
+matplotlib.use("Agg")
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+
+
+def run_notebooks(params_path: Path, language: str = "en") -> str:
+    """Execute the code cells of every notebook (the parameters cell replaced); returns the text of
+    every Markdown output the sections displayed."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Markdown
+
+    shown: list[str] = []
+    for path in NOTEBOOKS:
+        namespace = {"params_path": str(params_path), "language": language, "output_dir": None,
+                     "validated_dir": None}
+        code = [cell.source for cell in nbformat.read(path, 4).cells if cell.cell_type == "code"]
+        with contextlib.redirect_stdout(io.StringIO()), \
+                pytest.MonkeyPatch.context() as patch:
+            patch.setattr("tyokyky_eval.report._display",
+                          lambda obj: shown.append(obj.data if isinstance(obj, Markdown) else ""))
+            for source in code[1:]:
+                exec(compile(source, f"{path.name}", "exec"), namespace)  # noqa: S102
+        plt.close("all")
+    return "\n".join(shown)
+
+
+def change_clients(files, change) -> None:
+    clients = change(files.tables["clients"].copy())
+    files.tables["clients"] = clients
+    files.write("clients", clients)
+    kept = files.tables["kykyviisari"]
+    kept = kept[kept["client_id"].isin(clients["client_id"])]
+    files.write("kykyviisari", kept)
+
+
+def nobody_employed(c):
+    c["first_employment_date"] = pd.NaT
+    c["end_reason"] = c["end_reason"].replace({"employed": "dropped_out", "pension": "dropped_out"})
+    c["wage_subsidy"] = ""
+    return c
+
+
+def everybody_employed(c):
+    c["end_reason"] = "employed"
+    c["end_date"] = c["end_date"].fillna(c["start_date"] + pd.Timedelta(days=100))
+    c["first_employment_date"] = c["first_employment_date"].fillna(c["start_date"] + pd.Timedelta(days=50))
+    return c
+
+
+def everybody_in_service(c):
+    c["end_date"], c["end_reason"], c["first_employment_date"], c["wage_subsidy"] = pd.NaT, "", pd.NaT, ""
+    return c
+
+
+def censored_at_day_0(c):
+    c["end_date"], c["end_reason"], c["first_employment_date"], c["wage_subsidy"] = \
+        c["start_date"], "dropped_out", pd.NaT, ""
+    return c
+
+
+def ties_everywhere(c):
+    c["start_date"] = pd.Timestamp("2021-01-01")
+    c["first_employment_date"] = c["first_employment_date"].where(c["first_employment_date"].isna(),
+                                                                  pd.Timestamp("2021-06-01"))
+    c["end_date"] = c["end_date"].where(c["end_date"].isna(), pd.Timestamp("2021-07-01"))
+    return c
+
+
+def one_group(c):
+    c["referral_source"] = "kuntakokeilu"
+    return c
+
+
+CLIENT_CASES = {
+    "nobody_employed": (nobody_employed, "survival.text.no_events"),
+    "everybody_employed": (everybody_employed, None),
+    "everybody_in_service": (everybody_in_service, "survival.text.no_events"),
+    "one_client": (lambda c: c.iloc[:1], "survival.text.too_few_clients"),
+    "censored_at_day_0": (censored_at_day_0, "survival.text.no_events"),
+    "ties_everywhere": (ties_everywhere, None),
+    "one_group": (one_group, "survival.text.logrank_none"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLIENT_CASES))
+@pytest.mark.parametrize("grouped", [False, True], ids=["ungrouped", "by_referral"])
+def test_degenerate_clients_give_a_complete_section(project_files, case, grouped):
+    change, sentence = CLIENT_CASES[case]
+    change_clients(project_files, change)
+    if grouped:
+        project_files.params["analyses"] = {"survival": {"group": "referral_source",
+                                                         "covariates": ["gender"]}}
+    text = run_notebooks(project_files.save_params())
+    if sentence and (grouped or sentence != "survival.text.logrank_none"):
+        assert t(sentence, "en", min_cell=5) in text
+
+
+def test_nobody_employed_with_groups_says_why_there_is_no_log_rank_test(project_files):
+    change_clients(project_files, nobody_employed)
+    project_files.params["analyses"] = {"survival": {"group": "gender"}}
+    text = run_notebooks(project_files.save_params())
+    assert t("survival.text.logrank_no_events", "en") in text
+
+
+def test_all_feedback_answers_empty(project_files):
+    feedback = project_files.tables["feedback"].assign(response="")
+    project_files.write("feedback", feedback)
+    run_notebooks(project_files.save_params())
+
+
+def test_one_feedback_round_one_site_one_rater(project_files):
+    feedback = project_files.tables["feedback"]
+    project_files.write("feedback", feedback[feedback["round"].eq(feedback["round"].min())])
+    fidelity = project_files.tables["fidelity"]
+    fidelity = fidelity[fidelity["rater"].eq("consensus") & fidelity["site_id"].eq(fidelity["site_id"].iloc[0])]
+    project_files.write("fidelity", fidelity)
+    run_notebooks(project_files.save_params())
+
+
+@pytest.mark.slow
+def test_nobody_employed_gives_a_complete_appendix(project_files, tmp_path):
+    change_clients(project_files, nobody_employed)
+    assert main(["run", str(project_files.save_params()), "--output", str(tmp_path / "out"),
+                 "--language", "en", "--no-pdf"]) == 0
+    html = (tmp_path / "out" / "broken-test" / "appendix.html").read_text(encoding="utf-8")
+    assert t("survival.text.no_events", "en") in html
