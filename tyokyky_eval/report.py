@@ -83,12 +83,8 @@ class Report:
     # -- tables -------------------------------------------------------------------------------
     def save_table(self, frame: pd.DataFrame, name: str, published: pd.DataFrame | None = None) -> None:
         """Write ``tables-internal/<name>.csv`` and ``tables/<name>.csv`` (when output_dir is set)."""
-        if self.output_dir is None:
-            return
         for folder, data in (("tables-internal", frame), ("tables", frame if published is None else published)):
-            path = self.output_dir / folder / f"{name}.csv"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            data.to_csv(path, index=False, lineterminator="\n")
+            self._write_csv(data, folder, name)
 
     def format_frame(self, frame: pd.DataFrame, decimals: int | dict = 1, code_columns=(),
                      namespace: str | None = None) -> pd.DataFrame:
@@ -127,8 +123,47 @@ class Report:
         first (one locale file per section), then the shared ``columns`` / ``codes`` files."""
         if name:
             self.save_table(frame, name, published)
-        shown = self.format_frame(frame if published is None else published, decimals, code_columns,
-                                  namespace)
+        self._show_table(frame if published is None else published, caption, decimals, code_columns,
+                         namespace, note)
+
+    # -- sections (the three steps of a notebook section) -----------------------------------------
+    def show_tables(self, section) -> None:
+        """Step 2 of a section: its findings, then each published table with its caption, note and
+        the symbol legend; writes ``tables-internal/`` (``section.internal()``) and ``tables/``
+        (``section.published()``) when ``output_dir`` is set."""
+        from tyokyky_eval.publication import protect, published
+
+        for name, frame in section.internal().items():
+            self._write_csv(frame, "tables-internal", name)
+        for paragraph in section.text(self.language):
+            self.markdown(paragraph)
+        tables = section.tables()
+        statuses = protect(tables, section.rules, section.links())
+        for table in tables:
+            shown = published(table, section.rules, statuses[table.name])
+            self._write_csv(shown, "tables", table.name)
+            if shown.empty:
+                continue
+            columns = list(table.columns or shown.columns)
+            note = self.t(table.note, **table.note_values) if table.note else None
+            legend = section.rules.legend(self.language) if statuses[table.name].ne("").any().any() else None
+            self._show_table(shown[columns], self.t(table.caption, **table.caption_values), table.decimals,
+                             table.code_columns, table.namespace, " ".join(p for p in (note, legend) if p))
+
+    def show_figures(self, section) -> None:
+        """Step 3 of a section: its figures (drawn from published values) with numbered captions."""
+        for caption, fig in section.figures(self.language):
+            self.figure(fig, caption)
+
+    def _write_csv(self, frame: pd.DataFrame, folder: str, name: str) -> None:
+        if self.output_dir is None:
+            return
+        path = self.output_dir / folder / f"{name}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False, lineterminator="\n")
+
+    def _show_table(self, frame, caption, decimals, code_columns, namespace, note) -> None:
+        shown = self.format_frame(frame, decimals, code_columns, namespace)
         body = shown.to_html(index=False, escape=True, border=0, classes="te-table", na_rep="–")
         note_html = f'<p class="te-note">{html.escape(note)}</p>' if note else ""
         self._html(f'<p class="te-caption" data-kind="table">{html.escape(caption)}</p>{body}{note_html}')

@@ -1,0 +1,302 @@
+"""The publication layer: what an appendix may release, decided for all tables of a section at once.
+
+Every published number passes through :func:`protect`. A section describes each of its tables as a
+:class:`Table` (its full-precision internal frame plus which columns are counts, which statistics
+are computed from which count, which follow-up summaries need ``min_followup`` respondents, and
+which sets of cells have a published total); :func:`protect` returns the status of every cell:
+
+- **primary** (symbol ``<5`` for ``min_cell`` 5): a count ``0 < n < min_cell``;
+- **secondary** (symbol ``x``): a count that is itself large enough but is withheld because a
+  published total, margin or other table would otherwise give a suppressed cell back by
+  subtraction; in every :class:`Line` (cells with a published total, or the parts of a whole such
+  as subgroups of an overall result) with exactly one suppressed cell, the smallest other non-zero
+  cell is suppressed, repeated until no line has exactly one (the hypercube method's single-line
+  rule, as in Statistics Finland's and ONS's output checking);
+- **withheld** (symbol ``..``): a statistic computed from a suppressed count (share, incidence,
+  mean, SD, quantiles, CI …), or a follow-up summary of fewer than ``min_followup`` respondents
+  (Kykyviisari's own rule), or the complementary summary withheld so that "overall minus the
+  published subgroups" cannot give a withheld one back;
+- a missing value that is simply not estimable stays empty (shown as ``–``).
+
+Zeros are never suppressed (they reveal nothing about a person). The rules follow ACRO's threshold
+rule (SACRO project) and the FIONA/Kapseli output-checking practice; what none of the libraries
+does is the joint handling of a section's linked tables and the follow-up rule, which is here.
+Internal tables (``tables-internal/``) are never suppressed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tyokyky_eval.i18n import t
+
+PRIMARY, SECONDARY, WITHHELD = "primary", "secondary", "withheld"
+#: the smallest ``min_cell`` the package accepts (FIONA's training examples use 3)
+MIN_CELL_FLOOR = 3
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Disclosure thresholds: counts below ``min_cell`` are suppressed; follow-up summaries need
+    ``min_followup`` respondents. ``min_cell`` ≥ 3 and ``min_followup`` ≥ ``min_cell``."""
+
+    min_cell: int = 5
+    min_followup: int = 10
+
+    def __post_init__(self):
+        for name in ("min_cell", "min_followup"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+                raise ValueError(f"{name} must be a whole number, got {value!r}")
+        if self.min_cell < MIN_CELL_FLOOR:
+            raise ValueError(f"min_cell must be at least {MIN_CELL_FLOOR}, got {self.min_cell}")
+        if self.min_followup < self.min_cell:
+            raise ValueError(f"min_followup ({self.min_followup}) must be at least min_cell ({self.min_cell})")
+
+    def symbol(self, status: str) -> str:
+        """The symbol a protected cell is published as."""
+        return {PRIMARY: f"<{self.min_cell}", SECONDARY: "x", WITHHELD: ".."}[status]
+
+    def legend(self, language: str) -> str:
+        """One sentence explaining the three symbols."""
+        return t("appendix.legend", language, primary=self.symbol(PRIMARY), secondary=self.symbol(SECONDARY),
+                 withheld=self.symbol(WITHHELD), min_cell=self.min_cell, min_followup=self.min_followup)
+
+    def count_text(self, n) -> str:
+        """A count for published prose: ``<5`` for 0 < n < min_cell, else the number."""
+        return self.symbol(PRIMARY) if 0 < n < self.min_cell else str(int(n))
+
+
+Cell = tuple  # (row position, column name) in a table's own lines; (table, row, column) in links
+
+
+@dataclass(frozen=True)
+class Line:
+    """Cells whose total is published (``total`` is a cell of the table, or None when the total is
+    published elsewhere, e.g. the number of clients): one suppressed cell in a line would be
+    recovered by subtraction. ``kind`` ``count`` lines hold counts; ``followup`` lines hold the row
+    positions of subgroup summaries whose weighted combination is the published overall summary."""
+
+    cells: tuple[Cell, ...]
+    total: Cell | None = None
+
+
+@dataclass
+class Table:
+    """One table of a section, with what the publication layer needs to know about it.
+
+    ``counts``: count columns (primary suppression below ``min_cell``). ``derived``: count column →
+    the statistics computed from it, withheld with it. ``followup``: n column → the statistics that
+    need ``min_followup`` respondents (withheld below). ``lines``: cells with a published total.
+    ``followup_lines``: groups of row positions that are parts of a published whole (subgroups of
+    an overall summary): when one is withheld by the follow-up rule, a second one is too.
+    ``caption``/``note``: locale keys; ``columns``: the columns shown in the appendix (default all);
+    ``decimals``, ``code_columns``, ``namespace``: display (see :class:`tyokyky_eval.report.Report`)."""
+
+    name: str
+    data: pd.DataFrame
+    caption: str
+    counts: tuple[str, ...] = ()
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    followup: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lines: tuple[Line, ...] = ()
+    followup_lines: tuple[tuple[int, ...], ...] = ()
+    note: str | None = None
+    note_values: dict = field(default_factory=dict)
+    caption_values: dict = field(default_factory=dict)
+    columns: tuple[str, ...] | None = None
+    decimals: int | dict = 1
+    code_columns: tuple[str, ...] = ()
+    namespace: str | None = None
+
+
+def _small(values: pd.Series, min_cell: int) -> pd.Series:
+    numeric = pd.to_numeric(values, errors="coerce")
+    return numeric.gt(0) & numeric.lt(min_cell)
+
+
+def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = ()) -> dict[str, pd.DataFrame]:
+    """Status of every cell of every table (``{name: frame of "" or a status}``), decided jointly:
+    ``links`` are lines across tables, their cells ``(table name, row position, column)``."""
+    data = {table.name: table.data.reset_index(drop=True) for table in tables}
+    out = {name: pd.DataFrame("", index=frame.index, columns=frame.columns, dtype=object)
+           for name, frame in data.items()}
+    values = {}
+    for table in tables:
+        for column in table.counts:
+            out[table.name].loc[_small(data[table.name][column], rules.min_cell), column] = PRIMARY
+            values[(table.name, column)] = pd.to_numeric(data[table.name][column], errors="coerce").to_numpy(float)
+    lines = [Line(tuple((table.name, *c) for c in line.cells),
+                  None if line.total is None else (table.name, *line.total))
+             for table in tables for line in table.lines] + list(links)
+    _secondary(out, values, lines)
+    for table in tables:
+        frame, cells = data[table.name], out[table.name]
+        withheld_rows: set = set()
+        for n_column in table.followup:
+            below = pd.to_numeric(frame[n_column], errors="coerce").lt(rules.min_followup).to_numpy()
+            withheld_rows |= set(np.flatnonzero(below).tolist())
+        withheld_rows = _complementary(withheld_rows, table.followup_lines, frame, table.followup)
+        rows = sorted(withheld_rows)
+        for stats in table.followup.values():
+            for column in stats:
+                cells.loc[rows, column] = cells.loc[rows, column].where(cells.loc[rows, column].ne(""), WITHHELD)
+        for count, stats in table.derived.items():
+            hidden = cells[count].isin([PRIMARY, SECONDARY])
+            for column in stats:
+                cells.loc[hidden & cells[column].eq(""), column] = WITHHELD
+    return out
+
+
+def _secondary(out: dict[str, pd.DataFrame], values: dict, lines) -> None:
+    """The single-line rule (module docstring), in place; cells are ``(table, row, column)``."""
+    def state(cell):
+        return out[cell[0]].at[cell[1], cell[2]]
+
+    def value(cell):
+        return values[(cell[0], cell[2])][cell[1]]
+
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            hidden = [c for c in line.cells if state(c) in (PRIMARY, SECONDARY)]
+            if len(hidden) != 1:
+                continue
+            open_cells = [c for c in line.cells if state(c) == "" and np.isfinite(value(c))]
+            positive = [c for c in open_cells if value(c) > 0]
+            candidates = positive or open_cells
+            if candidates:
+                target = min(candidates, key=lambda c: (value(c), c))
+            elif line.total is not None and state(line.total) == "":
+                target = line.total
+            else:
+                continue
+            out[target[0]].at[target[1], target[2]] = SECONDARY
+            changed = True
+
+
+def _complementary(withheld: set, groups, data: pd.DataFrame, followup: dict) -> set:
+    """Follow-up rule across parts of a whole: a group with exactly one withheld part (with data)
+    gets its smallest other part withheld too, repeated until stable."""
+    n_column = next(iter(followup), None)
+    if n_column is None:
+        return withheld
+    n = pd.to_numeric(data[n_column], errors="coerce").fillna(0).to_numpy()
+    changed = True
+    while changed:
+        changed = False
+        for rows in groups:
+            hidden = [r for r in rows if r in withheld and n[r] > 0]
+            shown = [r for r in rows if r not in withheld and n[r] > 0]
+            if len(hidden) == 1 and shown:
+                withheld.add(min(shown, key=lambda r: (n[r], r)))
+                changed = True
+    return withheld
+
+
+def published(table: Table, rules: Rules, cell_status: pd.DataFrame) -> pd.DataFrame:
+    """The table as published: protected cells replaced by their symbol (object columns)."""
+    data = table.data.reset_index(drop=True)
+    out = data.copy()
+    for column in data.columns:
+        hidden = cell_status[column].ne("")
+        if hidden.any():
+            out[column] = out[column].astype(object)
+            out.loc[hidden, column] = cell_status.loc[hidden, column].map(rules.symbol)
+    return out
+
+
+def is_symbol(value, rules: Rules) -> bool:
+    """True for a published protection symbol."""
+    return isinstance(value, str) and value in {rules.symbol(s) for s in (PRIMARY, SECONDARY, WITHHELD)}
+
+
+def column_lines(frame: pd.DataFrame, columns, total_row: int | None = None) -> tuple[Line, ...]:
+    """One line per column: its body cells sum to the column total (the row ``total_row`` of the
+    table, or a total published elsewhere when None)."""
+    body = [i for i in range(len(frame)) if i != total_row]
+    return tuple(Line(tuple((i, c) for i in body), None if total_row is None else (total_row, c))
+                 for c in columns)
+
+
+def row_lines(frame: pd.DataFrame, columns, total_column: str | None = None) -> tuple[Line, ...]:
+    """One line per row: its cells in ``columns`` sum to the row total (``total_column`` of the
+    table, or a total published elsewhere when None)."""
+    return tuple(Line(tuple((i, c) for c in columns), None if total_column is None else (i, total_column))
+                 for i in range(len(frame)))
+
+
+def partition_lines(frame: pd.DataFrame, part_column: str, whole: str, within=(), counts=()) -> tuple[Line, ...]:
+    """Lines for tables with a whole and its parts as rows (``part_column`` = ``whole`` for the
+    whole, e.g. group ``all`` and the groups): for each combination of ``within`` columns and each
+    count column, the parts sum to the whole."""
+    lines = []
+    index = pd.Series(range(len(frame)))
+    grouped = index.groupby([frame[c].to_numpy() for c in within]) if within else [((), index)]
+    for _, positions in grouped:
+        rows = list(positions)
+        whole_rows = [r for r in rows if frame[part_column].iloc[r] == whole]
+        parts = [r for r in rows if frame[part_column].iloc[r] != whole]
+        for column in counts:
+            lines.append(Line(tuple((r, column) for r in parts),
+                              (whole_rows[0], column) if whole_rows else None))
+    return tuple(lines)
+
+
+def collapse_small_groups(codes: pd.Series, min_cell: int, other: str = "other_groups",
+                          events: pd.Series | None = None) -> pd.Series:
+    """Group codes recoded so that every group has at least ``min_cell`` members (and, with
+    ``events`` (a boolean per member), 0 or at least ``min_cell`` events): groups below it are
+    combined into ``other``; while that combination is itself too small, the smallest remaining
+    group joins it (so "all minus the groups shown" never isolates a small group). Missing codes
+    stay missing."""
+    codes = codes.astype("string")
+    flags = pd.Series(False, index=codes.index) if events is None else events.astype(bool)
+
+    def too_small(code) -> bool:
+        members = codes.eq(code).fillna(False)
+        k = int(flags[members].sum())
+        return members.sum() < min_cell or 0 < k < min_cell
+
+    while True:
+        present = sorted(codes.dropna().unique())
+        small = [c for c in present if too_small(c) and c != other]
+        if other in present and too_small(other):
+            rest = [c for c in present if c != other and c not in small]
+            if rest:
+                small.append(min(rest, key=lambda c: (int(codes.eq(c).sum()), c)))
+        if not small:
+            return codes
+        codes = codes.where(~codes.isin(small), other)
+
+
+# -- text safety --------------------------------------------------------------------------------
+_MARKDOWN_SPECIAL = "\\`*_[]()#!|~"
+
+
+def escape_markdown(text) -> str:
+    """``text`` from data or parameters made inert in Markdown and HTML: the characters that form
+    links, images, emphasis, code and tables are backslash-escaped and ``<``, ``>``, ``&`` become
+    entities, so no link, image or tag can be formed from it."""
+    out = []
+    for char in str(text):
+        if char == "<":
+            out.append("&lt;")
+        elif char == ">":
+            out.append("&gt;")
+        elif char == "&":
+            out.append("&amp;")
+        elif char in _MARKDOWN_SPECIAL:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def text(key: str, language: str, **values) -> str:
+    """``t(key, language, **values)`` with every string value escaped (:func:`escape_markdown`):
+    the one way a section writes prose that contains data-supplied words."""
+    return t(key, language, **{k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()})

@@ -1,0 +1,84 @@
+"""Appendix sections: one class per section, the same small interface for all, and their registry.
+
+A section is built from a loaded project (``Section(project)`` runs the pure statistics functions
+of its analysis module) and offers:
+
+- ``internal()``: its tables at full precision, language-free (``tables-internal/``);
+- ``tables()``: the same tables as :class:`tyokyky_eval.publication.Table` with what the
+  publication layer needs (counts, derived statistics, follow-up rule, linked cells);
+- ``published()``: what the publication layer releases (``tables/`` and the appendix);
+- ``text(language)``: its findings as Markdown paragraphs (data-supplied words escaped);
+- ``figures(language)``: ``(caption, Figure)`` pairs drawn from published values only.
+
+``REGISTRY`` lists the sections in appendix order; parameters validation (``analyses.<name>``),
+the runner (which notebook needs which tables), the notebooks and the benchmarks use it.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from tyokyky_eval import publication
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered section: ``name`` (also the ``analyses`` key, when ``options`` is set),
+    ``module`` (holding the section class ``Section`` there) and the tables it ``requires``."""
+
+    name: str
+    module: str
+    requires: tuple[str, ...]
+    options: str | None = None  # module whose ``Options`` dataclass holds ``analyses.<name>``
+
+    def load(self):
+        return importlib.import_module(self.module).SECTION
+
+
+REGISTRY: dict[str, Entry] = {e.name: e for e in (
+    Entry("overview", "tyokyky_eval.sections.overview", ()),
+    Entry("fidelity", "tyokyky_eval.sections.fidelity", ("fidelity",), "tyokyky_eval.fidelity"),
+    Entry("prepost", "tyokyky_eval.sections.prepost", ("clients", "kykyviisari"), "tyokyky_eval.prepost"),
+    Entry("survival", "tyokyky_eval.sections.survival", ("clients",), "tyokyky_eval.survival"),
+    Entry("feedback", "tyokyky_eval.sections.feedback", ("feedback",), "tyokyky_eval.feedback"),
+    Entry("pathways", "tyokyky_eval.sections.pathways", ("clients",), "tyokyky_eval.pathways"),
+)}
+
+
+class Section:
+    """Base class: subclasses set ``name`` and implement ``tables``, ``text`` and ``figures``."""
+
+    name: str = ""
+
+    def __init__(self, project):
+        self.project = project
+        disclosure = project.params.disclosure
+        self.rules = publication.Rules(disclosure.min_cell, disclosure.min_followup)
+
+    def tables(self) -> list[publication.Table]:
+        raise NotImplementedError
+
+    def links(self) -> tuple[publication.Line, ...]:
+        """Lines across this section's tables (cells ``(table, row, column)``); none by default."""
+        return ()
+
+    def internal(self) -> dict[str, pd.DataFrame]:
+        return {table.name: table.data for table in self.tables()}
+
+    def published(self) -> dict[str, pd.DataFrame]:
+        tables = self.tables()
+        statuses = publication.protect(tables, self.rules, self.links())
+        return {table.name: publication.published(table, self.rules, statuses[table.name]) for table in tables}
+
+    def text(self, language: str) -> list[str]:
+        raise NotImplementedError
+
+    def figures(self, language: str) -> list[tuple[str, object]]:
+        raise NotImplementedError
+
+
+def load(name: str, project) -> Section:
+    """Analyse section ``name`` of ``project``."""
+    return REGISTRY[name].load()(project)

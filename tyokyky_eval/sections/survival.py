@@ -1,0 +1,394 @@
+"""Section "Time to employment": the statistics of :mod:`tyokyky_eval.survival`, published safely.
+
+What is published, and why (the publication layer's survival rules):
+
+- **Groups** with fewer than ``min_cell`` clients are combined into ``other_groups`` (and, when the
+  combination is still small, the smallest group joins it), so every group shown has at least
+  ``min_cell`` clients and "all minus the groups shown" isolates nobody.
+- **Time points.** A Kaplan–Meier curve steps once per event, so it is published only at time
+  points of the risk table (``risk_table_months``) chosen so that between two published points,
+  and after the last one, the curve has 0 or at least ``min_cell`` first jobs (and every competing
+  outcome shown 0 or at least ``min_cell`` events), and at least ``min_cell`` clients are still
+  followed (:func:`published_days`). The groups share one set of points, a subset of the points of
+  all clients, at which every group meets the same rules: so neither a group's count nor "all
+  minus the other groups" reveals fewer than ``min_cell`` jobs or clients at risk. The summary's
+  incidences at 182 and 365 days and the competing-risks table use the same points; figures are
+  drawn from these published values only.
+- Counts below ``min_cell`` are suppressed with the statistics computed from them, and the event
+  counts of the groups are protected against the total (secondary suppression).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tyokyky_eval import publication
+from tyokyky_eval import survival as sv
+from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, has_text, t
+from tyokyky_eval.sections import Section
+
+OTHER_GROUPS = "other_groups"
+RULES_COLUMNS = ["rule", "n"]
+BENCHMARK_COLUMNS = ["followup_days", "n", "n_employed", "share", "ci_low", "ci_high", "band"]
+
+
+def published_days(tte: pd.DataFrame, curves: list[np.ndarray], candidates, min_cell: int,
+                   outcomes=(sv.EMPLOYED,)) -> list[float]:
+    """The candidate days (ascending) at which the ``curves`` (boolean masks of ``tte``'s rows)
+    may all be published: between published days and after the last one, each curve's events of
+    each outcome are 0 or ≥ ``min_cell``, and each curve has ≥ ``min_cell`` clients followed at
+    every published day (the list stops where one has fewer)."""
+    time, outcome = tte["time_days"].to_numpy(float), tte["outcome"].to_numpy()
+
+    def safe(low: float, high: float) -> bool:
+        for mask in curves:
+            inside = mask & (time > low) & (time <= high)
+            for code in outcomes:
+                k = int((inside & (outcome == code)).sum())
+                if 0 < k < min_cell:
+                    return False
+        return True
+
+    kept: list[float] = []
+    for day in sorted(float(d) for d in candidates):
+        if any((mask & (time >= day)).sum() < min_cell for mask in curves):
+            break
+        if safe(kept[-1] if kept else -np.inf, day):
+            kept.append(day)
+    while kept and not safe(kept[-1], np.inf):  # the events after the last point are published too
+        kept.pop()
+    return kept
+
+
+class SurvivalSection(Section):
+    """Time from service start to the first competitive job (see :mod:`tyokyky_eval.survival`)."""
+
+    name = "survival"
+
+    def __init__(self, project):
+        super().__init__(project)
+        params = project.params
+        self.options = options = params.options("survival")
+        min_cell = self.rules.min_cell
+        clients = project.table("clients")
+        self.tte = tte = sv.time_to_event(clients, params.cutoff_date, options,
+                                          params.validation.employment_after_end_days)
+        self.group_column = options.group
+        self.group = (publication.collapse_small_groups(clients[options.group], min_cell, OTHER_GROUPS,
+                                                        events=tte["event"]) if options.group else None)
+        if self.group is not None and self.group.nunique() < 2:
+            self.group = None  # one group is the whole cohort
+        self.curves, self.full_grid = sv.km_tables(tte, self.group, options, 1)
+        shown = [sv.EMPLOYED] + sorted(o for o, n in tte["outcome"].value_counts().items()
+                                       if o not in (sv.EMPLOYED, sv.CENSORED) and n >= min_cell)
+        self.outcomes = shown
+        everyone = [np.ones(len(tte), dtype=bool)]
+        self.days = published_days(tte, everyone, sv.month_days(options.risk_table_months), min_cell, shown)
+        groups = [self.group.eq(code).fillna(False).to_numpy() for code in self._codes()[1:]]
+        self.group_days = published_days(tte, groups, self.days, min_cell) if groups else []
+        self.grid = self._grid()
+        self.summary = self._summary()
+        self.logrank = sv.logrank(tte, self.group, 1) if self.group is not None else None
+        self.cif = sv.competing_risks(tte)
+        self.competing = self._competing()
+        kyky = project.table("kykyviisari")
+        missing = tuple(n for n in options.covariates if n not in clients and n.startswith(sv.BASELINE_PREFIX)
+                        and (kyky is None or n.removeprefix(sv.BASELINE_PREFIX) not in kyky))
+        if missing:
+            self.cox = sv.CoxResult(n=len(tte), n_events=int(tte["event"].sum()), n_terms=len(options.covariates),
+                                    skipped="missing_covariates", missing=missing)
+        else:
+            self.cox = sv.cox_model(tte, sv.covariates(clients, kyky, options.covariates, options,
+                                                       params.validation.measurement_tolerance_days), options)
+        self.benchmark = sv.benchmark(clients, tte, params.cutoff_date, options)
+        counts = tte["rule"].value_counts().sort_index()
+        self.rule_counts = pd.DataFrame({"rule": counts.index, "n": counts.to_numpy()})
+
+    # -- tables ----------------------------------------------------------------------------------
+    def _codes(self):
+        return ["all"] + (sorted(self.group.dropna().unique()) if self.group is not None else [])
+
+    def _rows(self, code):
+        return self.tte if code == "all" else self.tte[self.group.eq(code).fillna(False).to_numpy()]
+
+    def _grid(self) -> pd.DataFrame:
+        frames = [sv.grid(self._rows(code), self.days if code == "all" else self.group_days).assign(group=code)
+                  for code in self._codes() if (self.days if code == "all" else self.group_days)]
+        return (pd.concat(frames, ignore_index=True)[sv.KM_COLUMNS] if frames
+                else pd.DataFrame(columns=sv.KM_COLUMNS))
+
+    def _summary(self) -> pd.DataFrame:
+        summary = sv.summary_table(self.tte, self.group, 1).replace([np.inf], np.nan)
+        for days in (182, 365):
+            column = f"cumulative_incidence_{days}d"
+            values = self.grid[self.grid["time_days"].eq(days)].set_index("group")["cumulative_incidence"]
+            summary[column] = summary["group"].map(values).astype(float)
+        return summary
+
+    def _competing(self) -> pd.DataFrame:
+        rows = []
+        days = np.asarray(self.days, dtype=float)
+        for outcome in self.outcomes:
+            part = self.cif[self.cif["outcome"].eq(outcome)]
+            if part.empty or not len(days):
+                continue
+            idx = np.searchsorted(part["time_days"].to_numpy(), days, side="right") - 1
+            values = part.iloc[np.maximum(idx, 0)][["cif", "ci_low", "ci_high"]].to_numpy()
+            values[idx < 0] = 0.0
+            rows.append(pd.DataFrame(values, columns=["cif", "ci_low", "ci_high"]).assign(outcome=outcome,
+                                                                                          time_days=days))
+        return pd.concat(rows, ignore_index=True)[sv.CIF_COLUMNS] if rows else pd.DataFrame(columns=sv.CIF_COLUMNS)
+
+    def internal(self) -> dict[str, pd.DataFrame]:
+        """Full precision: the curves at every event time, the summary of every group as formed
+        for publication, the competing-risks curves at every time, the Cox model."""
+        out = {"survival_rules": self.rule_counts, "survival_km": self.curves,
+               "survival_summary": sv.summary_table(self.tte, self.group, 1), "competing_risks": self.cif,
+               "survival_benchmark": self._benchmark_frame()}
+        if self.cox.table is not None:
+            out["survival_cox"], out["survival_ph"] = self.cox.table, self.cox.ph
+        return out
+
+    def _benchmark_frame(self) -> pd.DataFrame:
+        b = self.benchmark
+        return pd.DataFrame([{"followup_days": self.options.benchmark_followup_days, "n": b["n"],
+                              "n_employed": b["employed"], "share": b["share"], "ci_low": b["ci_low"],
+                              "ci_high": b["ci_high"], "band": b["band"]}], columns=BENCHMARK_COLUMNS)
+
+    def tables(self) -> list[publication.Table]:
+        stats = ["median_days", "median_ci_low", "median_ci_high", "cumulative_incidence_182d",
+                 "cumulative_incidence_365d"]
+        summary = self.summary
+        tables = [
+            publication.Table("survival_rules", self.rule_counts, "survival.caption_rules", counts=("n",),
+                              lines=publication.column_lines(self.rule_counts, ["n"]),
+                              code_columns=("rule",), namespace="survival"),
+            publication.Table("survival_km", self.grid, "survival.caption_km", counts=("n_at_risk", "n_events"),
+                              derived={"n_at_risk": ("cumulative_incidence", "ci_low", "ci_high")},
+                              note="survival.note_km", note_values={"min_cell": self.rules.min_cell},
+                              decimals={"time_days": 0, "cumulative_incidence": 3, "ci_low": 3, "ci_high": 3},
+                              code_columns=("group",), namespace="survival"),
+            publication.Table("survival_summary", summary, "survival.caption_summary", counts=("n", "n_events"),
+                              derived={"n": tuple(stats), "n_events": tuple(stats)},
+                              lines=publication.partition_lines(summary, "group", "all", counts=("n", "n_events")),
+                              note="survival.note_summary",
+                              decimals={"median_days": 0, "median_ci_low": 0, "median_ci_high": 0,
+                                        "cumulative_incidence_182d": 3, "cumulative_incidence_365d": 3},
+                              code_columns=("group",), namespace="survival"),
+            publication.Table("competing_risks", self.competing, "survival.caption_competing",
+                              note="survival.note_competing", note_values={"min_cell": self.rules.min_cell},
+                              decimals={"time_days": 0, "cif": 3, "ci_low": 3, "ci_high": 3},
+                              code_columns=("outcome",), namespace="survival"),
+            publication.Table("survival_benchmark", self._benchmark_frame(), "survival.caption_benchmark",
+                              counts=("n", "n_employed"),
+                              derived={"n": ("share", "ci_low", "ci_high", "band"),
+                                       "n_employed": ("share", "ci_low", "ci_high", "band")},
+                              decimals={"followup_days": 0, "share": 3, "ci_low": 3, "ci_high": 3},
+                              code_columns=("band",), namespace="survival"),
+        ]
+        if self.cox.table is not None:
+            tables += [
+                publication.Table("survival_cox", self.cox.table, "survival.caption_cox", code_columns=("term",),
+                                  decimals={"coef": 3, "se": 3, "hr": 2, "hr_ci_low": 2, "hr_ci_high": 2, "p": 3},
+                                  namespace="survival"),
+                publication.Table("survival_ph", self.cox.ph, "survival.caption_ph", code_columns=("term",),
+                                  decimals={"chisq": 2, "p": 3}, namespace="survival"),
+            ]
+        return tables
+
+    def links(self) -> tuple[publication.Line, ...]:
+        """The clients counted by each rule add up to the cohort of the summary's ``all`` row, and
+        the event rules to its jobs."""
+        rules = list(self.rule_counts["rule"])
+        events = [("survival_rules", i, "n") for i, r in enumerate(rules)
+                  if r in ("job", "job_after_end", "event_reason_at_end")]
+        everyone = [("survival_rules", i, "n") for i in range(len(rules))]
+        return (publication.Line(tuple(everyone), ("survival_summary", 0, "n")),
+                publication.Line(tuple(events), ("survival_summary", 0, "n_events")))
+
+    # -- text ------------------------------------------------------------------------------------
+    def _t(self, key: str, language: str, **values) -> str:
+        return publication.text(f"survival.{key}", language, **values)
+
+    def label(self, code: str, language: str) -> str:
+        if code == "all":
+            return t("survival.codes.group.all", language)
+        if code == OTHER_GROUPS:
+            return t("survival.codes.group.other_groups", language)
+        return code_label(self.group_column, code, language, "survival")
+
+    def text(self, language: str) -> list[str]:
+        return [self._text_summary(language), self._text_groups(language), self._text_cox(language),
+                self._text_benchmark(language)]
+
+    def _text_summary(self, language: str) -> str:
+        row = self.summary.iloc[0]
+        min_cell = self.rules.min_cell
+        if row["n"] < min_cell:
+            return self._t("text.too_few_clients", language, min_cell=min_cell)
+        parts = [self._t("text.cohort", language, n=int(row["n"]), events=self.rules.count_text(row["n_events"]))]
+        if row["n_events"] == 0:
+            return " ".join([*parts, self._t("text.no_events", language)])
+        published = self.published()["survival_km"]
+        at = published[published["group"].eq("all")].set_index("time_days")
+        pct = lambda v: fmt_percent(v, language)  # noqa: E731
+        for days, months in ((182, 6), (365, 12)):
+            if days in at.index and not publication.is_symbol(at.at[days, "cumulative_incidence"], self.rules):
+                parts.append(self._t("text.incidence", language, months=months,
+                                     value=pct(at.at[days, "cumulative_incidence"]),
+                                     low=pct(at.at[days, "ci_low"]), high=pct(at.at[days, "ci_high"])))
+            else:
+                parts.append(self._t("text.incidence_withheld", language, months=months, min_cell=min_cell))
+        if row["n_events"] < min_cell or np.isnan(row["median_days"]):
+            parts.append(self._t("text.median_not_reached", language))
+        else:
+            high = row["median_ci_high"]
+            parts.append(self._t("text.median", language, days=fmt_number(row["median_days"], language, 0),
+                                 low=fmt_number(row["median_ci_low"], language, 0),
+                                 high=t("survival.not_reached", language) if np.isnan(high)
+                                 else fmt_number(high, language, 0)))
+        return " ".join(parts)
+
+    def _text_groups(self, language: str) -> str:
+        if self.group is None:
+            key = "text.no_group" if not self.group_column else "text.one_group"
+            return self._t(key, language, min_cell=self.rules.min_cell)
+        key = f"survival.group_names.{self.group_column}"
+        column = t(key, language) if has_text(key, language) else self.group_column
+        parts = [self._t("text.groups_collapsed", language, column=column, shown=self.group.nunique(),
+                         min_cell=self.rules.min_cell)]
+        if self.logrank is None:
+            parts.append(self._t("text.logrank_none" if self.tte["event"].any() else "text.logrank_no_events",
+                                 language))
+        else:
+            parts.append(self._t("text.logrank", language, chisq=fmt_number(self.logrank["chisq"], language, 2),
+                                 df=self.logrank["df"], p=fmt_number(self.logrank["p"], language, 3)))
+        return " ".join(parts)
+
+    def _text_cox(self, language: str) -> str:
+        cox = self.cox
+        if cox.skipped == "no_covariates":
+            return self._t("text.cox_no_covariates", language)
+        if cox.skipped == "missing_covariates":
+            return self._t("text.cox_missing", language, covariates=", ".join(cox.missing))
+        minimum = self.options.min_events_per_covariate
+        if cox.skipped == "too_few_events":
+            return self._t("text.cox_skipped", language, events=self.rules.count_text(cox.n_events),
+                           terms=cox.n_terms, minimum=minimum, needed=minimum * cox.n_terms)
+        ph = cox.ph.iloc[-1]
+        return self._t("text.cox", language, n=cox.n, events=cox.n_events, terms=cox.n_terms,
+                       chisq=fmt_number(ph["chisq"], language, 2), df=int(ph["df"]),
+                       p=fmt_number(ph["p"], language, 3))
+
+    def _text_benchmark(self, language: str) -> str:
+        shown = self.published()["survival_benchmark"].iloc[0]
+        months = round(self.options.benchmark_followup_days / sv.DAYS_PER_MONTH)
+        if publication.is_symbol(shown["share"], self.rules) or pd.isna(shown["share"]):
+            n = shown["n"] if not pd.isna(shown["n"]) else 0
+            return self._t("text.benchmark_withheld", language, n=n, months=months, min_cell=self.rules.min_cell)
+        pct = lambda v: fmt_percent(v, language)  # noqa: E731
+        return self._t("text.benchmark", language, n=shown["n"], months=months, employed=shown["n_employed"],
+                       share=pct(shown["share"]), low=pct(shown["ci_low"]), high=pct(shown["ci_high"]),
+                       band=t(f"survival.bands.{shown['band']}", language))
+
+    # -- figures ---------------------------------------------------------------------------------
+    def figures(self, language: str) -> list[tuple[str, object]]:
+        published = self.published()
+        out = []
+        km = published["survival_km"]
+        if self.days and len(self.days) > 1:
+            out.append((t("survival.caption_fig_km", language), self.figure_km(km, language)))
+        competing = published["competing_risks"]
+        if len(competing) and len(self.days) > 1:
+            out.append((t("survival.caption_fig_competing", language), self.figure_competing(competing, language)))
+        out.append((t("survival.caption_fig_benchmark", language),
+                    self.figure_benchmark(published["survival_benchmark"].iloc[0], language)))
+        return out
+
+    def figure_km(self, km: pd.DataFrame, language: str, ax=None):
+        """Cumulative incidence of employment at the published time points (steps between them)
+        with 95 % bands and the number at risk under the figure, x axis in months."""
+        import matplotlib.pyplot as plt
+
+        groups = list(dict.fromkeys(km["group"]))
+        if ax is None:
+            fig, (ax, table) = plt.subplots(2, 1, figsize=(7.5, 4.6 + 0.25 * len(groups)), sharex=True,
+                                            gridspec_kw={"height_ratios": [4, 0.5 + 0.3 * len(groups)]})
+        else:
+            fig, table = ax.figure, None
+        for k, code in enumerate(groups):
+            rows = km[km["group"].eq(code)]
+            rows = rows[rows["cumulative_incidence"].map(lambda v: not publication.is_symbol(v, self.rules))]
+            x = rows["time_days"].to_numpy(float) / sv.DAYS_PER_MONTH
+            y, low, high = (rows[c].astype(float).to_numpy() for c in ("cumulative_incidence", "ci_low", "ci_high"))
+            ax.step(x, y, where="post", color=f"C{k}", marker="o", markersize=3, label=self.label(code, language))
+            ax.fill_between(x, low, high, step="post", color=f"C{k}", alpha=0.15)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(t("survival.figure.incidence", language))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_percent(v, language)))
+        ax.legend(loc="upper left", frameon=False)
+        ax.grid(alpha=0.3)
+        if table is not None:
+            for k, code in enumerate(groups):
+                rows = km[km["group"].eq(code)]
+                for day, count in zip(rows["time_days"], rows["n_at_risk"]):
+                    table.text(day / sv.DAYS_PER_MONTH, len(groups) - 1 - k, str(count), ha="center",
+                               va="center", fontsize=8, color=f"C{k}")
+            table.set_yticks(range(len(groups)), [self.label(g, language) for g in reversed(groups)], fontsize=8)
+            table.set_ylim(-0.6, len(groups) - 0.4)
+            table.set_title(t("survival.figure.at_risk", language), fontsize=9, loc="left")
+            table.set_xticks(np.asarray(self.options.risk_table_months))
+            table.set_xlim(-0.5, self.options.risk_table_months[-1] + 0.5)
+            table.set_xlabel(t("survival.figure.months", language))
+            for side in ("top", "right", "left"):
+                table.spines[side].set_visible(False)
+        fig.tight_layout()
+        return fig
+
+    def figure_competing(self, competing: pd.DataFrame, language: str, ax=None):
+        """Aalen–Johansen cumulative incidence of employment and of each competing outcome shown,
+        at the published time points."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7.5, 4)) if ax is None else (ax.figure, ax)
+        for k, (outcome, part) in enumerate(competing.groupby("outcome", sort=False)):
+            ax.step(part["time_days"].astype(float) / sv.DAYS_PER_MONTH, part["cif"].astype(float), where="post",
+                    marker="o", markersize=3, color=f"C{k}",
+                    label=t("survival.figure.cif", language,
+                            outcome=t(f"survival.codes.outcome.{outcome}", language)))
+        ax.set_xlim(0, self.options.risk_table_months[-1])
+        ax.set_ylim(0, 1)
+        ax.set_xlabel(t("survival.figure.months", language))
+        ax.set_ylabel(t("survival.figure.incidence", language))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_percent(v, language)))
+        ax.legend(loc="upper left", frameon=False)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        return fig
+
+    def figure_benchmark(self, shown: pd.Series, language: str, ax=None):
+        """The published share employed within the benchmark follow-up with its Wilson CI against
+        the IPS benchmark lines (31 / 41 / 50 %); only the lines when the share is withheld."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7.5, 1.9)) if ax is None else (ax.figure, ax)
+        if not publication.is_symbol(shown["share"], self.rules) and not pd.isna(shown["share"]):
+            share, low, high = float(shown["share"]), float(shown["ci_low"]), float(shown["ci_high"])
+            ax.barh([0], [share], color="C0", height=0.5)
+            ax.errorbar([share], [0], xerr=[[share - low], [high - share]], color="black", capsize=4)
+        for (name, limit), align, height in zip(sv.IPS_BENCHMARKS.items(), ("right", "center", "left"),
+                                                (0.5, 0.34, 0.5)):
+            ax.axvline(limit, color="grey", linestyle=":")
+            ax.text(limit, height, f"{t(f'survival.bands.{name}', language)} {fmt_percent(limit, language)}",
+                    fontsize=8, ha=align, backgroundcolor="white")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.5, 0.6)
+        ax.set_yticks([0], [t("survival.figure.project", language)])
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_percent(v, language)))
+        ax.set_xlabel(t("survival.figure.share_employed", language,
+                        months=round(self.options.benchmark_followup_days / sv.DAYS_PER_MONTH)))
+        fig.tight_layout()
+        return fig
+
+
+SECTION = SurvivalSection
