@@ -201,23 +201,17 @@ def test_cumulative_incidence_matches_lifelines_aalen_johansen():
 
 
 # -- groups, benchmark, disclosure --------------------------------------------------------------
-def test_small_groups_get_no_curve_and_published_tables_hide_small_counts():
+def test_km_tables_give_every_group_of_min_cell_a_curve():
     time, event, x = generated(10, n=40)
     tte = pd.DataFrame({"time_days": time, "event": event.astype(bool)})
     group = pd.Series(np.where(np.arange(40) < 37, "big", "tiny"))
     curves, grid = sv.km_tables(tte, group, sv.Options(), min_cell=5)
     assert set(curves["group"]) == {"all", "big"} and list(curves.columns) == sv.KM_COLUMNS
     assert (grid["time_days"].isin(sv.month_days(sv.Options().risk_table_months))).all()
-    published = sv.published_km(grid, 5)
-    small = pd.to_numeric(grid["n_at_risk"]).between(1, 4)
-    assert (published.loc[small, "n_at_risk"] == "<5").all()
-    assert published.loc[small, "cumulative_incidence"].isna().all()
     summary = sv.summary_table(tte, group, 5)
     assert list(summary.columns) == sv.SUMMARY_COLUMNS
     assert summary.set_index("group").loc["tiny", "n"] == 3
     assert np.isnan(summary.set_index("group").loc["tiny", "median_days"])
-    shown = sv.published_summary(summary, tte, group, 5).set_index("group")
-    assert shown.loc["tiny", "n"] == "<5"
 
 
 def test_benchmark_share_and_wilson_interval():
@@ -238,9 +232,8 @@ def test_cox_is_skipped_with_a_sentence_when_its_covariate_data_are_missing(tmp_
     runs and says why there is no model."""
     import yaml
 
-    from tyokyky_eval import demo
+    from tyokyky_eval import demo, sections
     from tyokyky_eval.project import load_project
-    from tyokyky_eval.survival import analyse
 
     tables = demo.generate(demo.DemoSpec(seed=3, clients=60))
     clients = tables["clients"].copy()
@@ -251,7 +244,7 @@ def test_cox_is_skipped_with_a_sentence_when_its_covariate_data_are_missing(tmp_
               "data": {"clients": "clients.csv"},
               "analyses": {"survival": {"covariates": ["baseline_work_ability"]}}}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    result = analyse(load_project(tmp_path / "p.yaml"))
-    assert result.cox.skipped == "missing_covariates" and result.cox.table is None
-    assert "baseline_work_ability" in result.text_cox()
-    assert result.cox.n_events == int(result.tte["event"].sum()) > 0
+    section = sections.load("survival", load_project(tmp_path / "p.yaml"))
+    assert section.cox.skipped == "missing_covariates" and section.cox.table is None
+    assert "baseline\\_work\\_ability" in section.text("en")[2]  # escaped for Markdown
+    assert section.cox.n_events == int(section.tte["event"].sum()) > 0
