@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import importlib
-import inspect
 import json
 import math
 import os
@@ -34,9 +32,11 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from tyokyky_eval import sections
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
-ANALYSES = ("fidelity", "prepost", "survival", "feedback", "pathways")
+ANALYSES = tuple(name for name in sections.REGISTRY if name != "overview")
 PACKAGES = ("tyokyky-eval", "pandas", "numpy", "scipy", "statsmodels", "pyarrow", "pandera", "papermill",
             "nbconvert", "matplotlib", "dask", "distributed")
 TARGET_SECONDS, TARGET_MIB = 120, 4096  # full appendix for 100 000 clients on 2 cores
@@ -61,55 +61,17 @@ def _params(folder: Path, size: int, fmt: str) -> Path:
     return path
 
 
-def _entry_point(module):
-    """``from_project(project)`` or ``analyse(project)`` when the module has one."""
-    for name in ("from_project", "analyse"):
-        fn = getattr(module, name, None)
-        if callable(fn):
-            required = [p for p in inspect.signature(fn).parameters.values() if p.default is p.empty]
-            if len(required) == 1:
-                return fn
-    return None
-
-
 def _recipe(name: str, project):
-    """(what is timed, a description) for analysis ``name``: the module's project-level entry point,
-    or the chain of its table-level functions the notebook calls."""
-    module = importlib.import_module(f"tyokyky_eval.{name}")
-    entry = _entry_point(module)
-    if entry is not None:
-        return (lambda: entry(project)), f"{name}.{entry.__name__}(project)"
-    params, clients = project.params, project.table("clients")
-    if name == "survival":
-        options = dataclasses.replace(params.options("survival"), covariates=("age_at_start", "gender"))
+    """(what is timed, a description) for section ``name``: the section analysed from the project,
+    its published tables and its figures, as the notebook does (``tyokyky_eval.sections``)."""
+    import matplotlib.pyplot as plt
 
-        def run():
-            tte = module.time_to_event(clients, params.cutoff_date, options)
-            module.km_tables(tte, clients["referral_source"], options, params.disclosure.min_cell)
-            module.summary_table(tte, None, params.disclosure.min_cell)
-            module.competing_risks(tte)
-            module.cox_model(tte, module.covariates(clients, project.table("kykyviisari"), options.covariates,
-                                                    options), options)
-        return run, "time_to_event, km_tables by referral, summary, competing_risks, cox_model(age_at_start, gender)"
-    if name == "feedback":
-        options, feedback = params.options("feedback"), project.table("feedback")
-
-        def run():
-            specs = module.survey_specs(feedback, options, params.path.parent)
-            module.item_summary(feedback, options.confidence)
-            module.category_counts(feedback, specs, project.language)
-            module.compare_rounds(feedback)
-        return run, "survey_specs, item_summary, category_counts, compare_rounds"
-    if name == "pathways":
-        options = params.options("pathways")
-
-        def run():
-            selected = module.select_services(clients, options)
-            module.service_volume(selected, params.cutoff_date)
-            module.referral_outcomes(selected)
-            module.caseload_summary(module.caseload(selected, params.cutoff_date), options)
-        return run, "service_volume, referral_outcomes, caseload, caseload_summary"
-    raise AttributeError(f"tyokyky_eval.{name} has no from_project/analyse(project) and no recipe here")
+    def run():
+        section = sections.load(name, project)
+        section.published()
+        for _, figure in section.figures(project.language):
+            plt.close(figure)
+    return run, f"sections.load({name!r}, project), published(), figures()"
 
 
 def _mixed_recipe(project):

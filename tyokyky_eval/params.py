@@ -19,15 +19,10 @@ import yaml
 
 from tyokyky_eval.dictionary import TABLES, field_names
 from tyokyky_eval.errors import ParameterError
+from tyokyky_eval.sections import REGISTRY
 
-#: analysis name → module that defines its ``Options`` dataclass
-ANALYSES = {
-    "fidelity": "tyokyky_eval.fidelity",
-    "prepost": "tyokyky_eval.prepost",
-    "survival": "tyokyky_eval.survival",
-    "feedback": "tyokyky_eval.feedback",
-    "pathways": "tyokyky_eval.pathways",
-}
+#: analysis name → module that defines its ``Options`` dataclass (from the section registry)
+ANALYSES = {name: entry.options for name, entry in REGISTRY.items() if entry.options}
 
 TOP_LEVEL_KEYS = {
     "project_id", "title", "description", "language", "cutoff_date", "evaluation_period", "data",
