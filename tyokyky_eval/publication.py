@@ -93,7 +93,9 @@ class Table:
     ``followup_lines``: groups of row positions that are parts of a published whole (subgroups of
     an overall summary): when one is withheld by the follow-up rule, a second one is too.
     ``caption``/``note``: locale keys; ``columns``: the columns shown in the appendix (default all);
-    ``decimals``, ``code_columns``, ``namespace``: display (see :class:`tyokyky_eval.report.Report`)."""
+    ``decimals``, ``code_columns``, ``namespace``: display (see :class:`tyokyky_eval.report.Report`);
+    ``labels`` and ``headers``: display texts per language that come from an instrument or survey
+    spec rather than the locale files (item names, section titles)."""
 
     name: str
     data: pd.DataFrame
@@ -110,6 +112,8 @@ class Table:
     decimals: int | dict = 1
     code_columns: tuple[str, ...] = ()
     namespace: str | None = None
+    labels: dict[str, dict] = field(default_factory=dict)  # column → {code: {fi: …, en: …}} (e.g. item names)
+    headers: dict[str, dict] = field(default_factory=dict)  # column → {fi: …, en: …} (e.g. section titles)
 
 
 def _small(values: pd.Series, min_cell: int) -> pd.Series:

@@ -87,7 +87,7 @@ class Report:
             self._write_csv(data, folder, name)
 
     def format_frame(self, frame: pd.DataFrame, decimals: int | dict = 1, code_columns=(),
-                     namespace: str | None = None) -> pd.DataFrame:
+                     namespace: str | None = None, headers: dict | None = None) -> pd.DataFrame:
         """A display copy: numbers and dates in the report's language, codes and headers translated.
 
         Float columns named ``p``, ``p_*`` or ``*_p`` are p-values (``p_value``)."""
@@ -108,7 +108,7 @@ class Report:
             else:
                 shown = values.map(lambda v: "–" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
                                    else (self.number(v, digits) if isinstance(v, float) else str(v)))
-            header = self.header(column, namespace)
+            header = (headers or {}).get(column) or self.header(column, namespace)
             if header in out:  # two columns under one header would hide one of them
                 raise ValueError(f"columns share the header {header!r}; give each its own locale text")
             out[header] = shown
@@ -147,8 +147,12 @@ class Report:
             columns = list(table.columns or shown.columns)
             note = self.t(table.note, **table.note_values) if table.note else None
             legend = section.rules.legend(self.language) if statuses[table.name].ne("").any().any() else None
-            self._show_table(shown[columns], self.t(table.caption, **table.caption_values), table.decimals,
-                             table.code_columns, table.namespace, " ".join(p for p in (note, legend) if p))
+            shown = shown[columns].copy()
+            for column, labels in table.labels.items():
+                shown[column] = shown[column].map(lambda v, m=labels: m[v][self.language] if v in m else v)
+            self._show_table(shown, self.t(table.caption, **table.caption_values), table.decimals,
+                             table.code_columns, table.namespace, " ".join(p for p in (note, legend) if p),
+                             {c: h[self.language] for c, h in table.headers.items()})
 
     def show_figures(self, section) -> None:
         """Step 3 of a section: its figures (drawn from published values) with numbered captions."""
@@ -162,8 +166,8 @@ class Report:
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False, lineterminator="\n")
 
-    def _show_table(self, frame, caption, decimals, code_columns, namespace, note) -> None:
-        shown = self.format_frame(frame, decimals, code_columns, namespace)
+    def _show_table(self, frame, caption, decimals, code_columns, namespace, note, headers=None) -> None:
+        shown = self.format_frame(frame, decimals, code_columns, namespace, headers)
         body = shown.to_html(index=False, escape=True, border=0, classes="te-table", na_rep="–")
         note_html = f'<p class="te-note">{html.escape(note)}</p>' if note else ""
         self._html(f'<p class="te-caption" data-kind="table">{html.escape(caption)}</p>{body}{note_html}')
