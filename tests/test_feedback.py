@@ -1,4 +1,4 @@
-"""Feedback survey statistics against scipy, pingouin and hand computations; disclosure control."""
+"""Feedback survey statistics against scipy, pingouin and hand computations (disclosure: test_section_feedback.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -48,38 +48,29 @@ def test_confidence_interval_matches_scipy():
 
 def test_category_counts_and_shares_by_hand():
     values = [2, 3, 3, 3, 3, 4, 4, 4, 4, 4]
-    counts = fb.category_counts(frame("development_group", "expectations_met", {1: values}), SPECS, "en")
+    counts = fb.category_counts(frame("development_group", "expectations_met", {1: values}), SPECS)
     assert counts["category"].tolist() == ["1", "2", "3", "4", "5"]
     assert counts["n"].tolist() == [0, 1, 4, 5, 0]
     assert counts["share"].tolist() == pytest.approx([0, 0.1, 0.4, 0.5, 0])
-    assert counts["label"].iloc[0] == "1 worst"
 
 
-def test_small_categories_are_merged_then_suppressed_with_secondary():
-    # 1 + 1 + 6 + 7 + 5 = 20: categories 1 and 2 are small → bands 1–2 (2), 3 (6), 4–5 (12)
+def test_merge_bands_below_centre_and_above():
+    # 1 + 1 + 6 + 7 + 5 = 20 → bands 1–2 (2), 3 (6), 4–5 (12)
     values = [1, 2] + [3] * 6 + [4] * 7 + [5] * 5
-    counts = fb.category_counts(frame("development_group", "expectations_met", {1: values}), SPECS, "fi")
-    published = fb.publish_categories(counts, SPECS, 5, "fi")
-    assert published["category"].tolist() == ["1–2", "3", "4–5"]
-    # 1–2 has 2 < 5 → suppressed; the item n (20) is published, so 3 (the smallest other) goes too
-    assert published["n"].tolist() == ["<5", "<5", 12]
-    assert published["share"].tolist()[:2] == [None, None] and published["share"].iloc[2] == pytest.approx(0.6)
-    assert published["label"].iloc[0] == "1 heikoin – 2"
+    counts = fb.category_counts(frame("development_group", "expectations_met", {1: values}), SPECS)
+    merged = fb.merge_bands(counts, fb.centre(fb.item_scale(SPECS["development_group"], "expectations_met")))
+    assert merged["category"].tolist() == ["1–2", "3", "4–5"]
+    assert merged["n"].tolist() == [2, 6, 12]
+    assert merged["share"].tolist() == pytest.approx([0.1, 0.3, 0.6])
+    assert merged.columns.tolist() == fb.CATEGORY_COLUMNS
 
 
-def test_items_with_large_categories_are_published_unchanged():
-    values = [3] * 5 + [4] * 6
-    counts = fb.category_counts(frame("development_group", "expectations_met", {1: values}), SPECS, "fi")
-    published = fb.publish_categories(counts, SPECS, 5, "fi")
-    assert published["n"].tolist() == [0, 0, 5, 6, 0]
-
-
-def test_summary_withheld_below_min_cell():
-    data = pd.concat([frame("development_group", "expectations_met", {1: [3, 4, 4]}),
-                      frame("development_group", "teams_as_tool", {1: [3, 4, 4, 5, 5]})])
-    published = fb.publish_summary(fb.item_summary(data), 5).set_index("item_id")
-    assert published.loc["expectations_met", "mean"] is None and published.loc["expectations_met", "n"] == 3
-    assert published.loc["teams_as_tool", "mean"] == pytest.approx(4.2)
+def test_respondent_counts_with_and_without_ids():
+    data = pd.concat([frame("development_group", "expectations_met", {1: [3, 4, None]}),
+                      frame("development_group", "teams_as_tool", {1: [3, None, None]})], ignore_index=True)
+    assert fb.respondent_counts(data)["n"].tolist() == [2]  # R0 and R1 answered something
+    assert fb.respondent_counts(data.assign(respondent_id=None))["n"].tolist() == [2]
+    assert fb.respondent_counts(data.assign(response=np.nan)).empty
 
 
 def test_paired_rounds_wilcoxon_and_rank_biserial():
@@ -125,12 +116,6 @@ def test_three_unlinked_rounds_kruskal_epsilon_squared():
     h = stats.kruskal(*rounds.values()).statistic
     assert row["test"] == "kruskal" and row["statistic"] == pytest.approx(h)
     assert row["effect_size"] == pytest.approx(h / (13 - 1))
-
-
-def test_comparison_withheld_when_a_round_is_small():
-    data = frame("network_consultation_users", "recommend", {1: [5, 6, 7], 2: [6, 7, 8, 9, 9, 10]}, linked=False)
-    published = fb.publish_rounds(fb.compare_rounds(data), 5).iloc[0]
-    assert published["p"] is None and published["effect_size"] is None and published["n_first"] == 3
 
 
 def test_out_of_scale_and_unknown_items():

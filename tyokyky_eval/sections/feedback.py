@@ -1,0 +1,415 @@
+"""Section "Feedback surveys": the statistics of :mod:`tyokyky_eval.feedback`, published safely.
+
+One section object covers every survey of a project; its tables have a ``survey_id`` column
+(``feedback_respondents``, ``feedback_items``, ``feedback_categories``, ``feedback_rounds``).
+What is published, and why:
+
+- **Respondent groups** of a survey with fewer than ``min_cell`` respondents in any round are
+  combined into ``other_groups`` (and, while that combination is still small, the smallest group
+  joins it; when every group is combined it is ``all``), so every group shown has 0 or at least
+  ``min_cell`` respondents in every round and "all minus the groups shown" isolates nobody. A
+  survey round whose respondents are fewer than ``min_cell`` altogether is suppressed.
+- **Categories.** An item's categories are published as they are when every category has 0 or at
+  least ``min_cell`` answers; otherwise they are merged into below-centre / centre / above-centre
+  bands, and bands still small are suppressed, with secondary suppression because the item's n is
+  published (the bands add up to it).
+- **Item statistics** (mean, CI, SD, median, quartiles) are published only when the item's whole
+  distribution is published unmerged: with merged or suppressed categories, n, the bands and the
+  mean and SD pin the hidden counts down (two equations for two unknowns), so they are withheld.
+- **Rounds compared**: a comparison is published only when every round it uses has its item
+  statistics published; a paired comparison also needs its pairs to be 0 or at least ``min_cell``
+  fewer than each round's respondents (else "round minus pairs" is a small group whose answers the
+  means give back), and its pair count is withheld with it.
+- **Figures** are drawn from the published tables only: diverging bars for items whose published
+  categories have no suppressed band, means by round where published.
+Internal tables (``tables-internal/``) hold the unmerged categories and every statistic.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+
+from tyokyky_eval import feedback as fb
+from tyokyky_eval import publication
+from tyokyky_eval.i18n import code_label, t
+from tyokyky_eval.sections import Section
+
+OTHER_GROUPS, ALL = "other_groups", "all"
+ITEM_STATS = tuple(fb.SUMMARY_STATS)
+ROUND_STATS = ("mean_first", "mean_last", "statistic", "p", "effect_size")
+RESPONDENT_COLUMNS = ["survey_id", "round", "respondent_group", "n"]
+ITEM_COLUMNS = fb.KEYS + ["n"] + fb.SUMMARY_STATS
+DECIMALS = {"n": 0, "n_first": 0, "n_last": 0, "share": 2, "p": 3, "effect_size": 2, "statistic": 1, "round": 0,
+            "mean": 2, "ci_low": 2, "ci_high": 2, "sd": 2, "median": 1, "q1": 1, "q3": 1, "mean_first": 2,
+            "mean_last": 2, "category_low": 0, "category_high": 0}
+CODES = ("respondent_group", "test", "effect_measure", "paired", "rounds")
+
+
+def collapse_groups(respondents: pd.DataFrame, min_cell: int) -> dict[tuple, str]:
+    """``(survey_id, group) → published group``: per survey, groups with 0 < n < ``min_cell``
+    respondents in any round are combined into ``other_groups``; while that combination is small
+    in a round, the smallest remaining group joins it; when every group is combined it is ``all``."""
+    out = {}
+    for sid, rows in respondents.groupby("survey_id", sort=True):
+        sizes = rows.pivot_table(index="respondent_group", columns="round", values="n", aggfunc="sum",
+                                 fill_value=0)
+        code = {g: g for g in sizes.index}
+
+        def small(groups) -> bool:
+            n = sizes.loc[list(groups)].sum()
+            return bool(((n > 0) & (n < min_cell)).any())
+
+        while True:
+            merged = [g for g in sizes.index if code[g] == OTHER_GROUPS]
+            kept = [g for g in sizes.index if code[g] != OTHER_GROUPS]
+            below = [g for g in kept if small([g])]
+            if not below and merged and small(merged) and kept:
+                below = [min(kept, key=lambda g: (int(sizes.loc[g].sum()), g))]
+            if not below:
+                break
+            for g in below:
+                code[g] = OTHER_GROUPS
+        if set(code.values()) == {OTHER_GROUPS}:
+            code = {g: ALL for g in code}
+        out.update({(sid, g): c for g, c in code.items()})
+    return out
+
+
+class FeedbackSection(Section):
+    """Feedback surveys (see :mod:`tyokyky_eval.feedback`): every survey of the project."""
+
+    name = "feedback"
+
+    def __init__(self, project):
+        super().__init__(project)
+        min_cell = self.rules.min_cell
+        self.options = options = project.params.options("feedback")
+        raw = project.table("feedback")
+        self.specs = fb.survey_specs(raw, options, base=project.params.path.parent)
+        self.group_codes = collapse_groups(fb.respondent_counts(raw), min_cell)
+        groups = [self.group_codes.get((s, g), g) for s, g in zip(raw["survey_id"], raw["respondent_group"])]
+        self.responses = responses = raw.assign(respondent_group=pd.Series(groups, index=raw.index, dtype=object))
+        self.respondents = fb.respondent_counts(responses)[RESPONDENT_COLUMNS]
+        self.summary = fb.item_summary(responses, options.confidence)[ITEM_COLUMNS]
+        self.counts = fb.category_counts(responses, self.specs)
+        self.comparison = fb.compare_rounds(responses)
+        self.categories, self.full = self._categories()
+        self._tables = None
+
+    # -- what may be published -------------------------------------------------------------------
+    def _categories(self) -> tuple[pd.DataFrame, set]:
+        """The categories as published (an item's categories merged into bands when one is small)
+        and the keys of the items whose whole distribution is published unmerged."""
+        min_cell, frames, full = self.rules.min_cell, [], set()
+        for keys, rows in self.counts.groupby(fb.KEYS, sort=True):
+            rows = rows.reset_index(drop=True)
+            if rows["n"].between(1, min_cell - 1).any():
+                rows = fb.merge_bands(rows, fb.centre(fb.item_scale(self.specs[keys[0]], keys[3])))
+            else:
+                full.add(keys)
+            frames.append(rows)
+        frame = (pd.concat(frames, ignore_index=True) if frames
+                 else pd.DataFrame(columns=fb.CATEGORY_COLUMNS))
+        return frame[fb.CATEGORY_COLUMNS], full
+
+    def _items_table(self) -> pd.DataFrame:
+        """Item statistics with those of items not published whole withheld (symbol in place)."""
+        data = self.summary.copy()
+        keep = np.array([tuple(k) in self.full for k in data[fb.KEYS].itertuples(index=False)], dtype=bool)
+        return self._withhold(data, ~keep, ITEM_STATS)
+
+    def _rounds_table(self) -> pd.DataFrame:
+        """Comparisons with those using a round not published whole, or pairs that differ from a
+        round's respondents by 1 … min_cell − 1, withheld (the pair counts with them)."""
+        data = self.comparison.copy()
+        if data.empty:
+            return data
+        min_cell = self.rules.min_cell
+        n_item = self.summary.set_index(fb.KEYS)["n"]
+        stats_hidden, counts_hidden = [], []
+        for row in data.itertuples(index=False):
+            rounds = self._rounds_of(row)
+            keys = [(row.survey_id, r, row.respondent_group, row.item_id) for r in rounds]
+            whole = all(k in self.full for k in keys)
+            pairs_ok = True
+            if row.paired:
+                gaps = [int(n_item.get(k, 0)) - int(row.n_first) for k in keys]
+                pairs_ok = all(g == 0 or g >= min_cell for g in gaps)
+            stats_hidden.append(not (whole and pairs_ok))
+            counts_hidden.append(bool(row.paired) and not pairs_ok)
+        data = self._withhold(data, np.array(stats_hidden), ROUND_STATS)
+        return self._withhold(data, np.array(counts_hidden), ("n_first", "n_last"))
+
+    def _rounds_of(self, row) -> list:
+        rounds = sorted(self.responses.loc[self.responses["survey_id"].eq(row.survey_id)
+                                           & self.responses["respondent_group"].eq(row.respondent_group)
+                                           & self.responses["item_id"].eq(row.item_id)
+                                           & self.responses["response"].notna(), "round"].unique())
+        return rounds if row.rounds == "all" else [rounds[0], rounds[-1]]
+
+    def _withhold(self, data: pd.DataFrame, rows: np.ndarray, columns) -> pd.DataFrame:
+        """``columns`` of ``rows`` withheld by this section's own rules: the withheld symbol in place
+        (the publication layer has no per-cell "withheld by the section" input yet)."""
+        if rows.any():
+            symbol = self.rules.symbol(publication.WITHHELD)
+            for column in columns:
+                data[column] = data[column].astype(object)
+                data.loc[rows, column] = symbol
+        return data
+
+    # -- tables ----------------------------------------------------------------------------------
+    def internal(self) -> dict[str, pd.DataFrame]:
+        """Full precision: every statistic, the unmerged categories, groups as published."""
+        return {"feedback_respondents": self.respondents, "feedback_items": self.summary,
+                "feedback_categories": self.counts, "feedback_rounds": self.comparison}
+
+    def tables(self) -> list[publication.Table]:
+        """The tables with every protection applied in their data (symbols in place): the
+        publication layer's joint protection, then :meth:`_audit` (see there)."""
+        if self._tables is None:
+            tables = self._provisional_tables()
+            statuses = publication.protect(tables, self.rules, self.links())
+            self._audit(statuses)
+            self._tables = [dataclasses.replace(table, data=publication.published(table, self.rules,
+                                                                                   statuses[table.name]))
+                            for table in tables]
+        return self._tables
+
+    def _audit(self, statuses: dict[str, pd.DataFrame]) -> None:
+        """Interval protection of each item's categories, in place. The single-line rule leaves
+        lines whose suppressed cells are pinned by their bounds (two bands ``<3`` adding up to 4
+        are 2 and 2): for every suppressed band the attacker's range is [max(lo, S − Σ others' hi),
+        min(hi, S − Σ others' lo)] with S = n − the bands shown, lo/hi = 1/min_cell − 1 for a
+        primary and 0/∞ for a secondary cell; while one range is a single value, the smallest
+        shown non-zero band is suppressed too (or, with none left, the item's n). An item n
+        suppressed here also hides the same n in unpaired rounds compared, and the statistics."""
+        m = self.rules.min_cell
+        cats, items = statuses["feedback_categories"], statuses["feedback_items"]
+        values = pd.to_numeric(self.categories["n"], errors="coerce").to_numpy(float)
+        n_item = pd.to_numeric(self.summary["n"], errors="coerce").to_numpy(float)
+        hidden = (publication.PRIMARY, publication.SECONDARY)
+        for line in self.links():
+            rows = [cell[1] for cell in line.cells]
+            total = line.total[1] if line.total else None
+            while total is not None and items.at[total, "n"] not in hidden:
+                secret = [r for r in rows if cats.at[r, "n"] in hidden]
+                if not secret:
+                    break
+                rest = n_item[total] - sum(values[r] for r in rows if r not in secret)
+                bounds = {r: (1.0, m - 1.0) if cats.at[r, "n"] == publication.PRIMARY else (0.0, np.inf)
+                          for r in secret}
+                pinned = False
+                for r in secret:
+                    lo = max(bounds[r][0], rest - sum(bounds[o][1] for o in secret if o != r))
+                    hi = min(bounds[r][1], rest - sum(bounds[o][0] for o in secret if o != r))
+                    pinned |= lo >= hi
+                if not pinned:
+                    break
+                shown = [r for r in rows if r not in secret and values[r] > 0]
+                if shown:
+                    cats.at[min(shown, key=lambda r: (values[r], r)), "n"] = publication.SECONDARY
+                else:
+                    items.at[total, "n"] = publication.SECONDARY
+        cats.loc[cats["n"].isin(hidden) & cats["share"].eq(""), "share"] = publication.WITHHELD
+        withheld = items["n"].isin(hidden)
+        for column in ITEM_STATS:
+            items.loc[withheld & items[column].eq(""), column] = publication.WITHHELD
+        rounds = statuses["feedback_rounds"]
+        if rounds.empty:
+            return
+        secret = {tuple(k) for k, h in zip(self.summary[fb.KEYS].itertuples(index=False), withheld) if h}
+        for i, row in enumerate(self.comparison.itertuples(index=False)):
+            if row.paired:
+                continue
+            first, *_, last = self._rounds_of(row)
+            for column, round_ in (("n_first", first), ("n_last", last)):
+                if (row.survey_id, round_, row.respondent_group, row.item_id) in secret \
+                        and rounds.at[i, column] == "":
+                    rounds.at[i, column] = publication.SECONDARY
+
+    def _provisional_tables(self) -> list[publication.Table]:
+        note = {"min_cell": self.rules.min_cell}
+        shown = dict(decimals=DECIMALS, code_columns=CODES, namespace="feedback")
+        return [
+            publication.Table("feedback_respondents", self.respondents, "feedback.caption_respondents",
+                              counts=("n",), **shown),
+            publication.Table("feedback_items", self._items_table(), "feedback.caption_items", counts=("n",),
+                              derived={"n": ITEM_STATS}, note="feedback.note_items", note_values=note, **shown),
+            publication.Table("feedback_categories", self.categories, "feedback.caption_categories",
+                              counts=("n",), derived={"n": ("share",)}, note="feedback.note_categories",
+                              note_values=note, columns=tuple(c for c in fb.CATEGORY_COLUMNS
+                                                              if c not in ("category_low", "category_high")),
+                              **shown),
+            publication.Table("feedback_rounds", self._rounds_table(), "feedback.caption_rounds",
+                              counts=("n_first", "n_last"), derived={"n_first": ROUND_STATS, "n_last": ROUND_STATS},
+                              note="feedback.note_rounds", note_values=note, **shown),
+        ]
+
+    def links(self) -> tuple[publication.Line, ...]:
+        """The categories of an item add up to its n in ``feedback_items`` (already applied in the
+        data :meth:`tables` returns, so a second :func:`publication.protect` changes nothing)."""
+        item_row = {tuple(k): i for i, k in enumerate(self.summary[fb.KEYS].itertuples(index=False))}
+        lines = []
+        positions = pd.Series(range(len(self.categories)))
+        for keys, rows in positions.groupby([self.categories[k].to_numpy() for k in fb.KEYS]) if len(positions) else []:
+            total = item_row.get(tuple(keys))
+            lines.append(publication.Line(tuple(("feedback_categories", int(r), "n") for r in rows),
+                                          None if total is None else ("feedback_items", total, "n")))
+        return tuple(lines)
+
+    # -- text ------------------------------------------------------------------------------------
+    def label(self, group: str, language: str) -> str:
+        return code_label("respondent_group", group, language, "feedback")
+
+    def title(self, survey_id: str, language: str) -> str:
+        spec = self.specs.get(survey_id)
+        return spec["title"][language] if spec else survey_id
+
+    def item_text(self, survey_id: str, item_id: str, language: str) -> str:
+        return next((i["text"][language] for i in self.specs[survey_id]["items"] if i["id"] == item_id), item_id)
+
+    def _shown(self, value) -> bool:
+        return not publication.is_symbol(value, self.rules) and not pd.isna(value)
+
+    def text(self, language: str) -> list[str]:
+        published = self.published()
+        respondents = published["feedback_respondents"]
+        paragraphs = []
+        if not self.specs:
+            return [t("feedback.no_surveys", language)]
+        for sid in sorted(self.specs):
+            rows = respondents[respondents["survey_id"].eq(sid)]
+            title = self.title(sid, language)
+            if rows.empty:
+                paragraphs.append(publication.text("feedback.no_answers", language, title=title))
+                continue
+            parts = []
+            for group, by_round in rows.groupby("respondent_group", sort=True):
+                counts = ", ".join(str(v) for v in by_round.sort_values("round")["n"])
+                parts.append(f"{self.label(group, language)} {counts}")
+            paragraphs.append(publication.text("feedback.survey_sentence", language, title=title, survey_id=sid,
+                                               rounds=int(rows["round"].nunique()), groups="; ".join(parts)))
+            items = [i for i in self.specs[sid]["items"]]
+            paragraphs.append(publication.text("feedback.items_sentence", language, title=title, items="; ".join(
+                f"{i['id']} = {i['text'][language]}" for i in items)))
+            if not self._bars(published["feedback_categories"], sid):
+                paragraphs.append(t("feedback.no_bars", language, min_cell=self.rules.min_cell))
+            if rows["round"].nunique() < 2:
+                paragraphs.append(t("feedback.single_round", language))
+        paragraphs.append(t("feedback.disclosure", language, min_cell=self.rules.min_cell))
+        return paragraphs
+
+    # -- figures ---------------------------------------------------------------------------------
+    def figures(self, language: str) -> list[tuple[str, object]]:
+        published = self.published()
+        out = []
+        for sid in sorted(self.specs):
+            title = self.title(sid, language)
+            bars = self._bars(published["feedback_categories"], sid)
+            if bars:
+                latest = bars[0][1]["round"].iloc[0]
+                out.append((publication.text("feedback.caption_diverging", language, title=title, round=latest),
+                            self.figure_diverging(published["feedback_categories"], sid, language)))
+            items = published["feedback_items"]
+            mine = items[items["survey_id"].eq(sid)]
+            if mine["round"].nunique() > 1 and mine["mean"].map(self._shown).any():
+                out.append((publication.text("feedback.caption_line", language, title=title),
+                            self.figure_rounds(items, sid, language)))
+        return out
+
+    def _bars(self, categories: pd.DataFrame, survey_id: str) -> list:
+        """``((item, group), rows)`` of the latest round of ``survey_id`` whose published categories
+        have no protected share (count scales are not drawn)."""
+        data = categories[categories["survey_id"].eq(survey_id)]
+        if data.empty:
+            return []
+        data = data[data["round"].eq(data["round"].max())]
+        spec = self.specs[survey_id]
+        items = [i["id"] for i in spec["items"] if spec["scales"][i["scale"]]["type"] != "count"]
+        return [((item, group), rows) for item in items
+                for group, rows in data[data["item_id"].eq(item)].groupby("respondent_group", sort=True)
+                if rows["share"].map(self._shown).all() and rows["n"].map(self._shown).all()]
+
+    def figure_diverging(self, categories: pd.DataFrame, survey_id: str, language: str, ax=None):
+        """Diverging stacked bars of the published category shares of the latest round, centred on
+        the neutral category (half of it each side; Robbins & Heiberger 2011), one bar per item and
+        respondent group; items with a protected category are not drawn."""
+        import matplotlib as mpl
+        import matplotlib.pyplot as plt
+
+        bars = self._bars(categories, survey_id)
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(8, 0.5 * max(len(bars), 1) + 1.2))
+        else:
+            fig = ax.figure
+        cmap = mpl.colormaps["RdBu"]
+        spec = self.specs[survey_id]
+        for y, ((item, _group), rows) in enumerate(bars):
+            scale = fb.item_scale(spec, item)
+            centre, span = fb.centre(scale), (scale["max"] - scale["min"]) / 2
+            lo, hi = rows["category_low"].to_numpy(float), rows["category_high"].to_numpy(float)
+            share = rows["share"].astype(float).to_numpy()
+            mid = (lo + hi) / 2 - centre
+            left = -share[(lo <= centre) & (hi >= centre)].sum() / 2 - share[hi < centre].sum()
+            for s, m in zip(share, mid):
+                colour = cmap(0.5 + 0.45 * m / span) if m else (0.82, 0.82, 0.82, 1.0)
+                ax.barh(y, s, left=left, color=colour, edgecolor="white", height=0.7)
+                if s >= 0.08:
+                    ax.text(left + s / 2, y, f"{100 * s:.0f}", ha="center", va="center", fontsize=7)
+                left += s
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(range(len(bars)))
+        ax.set_yticklabels([f"{self.item_text(survey_id, i, language)} ({self.label(g, language)})"
+                            for (i, g), _ in bars], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(-1, 1)
+        ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+        ax.set_xticklabels(["100", "50", "0", "50", "100"])
+        ax.set_xlabel(t("feedback.axis_share", language))
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        return fig
+
+    def figure_rounds(self, items: pd.DataFrame, survey_id: str, language: str, ax=None):
+        """Published mean (95 % CI) over rounds, one panel per item (all in ``ax`` when given), one
+        line per respondent group; withheld means are gaps."""
+        import matplotlib.pyplot as plt
+
+        data = items[items["survey_id"].eq(survey_id)]
+        spec = self.specs[survey_id]
+        ids = [i["id"] for i in spec["items"] if i["id"] in set(data["item_id"])]
+        if ax is None:
+            cols = max(min(len(ids), 3), 1)
+            rows = max(math.ceil(len(ids) / cols), 1)
+            fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False, sharey=True)
+            panels = list(axes.flat)
+            for extra in panels[len(ids):]:
+                extra.set_visible(False)
+        else:
+            fig, panels = ax.figure, [ax] * len(ids)
+        number = lambda s: pd.to_numeric(s.map(lambda v: v if self._shown(v) else np.nan), errors="coerce")  # noqa: E731
+        for panel, item in zip(panels, ids):
+            for group, g in data[data["item_id"].eq(item)].groupby("respondent_group", sort=True):
+                mean = number(g["mean"])
+                err = np.vstack([mean - number(g["ci_low"]), number(g["ci_high"]) - mean])
+                label = self.label(group, language) if ax is None else \
+                    f"{self.item_text(survey_id, item, language)} ({self.label(group, language)})"
+                panel.errorbar(g["round"].astype(float), mean, yerr=err, marker="o", capsize=3, label=label)
+            if ax is None:
+                scale = fb.item_scale(spec, item)
+                panel.set_title(self.item_text(survey_id, item, language), fontsize=8, wrap=True)
+                panel.set_ylim(scale["min"] - 0.2, scale["max"] + 0.2)
+            panel.set_xticks(sorted(data["round"].unique()))
+            panel.set_xlabel(t("feedback.axis_round", language))
+            panel.spines[["top", "right"]].set_visible(False)
+        if panels:
+            panels[0].set_ylabel(t("feedback.axis_mean", language))
+            panels[0].legend(fontsize=7)
+        fig.tight_layout()
+        return fig
+
+
+SECTION = FeedbackSection
