@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from tyokyky_eval import fidelity, load_project
+from tyokyky_eval import fidelity, load_project, sections
 from tyokyky_eval.errors import DataError, ParameterError
 
 IPS = fidelity.load_instrument("ips25")
@@ -103,13 +103,12 @@ def test_no_band_when_more_than_five_items_unrated():
     assert score_one(review(scores), options=fidelity.Options(max_unrated_items=6))["band"] == "good"
 
 
-def test_no_band_text_in_summary():
-    scores = all_items([4] * 25)
-    for item in (1, 2, 3, 4, 5, 6):
-        scores[item] = None
-    result = fidelity.analyse(review(scores), IPS, "en")
-    assert "No band is given (not rated: 6 of 25 items; at most 5 allowed)." in result.summary()
-    assert result.scores["band"].isna().all()
+def test_no_band_text_in_summary(tmp_path):
+    rows = "".join(f"s1,2022-05-01,consensus,{item},{'' if item <= 6 else 4},{'n_a' if item <= 6 else ''}\n"
+                   for item in range(1, 26))
+    section = sections.load("fidelity", load_project(write_project(tmp_path, rows), "en"))
+    assert "No band is given (not rated: 6 of 25 items; at most 5 allowed)." in section.summary("en")
+    assert section.scores["band"].isna().all()
 
 
 # -- agreement ---------------------------------------------------------------------------------
@@ -160,9 +159,10 @@ def test_agreement_and_disagreements():
     expected = cohen_kappa_score(r1[:24], r2[:24], weights="quadratic", labels=[1, 2, 3, 4, 5])
     assert row["kappa_quadratic"] == pytest.approx(expected)
     assert row["interpretation"] == fidelity.landis_koch(expected)
-    big = fidelity.disagreements(items, IPS, "fi")
+    big = fidelity.disagreements(items)
     assert big["item"].tolist() == [3, 5] and big["difference"].tolist() == [2, 3]
-    assert fidelity.disagreements(items, IPS, "fi", fidelity.Options(disagreement_points=3))["item"].tolist() == [5]
+    assert "short_name" not in big
+    assert fidelity.disagreements(items, fidelity.Options(disagreement_points=3))["item"].tolist() == [5]
 
 
 # -- change and development areas ----------------------------------------------------------------
@@ -173,8 +173,8 @@ def test_change_between_reviews_and_development_areas():
     second[1], second[2], second[3] = 2, 3, 5
     frame = pd.concat([review(first, date="2021-09-15"), review(second, date="2022-09-15"),
                        review(all_items([1] * 25), date="2022-09-15", rater="R1")])
-    result = fidelity.analyse(frame, IPS, "en")
-    change = result.change.iloc[0]
+    items = fidelity.item_table(frame, IPS)
+    change = fidelity.change(items, fidelity.scores(items, IPS)).iloc[0]
     # before: 24 × 3 → mean 3, prorated 75; after: 2 + 3 + 5 + 22 × 4 = 98 → 98 / 25
     assert change["previous_prorated_total"] == pytest.approx(75.0)
     assert change["prorated_total"] == pytest.approx(98.0)
@@ -182,23 +182,23 @@ def test_change_between_reviews_and_development_areas():
     # compared: 24 items (4 not rated first); item 1 declined (3→2), item 2 unchanged, the other 22 improved
     assert (change["n_items_compared"], change["n_improved"], change["n_declined"], change["n_unchanged"]) == \
         (24, 22, 1, 1)
-    changed = result.changed_items
+    changed = fidelity.changed_items(items)
     assert changed.loc[changed["direction"].eq("declined"), "item"].tolist() == [1]
     assert changed["item"].iloc[0] == 3 and changed["change"].iloc[0] == 2  # largest improvement first
     # development areas: latest consensus (not R1's ones), below 4, lowest first
-    dev = result.development_areas
+    dev = fidelity.development_areas(items)
     assert dev["item"].tolist() == [1, 2] and dev["score"].tolist() == [2, 3]
-    assert dev["short_name"].tolist() == ["Caseload size", "Employment services staff"]
-    assert dev["section"].tolist() == ["Staffing", "Staffing"]
-    strict = fidelity.development_areas(result.items, IPS, "fi", fidelity.Options(development_threshold=4.5))
-    assert len(strict) == 24 and strict["short_name"].iloc[0] == "Asiakasmäärä"
+    assert dev["section"].tolist() == ["staffing", "staffing"]  # section ids: titles only in display
+    strict = fidelity.development_areas(items, fidelity.Options(development_threshold=4.5))
+    assert len(strict) == 24 and strict["item"].iloc[0] == 1
 
 
 def test_single_rater_review_is_the_review_score():
-    frame = review(all_items([4] * 25), rater="R1")
-    result = fidelity.analyse(frame, IPS, "en")
-    assert result.item_matrix.iloc[:, 2].tolist() == [4] * 25
-    assert result.agreement.empty and result.change.empty
+    items = fidelity.item_table(review(all_items([4] * 25), rater="R1"), IPS)
+    matrix = fidelity.item_matrix(items, IPS)
+    assert matrix.columns.tolist() == ["item", "section", "s1 2022-01-10"]
+    assert matrix["s1 2022-01-10"].tolist() == [4] * 25
+    assert fidelity.agreement(items, IPS).empty and fidelity.change(items, fidelity.scores(items, IPS)).empty
 
 
 # -- options and instruments -------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_custom_instrument_is_scored_without_code_changes(tmp_path):
                    for i, s, r in [(1, 3, ""), (2, 3, ""), (3, 2, ""), (4, "", "not offered"), (5, 1, "")])
     project = load_project(write_project(tmp_path, rows, "instruments:\n  fidelity: mini5.yaml\n"
                                          "analyses:\n  fidelity:\n    development_threshold: 2\n"), "en")
-    result = fidelity.from_project(project)
+    result = sections.load("fidelity", project)
     row = result.scores.iloc[0]
     # 3 + 3 + 2 + 1 = 9 over 4 items: mean 2.25, prorated 2.25 × 5 = 11.25 → high (indicative)
     assert list(result.scores.columns) == fidelity.SCORE_COLUMNS + ["people", "work"]
@@ -264,9 +264,15 @@ def test_custom_instrument_is_scored_without_code_changes(tmp_path):
     assert row["prorated_total"] == pytest.approx(11.25)
     assert row["band"] == "high" and row["band_is_indicative"]
     assert (row["people"], row["work"]) == (6, 3)
-    assert result.development_areas["short_name"].tolist() == ["Five"]  # only item 5 scored below 2
-    assert result.scores_for_display().columns[-2:].tolist() == ["People", "Work"]
-    assert "high 11–15" in result.method_text()
+    assert result.development["item"].tolist() == [5]  # only item 5 scored below 2
+    development = result.published()["fidelity_development"]
+    assert development[["short_name_en", "section_title_en", "section_title_fi"]].iloc[0].tolist() == \
+        ["Five", "Work", "Työ"]
+    shown = result.published()["fidelity_sections"]
+    assert shown["section_title_en"].tolist() == ["People", "Work"]
+    assert shown["section_title_fi"].tolist() == ["Ihmiset", "Työ"]
+    assert "high 11–15" in result.method_text("en")
+    assert "not offered" not in result.published()["fidelity_unrated"].to_csv()
 
 
 def test_custom_instrument_rejects_items_and_scores_outside_its_range(tmp_path):

@@ -22,6 +22,9 @@ Rules (per site, review and rater):
 - Two-rater agreement uses the independent ratings (all raters other than ``consensus``): exact and
   within-one agreement and Cohen's (1968) quadratic weighted kappa, interpreted by Landis & Koch
   (1977).
+
+These are pure functions of tidy frames (no language, no ``min_cell``, no project); the appendix
+section, its texts, display labels and figures are in :mod:`tyokyky_eval.sections.fidelity`.
 """
 from __future__ import annotations
 
@@ -34,7 +37,6 @@ import pandas as pd
 
 from tyokyky_eval import dictionary
 from tyokyky_eval.errors import ParameterError
-from tyokyky_eval.i18n import fmt_date, fmt_number, has_text, t
 
 CONSENSUS = "consensus"
 REVIEW = ["site_id", "review_date"]
@@ -227,6 +229,7 @@ def section_scores(items: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     rated = items.assign(value=items["score"].astype("float64"))
     out = (rated.groupby([*RATING, "section"], sort=False)["value"]
            .agg(n_items="size", n_items_rated="count", subtotal="sum", mean_item_score="mean").reset_index())
+    out["subtotal"] = out["subtotal"].where(out["n_items_rated"].gt(0))  # nothing rated: no subtotal
     out["section"] = pd.Categorical(out["section"], instrument.section_ids, ordered=True)
     out = _sort_raters(out, extra=["section"])
     out["section"] = out["section"].astype(str)
@@ -259,16 +262,21 @@ def unrated_items(items: pd.DataFrame, instrument: Instrument, language: str) ->
     return out.sort_values([*REVIEW, "item"], kind="stable").reset_index(drop=True)
 
 
-def item_matrix(items: pd.DataFrame, instrument: Instrument, language: str) -> pd.DataFrame:
-    """Official item scores: one row per item (number, short name), one column per site and review
-    (``<site> <date>``); empty where the item was not rated."""
-    official = review_ratings(items)
-    official = official.assign(review=official["site_id"] + " " + official["review_date"].map(
-        lambda d: fmt_date(d, language)))
+def review_key(site_id, review_date) -> str:
+    """Column key of a review in :func:`item_matrix`: ``<site> <YYYY-MM-DD>`` (language-free)."""
+    return f"{site_id} {pd.Timestamp(review_date):%Y-%m-%d}"
+
+
+def item_matrix(items: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Official item scores: one row per item (``item``, ``section`` id), one column per site and
+    review (:func:`review_key`, in site and date order); empty where the item was not rated."""
+    official = review_ratings(items).sort_values(REVIEW, kind="stable")
+    official = official.assign(review=[review_key(s, d) for s, d in zip(official["site_id"],
+                                                                         official["review_date"])])
     order = official.drop_duplicates("review")["review"].tolist()
     wide = official.pivot(index="item", columns="review", values="score").reindex(columns=order)
     wide.columns.name = None
-    out = instrument.items[["item"]].assign(short_name=instrument.short_names(language).to_numpy())
+    out = instrument.items[["item", "section"]].reset_index(drop=True)
     return out.merge(wide, left_on="item", right_index=True, how="left")
 
 
@@ -332,14 +340,12 @@ def agreement(items: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
                                        "within_one_pct", "kappa_quadratic", "interpretation"])
 
 
-def disagreements(items: pd.DataFrame, instrument: Instrument, language: str,
-                  options: Options = Options()) -> pd.DataFrame:
-    """Items where two independent raters differ by at least ``options.disagreement_points``."""
+def disagreements(items: pd.DataFrame, options: Options = Options()) -> pd.DataFrame:
+    """Items where two independent raters differ by at least ``options.disagreement_points``:
+    ``site_id, review_date, rater_a, rater_b, item, score_a, score_b, difference``."""
     pairs = _rater_pairs(items)
     pairs["difference"] = (pairs["score_a"] - pairs["score_b"]).abs().astype("Int64")
-    out = pairs[pairs["difference"].ge(options.disagreement_points)].reset_index(drop=True)
-    out.insert(5, "short_name", out["item"].map(instrument.short_names(language)))
-    return out
+    return pairs[pairs["difference"].ge(options.disagreement_points)].reset_index(drop=True)
 
 
 # -- change and development --------------------------------------------------------------------
@@ -379,236 +385,24 @@ def change(items: pd.DataFrame, review_scores: pd.DataFrame) -> pd.DataFrame:
     return out[columns].sort_values(["site_id", "review_date"]).reset_index(drop=True)
 
 
-def changed_items(items: pd.DataFrame, instrument: Instrument, language: str) -> pd.DataFrame:
+def changed_items(items: pd.DataFrame) -> pd.DataFrame:
     """Items whose official score improved or declined between consecutive reviews of a site
     (``direction`` improved / declined), by site, date, largest change first."""
     pairs = _consecutive(review_ratings(items))
     out = pairs[pairs["change"].ne(0)].copy()
     out["direction"] = np.where(out["change"].gt(0), "improved", "declined")
-    out.insert(4, "short_name", out["item"].map(instrument.short_names(language)))
     out = out.assign(_abs=out["change"].abs())
     return (out.sort_values(["site_id", "review_date", "direction", "_abs", "item"],
                             ascending=[True, True, False, False, True], kind="stable")
             .drop(columns="_abs").reset_index(drop=True))
 
 
-def development_areas(items: pd.DataFrame, instrument: Instrument, language: str,
-                      options: Options = Options()) -> pd.DataFrame:
+def development_areas(items: pd.DataFrame, options: Options = Options()) -> pd.DataFrame:
     """Items below ``options.development_threshold`` in each site's latest official review, lowest
-    score first: ``site_id, review_date, item, short_name, section, score`` (section title localised)."""
+    score first: ``site_id, review_date, item, section, score`` (``section`` is the section id)."""
     official = review_ratings(items)
     latest = official.groupby("site_id")["review_date"].transform("max")
     last = official[official["review_date"].eq(latest) & official["status"].eq("rated")]
     out = last[last["score"].astype(float).lt(options.development_threshold)]
     out = out.sort_values(["site_id", "score", "item"], kind="stable")[[*REVIEW, "item", "section", "score"]]
-    out.insert(3, "short_name", out["item"].map(instrument.short_names(language)))
-    out["section"] = out["section"].map(lambda s: instrument.section_title(s, language))
     return out.reset_index(drop=True)
-
-
-# -- presentation ------------------------------------------------------------------------------
-def scores_for_display(review_scores: pd.DataFrame, instrument: Instrument, language: str) -> pd.DataFrame:
-    """The scores table with section columns titled in ``language`` (for showing, not saving)."""
-    return review_scores.rename(columns={s: instrument.section_title(s, language) for s in instrument.section_ids})
-
-
-def _band_label(code: str, language: str) -> str:
-    """Localised band label; a custom instrument's own band codes are shown as they are."""
-    key = f"fidelity.codes.band.{code}"
-    return t(key, language) if has_text(key, language) else code
-
-
-def method_text(instrument: Instrument, language: str, options: Options = Options()) -> str:
-    """One paragraph on the instrument: items, score range, bands and the rules for unrated items."""
-    limit = instrument.max_unrated_items if options.max_unrated_items is None else options.max_unrated_items
-    bands = ", ".join(f"{_band_label(b.code, language)} {fmt_number(b.min, language, 0)}–"
-                      f"{fmt_number(b.max, language, 0)}" for b in reversed(instrument.bands))
-    return t("fidelity.method", language, title=instrument.title[language], n=instrument.n_items,
-             min=instrument.score_min, max=instrument.score_max, bands=bands, limit=limit,
-             threshold=threshold_text(options, language))
-
-
-def threshold_text(options: Options, language: str) -> str:
-    """The development threshold as shown in text (4 → '4', 3.5 → '3,5' in Finnish)."""
-    value = options.development_threshold
-    return fmt_number(value, language, 0 if float(value).is_integer() else 1)
-
-
-def summary(review_scores: pd.DataFrame, items: pd.DataFrame, instrument: Instrument, language: str,
-            options: Options = Options()) -> str:
-    """Markdown bullets: each site's latest official review with mean item score, total and band,
-    saying when the total is prorated, the band indicative, or no band can be given."""
-    official = review_ratings(items)[RATING].drop_duplicates()
-    rows = review_scores.merge(official, on=RATING)
-    rows = rows[rows["review_date"].eq(rows.groupby("site_id")["review_date"].transform("max"))]
-    limit = instrument.max_unrated_items if options.max_unrated_items is None else options.max_unrated_items
-    lines = []
-    for row in rows.itertuples():
-        unrated = instrument.n_items - row.n_items_rated
-        band = _band_label(row.band, language) if row.band else t("fidelity.no_band", language)
-        text = t("fidelity.summary_line", language, site=row.site_id, date=fmt_date(row.review_date, language),
-                 mean=fmt_number(row.mean_item_score, language, 2),
-                 total=fmt_number(row.prorated_total, language, 0 if unrated == 0 else 1),
-                 max=instrument.n_items * instrument.score_max, band=band)
-        if unrated and row.band:
-            text += " " + t("fidelity.summary_indicative", language, n=unrated, items=instrument.n_items)
-        elif unrated:
-            text += " " + t("fidelity.summary_no_band", language, n=unrated, items=instrument.n_items, limit=limit)
-        lines.append(f"- {text}")
-    return "\n".join(lines)
-
-
-def _site_axes(fig, n):
-    return fig.subplots(1, n, sharey=True, squeeze=False)[0]
-
-
-def plot_item_profile(items: pd.DataFrame, instrument: Instrument, language: str):
-    """Item scores of each site's latest official review against the previous one (dots; an item
-    not rated is left empty). One panel per site, items top to bottom."""
-    from matplotlib.figure import Figure
-
-    official = review_ratings(items)
-    sites = sorted(official["site_id"].unique())
-    n = instrument.n_items
-    fig = Figure(figsize=(3.2 + 2.6 * len(sites), 1.2 + 0.28 * n))
-    names = instrument.short_names(language)
-    for ax, site in zip(_site_axes(fig, len(sites)), sites):
-        rows = official[official["site_id"].eq(site)]
-        dates = sorted(rows["review_date"].unique())[-2:]
-        for date, style in zip(dates, ({"marker": "o", "mfc": "white", "color": "0.55"},
-                                       {"marker": "o", "color": "C0"})[2 - len(dates):]):
-            review = rows[rows["review_date"].eq(date)].set_index("item")["score"].astype(float)
-            ax.plot(review.reindex(range(1, n + 1)).to_numpy(), np.arange(1, n + 1), ls="", ms=6,
-                    label=fmt_date(date, language), **style)
-        ax.set_title(site)
-        ax.set_xlim(instrument.score_min - 0.5, instrument.score_max + 0.5)
-        ax.set_xticks(range(instrument.score_min, instrument.score_max + 1))
-        ax.set_xlabel(t("fidelity.figure.item_score", language))
-        ax.grid(axis="x", color="0.9")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07 * 25 / (n + 8)), ncol=2, fontsize=8,
-                  title=t("fidelity.figure.review", language), title_fontsize=8)
-    first = fig.axes[0]
-    first.set_yticks(range(1, n + 1), [f"{i} {names[i]}" for i in range(1, n + 1)], fontsize=8)
-    first.set_ylim(n + 0.7, 0.3)
-    fig.tight_layout()
-    return fig
-
-
-def plot_sections(items: pd.DataFrame, instrument: Instrument, language: str):
-    """Mean item score per section in each official review (bars grouped by section, one panel per
-    site); the mean is over rated items, so sections of different sizes compare."""
-    from matplotlib.figure import Figure
-
-    official = review_ratings(items)
-    means = section_scores(official, instrument)
-    sites = sorted(means["site_id"].unique())
-    fig = Figure(figsize=(2.5 + 3.2 * len(sites), 3.6))
-    x = np.arange(len(instrument.section_ids))
-    for ax, site in zip(_site_axes(fig, len(sites)), sites):
-        rows = means[means["site_id"].eq(site)]
-        dates = sorted(rows["review_date"].unique())
-        width = 0.8 / len(dates)
-        for k, date in enumerate(dates):
-            review = rows[rows["review_date"].eq(date)].set_index("section")["mean_item_score"]
-            ax.bar(x - 0.4 + width * (k + 0.5), review.reindex(instrument.section_ids).to_numpy(), width,
-                   label=fmt_date(date, language), color=f"C{k}")
-        ax.set_xticks(x, [instrument.section_title(s, language) for s in instrument.section_ids],
-                      rotation=20, ha="right")
-        ax.set_ylim(0, instrument.score_max)
-        ax.set_title(site)
-        ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=len(dates), frameon=False)
-    fig.axes[0].set_ylabel(t("fidelity.figure.mean_item_score", language))
-    fig.tight_layout()
-    return fig
-
-
-def plot_totals(review_scores: pd.DataFrame, items: pd.DataFrame, instrument: Instrument, language: str):
-    """Prorated total of each site's official reviews over time, with the band thresholds drawn;
-    hollow markers are prorated totals (indicative band)."""
-    from matplotlib.figure import Figure
-
-    official = review_ratings(items)[RATING].drop_duplicates()
-    rows = review_scores.merge(official, on=RATING).sort_values(REVIEW)
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
-    low, high = instrument.n_items * instrument.score_min, instrument.n_items * instrument.score_max
-    for band in instrument.bands:
-        if band.min > low:
-            ax.axhline(band.min, color="0.6", lw=0.8, ls="--")
-        ax.text(1.01, (max(band.min, low) + min(band.max, high)) / 2, _band_label(band.code, language),
-                transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="0.35")
-    for k, (site, site_rows) in enumerate(rows.groupby("site_id", sort=True)):
-        ax.plot(site_rows["review_date"], site_rows["prorated_total"], color=f"C{k}", label=site)
-        prorated = site_rows["n_items_rated"].lt(instrument.n_items)
-        ax.plot(site_rows["review_date"][~prorated], site_rows["prorated_total"][~prorated], "o", color=f"C{k}")
-        ax.plot(site_rows["review_date"][prorated], site_rows["prorated_total"][prorated], "o", color=f"C{k}",
-                mfc="white")
-    ax.set_ylim(low, high)
-    ax.set_ylabel(t("fidelity.figure.total", language))
-    ax.set_xlabel(t("fidelity.figure.review_date", language))
-    dates = sorted(rows["review_date"].unique())
-    ax.set_xticks(dates, [fmt_date(d, language) for d in dates], rotation=30, ha="right")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    return fig
-
-
-# -- all at once -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FidelityResults:
-    """Every fidelity table of a project in one language (see the functions above)."""
-
-    instrument: Instrument
-    options: Options
-    language: str
-    items: pd.DataFrame
-    scores: pd.DataFrame
-    sections: pd.DataFrame
-    unrated: pd.DataFrame
-    item_matrix: pd.DataFrame
-    agreement: pd.DataFrame
-    disagreements: pd.DataFrame
-    change: pd.DataFrame
-    changed_items: pd.DataFrame
-    development_areas: pd.DataFrame
-
-    def method_text(self) -> str:
-        return method_text(self.instrument, self.language, self.options)
-
-    def threshold_text(self) -> str:
-        return threshold_text(self.options, self.language)
-
-    def summary(self) -> str:
-        return summary(self.scores, self.items, self.instrument, self.language, self.options)
-
-    def scores_for_display(self) -> pd.DataFrame:
-        return scores_for_display(self.scores, self.instrument, self.language)
-
-    def plot_item_profile(self):
-        return plot_item_profile(self.items, self.instrument, self.language)
-
-    def plot_sections(self):
-        return plot_sections(self.items, self.instrument, self.language)
-
-    def plot_totals(self):
-        return plot_totals(self.scores, self.items, self.instrument, self.language)
-
-
-def analyse(fidelity: pd.DataFrame, instrument: Instrument, language: str,
-            options: Options = Options()) -> FidelityResults:
-    """All fidelity tables from the validated ``fidelity`` input table."""
-    items = item_table(fidelity, instrument)
-    review_scores = scores(items, instrument, options)
-    return FidelityResults(
-        instrument, options, language, items, review_scores, section_scores(items, instrument),
-        unrated_items(items, instrument, language), item_matrix(items, instrument, language),
-        agreement(items, instrument), disagreements(items, instrument, language, options),
-        change(items, review_scores), changed_items(items, instrument, language),
-        development_areas(items, instrument, language, options))
-
-
-def from_project(project) -> FidelityResults:
-    """``analyse`` with the project's fidelity table, instrument (``instruments.fidelity``),
-    options (``analyses.fidelity``) and language."""
-    instrument = load_instrument(project.params.instrument("fidelity"))
-    return analyse(project.table("fidelity"), instrument, project.language, project.params.options("fidelity"))
