@@ -387,10 +387,10 @@ def test_measure_missing_from_export():
     assert summary.columns.tolist() == prepost.SUMMARY_COLUMNS[2:] + prepost.SUMMARY_EXTRA
 
 
-# -- the whole analysis on the demo project --------------------------------------------------------
+# -- the whole analysis on the demo project (the section) ------------------------------------------
 @pytest.fixture(scope="module")
-def demo_result(tmp_path_factory):
-    from tyokyky_eval import demo
+def demo_section(tmp_path_factory):
+    from tyokyky_eval import demo, sections
     from tyokyky_eval.project import load_project
 
     folder = tmp_path_factory.mktemp("demo")
@@ -399,21 +399,36 @@ def demo_result(tmp_path_factory):
     params["data"] = {k: f"data/{Path(v).name}" for k, v in params["data"].items()}
     params.setdefault("analyses", {})["prepost"] = {"subgroup": "referral_source"}
     (folder / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    return prepost.analyse(load_project(folder / "params.yaml", "en"))
+    return sections.load("prepost", load_project(folder / "params.yaml", "en"))
 
 
-def test_demo_published_tables_follow_disclosure_rules(demo_result):
-    r = demo_result
-    assert r.summary.columns[:19].tolist() == prepost.SUMMARY_COLUMNS
-    safe = r.published("summary")
-    small = r.summary["n_pairs"] < r.min_followup
+def test_demo_published_tables_follow_disclosure_rules(demo_section):
+    s = demo_section
+    follow, cell = s.rules.min_followup, s.rules.min_cell
+    assert s.summary.columns[:19].tolist() == prepost.SUMMARY_COLUMNS
+    published = s.published()
+    safe = published["prepost_summary"]
+    small = s.summary["n_pairs"] < follow
     assert small.any() and (~small).any()  # the demo has both kinds
-    assert safe.loc[small, "mean_change"].isna().all() and safe.loc[~small, "mean_change"].notna().all()
-    assert safe.loc[small & (r.summary["n_pairs"] < r.min_cell), "n_pairs"].eq(f"<{r.min_cell}").all()
-    times = r.published("timepoints")
-    later_small = (r.timepoints["timepoint"] != "baseline") & (r.timepoints["n"] < r.min_followup)
-    assert times.loc[later_small, "mean"].isna().all()
-    assert r.subgroups.loc[r.subgroups["n_pairs"] < r.min_followup, "mean_change"].isna().all()
-    assert "withheld" in r.withheld_text("en") and "julkaisematta" in r.withheld_text("fi")
-    counts = r.counts.set_index("category")["n_measurements"]
+    assert safe.loc[small, "mean_change"].eq("..").all()
+    assert safe.loc[~small, "mean_change"].map(lambda v: isinstance(v, float)).all()
+    assert safe.loc[small & (s.summary["n_pairs"] < cell), "n_pairs"].eq(f"<{cell}").all()
+    times = published["prepost_timepoints"]
+    assert times.loc[s.timepoints["n"].lt(follow).to_numpy(), "mean"].eq("..").all()
+    sub = published["prepost_subgroups"]
+    assert sub.loc[s._subgroup_rows()["n_pairs"].lt(follow).to_numpy(), "mean_change"].eq("..").all()
+    text = " ".join(s.text("en")) + " ".join(s.text("fi"))
+    assert "withheld" in text and "julkaisematta" in text
+    counts = s.counts.set_index("category")["n_measurements"]
     assert counts[["baseline", "followup", "end", "extra", "outside"]].sum() == counts["total"]
+
+
+def test_demo_figures_are_drawn(demo_section):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures = demo_section.figures("fi")
+    assert len(figures) >= 2 and all(caption for caption, _ in figures)
+    plt.close("all")

@@ -29,8 +29,9 @@ otherwise). The steps, each a function that takes tidy DataFrames and plain opti
    fitted by REML profiled over the variance ratio from per-client sums (``tyokyky_eval.lmm``, the
    estimates and standard errors of lme4, linear in the number of clients).
 
-Published tables withhold follow-up summaries below ``disclosure.min_followup`` pairs and suppress
-counts below ``disclosure.min_cell`` (``tyokyky_eval.disclosure``).
+These are pure functions (tidy DataFrames and ``Options`` in, DataFrames out): no language, no
+disclosure thresholds, no project. What the appendix publishes from them (suppression, the follow-up
+rule, texts and figures) is decided by the section :mod:`tyokyky_eval.sections.prepost`.
 """
 from __future__ import annotations
 
@@ -44,9 +45,7 @@ from scipy import optimize, special, stats
 
 from tyokyky_eval.dictionary import field_names
 from tyokyky_eval.dictionary import instrument as load_instrument
-from tyokyky_eval.disclosure import suppress_counts, withhold_rows
 from tyokyky_eval.errors import ParameterError
-from tyokyky_eval.i18n import fmt_number, t
 from tyokyky_eval.rank_tests import signed_rank_test
 
 TIMEPOINTS = ("baseline", "followup", "end")
@@ -61,20 +60,6 @@ SUMMARY_EXTRA = [
     "reliability", "s_diff", "rc_threshold", "share_reliable_improved", "share_no_reliable_change",
     "share_reliable_worsened",
 ]
-#: columns shown in the appendix (the CSV files keep every column)
-SHOW_CHANGE = ["measure", "comparison", "n_pairs", "mean_pre", "mean_post", "mean_change", "change_ci_low",
-               "change_ci_high", "t_p", "wilcoxon_p", "p_holm", "dz", "dz_ci_low", "dz_ci_high", "gz"]
-SHOW_INDIVIDUAL = ["measure", "comparison", "n_pairs", "median_change", "change_q1", "change_q3",
-                   "rc_threshold", "n_reliable_improved", "n_no_reliable_change", "n_reliable_worsened"]
-SHOW_COMPLETION = ["measure", "comparison", "n_completers", "mean_completers", "n_noncompleters",
-                   "mean_noncompleters", "smd"]
-SHOW_MIXED = ["measure", "timepoint", "n_at_timepoint", "estimate", "ci_low", "ci_high", "p", "completers_n_pairs",
-              "completers_change", "completers_ci_low", "completers_ci_high"]
-DECIMALS = {"t_p": 3, "wilcoxon_p": 3, "p_holm": 3, "p": 3, "dz": 2, "dz_ci_low": 2, "dz_ci_high": 2,
-            "gz": 2, "smd": 2, "share_measured": 2, "estimate": 2, "se": 2, "ci_low": 2, "ci_high": 2,
-            "mean_change": 2, "change_ci_low": 2, "change_ci_high": 2, "completers_change": 2,
-            "completers_ci_low": 2, "completers_ci_high": 2, "rc_threshold": 1}
-CODE_COLUMNS = ("measure", "comparison", "timepoint", "category")
 RELIABLE_COUNTS = {"n_reliable_improved": "share_reliable_improved",
                    "n_no_reliable_change": "share_no_reliable_change",
                    "n_reliable_worsened": "share_reliable_worsened"}
@@ -319,7 +304,7 @@ def _paired_row(pairs: pd.DataFrame, info: pd.Series) -> dict:
            "mean_change": change.mean() if n else np.nan}
     row["change_ci_low"], row["change_ci_high"] = _mean_ci(change)
     sd_change = _sd(change)
-    if n >= 2 and sd_change > 0:
+    if n >= 2 and sd_change > 1e-9 * max(1.0, abs(row["mean_change"])):  # equal changes up to rounding: SD 0
         test = stats.ttest_rel(post, pre)
         row["t_stat"], row["t_p"] = float(test.statistic), float(test.pvalue)
         row["dz"] = row["mean_change"] / sd_change
@@ -389,14 +374,19 @@ def eligibility(clients: pd.DataFrame, assigned: pd.DataFrame, options: Options,
 
 
 def attrition(status: pd.DataFrame) -> pd.DataFrame:
-    """Flow table ``timepoint, n_due, n_measured, share_measured, n_with_baseline`` (clients)."""
+    """Flow table ``timepoint, n_due, n_measured, n_not_measured, share_measured, n_with_baseline,
+    n_without_baseline`` (clients; the complements make the relations n_due = measured + not measured
+    and n_measured = with + without baseline explicit)."""
     rows = []
     for timepoint in TIMEPOINTS:
         due, measured = status[("due", timepoint)], status[("measured", timepoint)]
+        with_baseline = int((measured & status[("measured", "baseline")]).sum())
         rows.append({"timepoint": timepoint, "n_due": int(due.sum()), "n_measured": int(measured.sum()),
+                     "n_not_measured": int((due & ~measured).sum()),
                      "share_measured": measured.sum() / due.sum() if due.sum() else np.nan,
-                     "n_with_baseline": int((measured & status[("measured", "baseline")]).sum())})
-    return pd.DataFrame(rows).astype({"n_due": "Int64", "n_measured": "Int64", "n_with_baseline": "Int64"})
+                     "n_with_baseline": with_baseline, "n_without_baseline": int(measured.sum()) - with_baseline})
+    counts = ["n_due", "n_measured", "n_not_measured", "n_with_baseline", "n_without_baseline"]
+    return pd.DataFrame(rows).astype({c: "Int64" for c in counts})
 
 
 def standardised_mean_difference(a: np.ndarray, b: np.ndarray) -> float:
@@ -409,7 +399,9 @@ def baseline_by_completion(assigned: pd.DataFrame, status: pd.DataFrame, measure
                            options: Options) -> pd.DataFrame:
     """Baseline (pre) scores of completers vs non-completers among clients measured at ``pre`` and due
     at ``post``: ``measure, comparison, n_completers, mean_completers, sd_completers,
-    n_noncompleters, mean_noncompleters, sd_noncompleters, smd`` (completers − non-completers)."""
+    n_noncompleters, mean_noncompleters, sd_noncompleters, smd`` (completers − non-completers), and
+    ``n_not_due``: clients measured at ``pre`` not (yet) due at ``post`` (the three counts add up to
+    the clients measured at ``pre``)."""
     rows = []
     for measure in measures.index:
         wide = _scores(assigned, measure) if measure in assigned else pd.DataFrame(columns=TIMEPOINTS, dtype=float)
@@ -422,8 +414,8 @@ def baseline_by_completion(assigned: pd.DataFrame, status: pd.DataFrame, measure
                          "n_completers": len(a), "mean_completers": a.mean() if len(a) else np.nan,
                          "sd_completers": _sd(a), "n_noncompleters": len(b),
                          "mean_noncompleters": b.mean() if len(b) else np.nan, "sd_noncompleters": _sd(b),
-                         "smd": standardised_mean_difference(a, b)})
-    return pd.DataFrame(rows).astype({"n_completers": "Int64", "n_noncompleters": "Int64"})
+                         "smd": standardised_mean_difference(a, b), "n_not_due": int((~due).sum())})
+    return pd.DataFrame(rows).astype({"n_completers": "Int64", "n_noncompleters": "Int64", "n_not_due": "Int64"})
 
 
 MIXED_COLUMNS = ["measure", "timepoint", "n_clients", "n_measurements", "n_at_timepoint", "estimate", "se",
@@ -489,224 +481,15 @@ SUBGROUP_COLUMNS = ["measure", "comparison", "n_pairs", "mean_pre", "mean_post",
                     "change_ci_low", "change_ci_high", "dz"]
 
 
-def subgroup_summary(changes: pd.DataFrame, clients: pd.DataFrame, column: str, measures: pd.DataFrame,
-                     options: Options, min_n: int) -> pd.DataFrame:
-    """Paired summaries per value of the clients column ``column`` (missing → ``missing``), in a table
-    whose first column is named ``column``; statistics only for subgroups with at least ``min_n``
-    pairs (others keep only ``n_pairs``)."""
-    groups = clients.set_index("client_id")[column].astype("string").fillna("missing")
+def subgroup_summary(changes: pd.DataFrame, groups: pd.Series, measures: pd.DataFrame,
+                     options: Options) -> pd.DataFrame:
+    """Paired summaries per subgroup: ``groups`` maps client_id (index) to a subgroup code (missing →
+    ``missing``); the table's first column is named after ``groups.name``. One row per subgroup ×
+    measure × comparison (``SUBGROUP_COLUMNS``), subgroups sorted, every row with its statistics."""
+    column = groups.name or "subgroup"
+    groups = groups.astype("string").fillna("missing")
     tagged = changes.assign(_group=changes["client_id"].map(groups))
     columns = [column, *SUBGROUP_COLUMNS]
     frames = [paired_summary(tagged[tagged["_group"] == value], measures, options).assign(**{column: value})
               for value in sorted(groups.unique())]
-    out = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
-    return withhold_rows(out, "n_pairs", min_n, SUBGROUP_COLUMNS[3:])
-
-
-# -- the whole analysis -------------------------------------------------------------------------------
-@dataclass
-class PrepostResult:
-    """Everything the notebook shows; ``published(name)`` gives the disclosure-safe version."""
-
-    options: Options
-    measures: pd.DataFrame
-    min_followup: int
-    min_cell: int
-    assigned: pd.DataFrame
-    counts: pd.DataFrame
-    timepoints: pd.DataFrame
-    changes: pd.DataFrame
-    summary: pd.DataFrame
-    status: pd.DataFrame
-    attrition: pd.DataFrame
-    completion: pd.DataFrame
-    mixed: pd.DataFrame
-    subgroups: pd.DataFrame | None
-
-    def published(self, name: str) -> pd.DataFrame:
-        """Publication-safe copy of table ``name`` (summary, counts, timepoints, attrition, completion,
-        mixed, subgroups)."""
-        follow, cell = self.min_followup, self.min_cell
-        if name == "summary":
-            frame = withhold_rows(self.summary, "n_pairs", follow, SUMMARY_COLUMNS[3:] + SUMMARY_EXTRA)
-            return suppress_counts(frame, ["n_pairs", *RELIABLE_COUNTS], cell,
-                                   {k: [v] for k, v in RELIABLE_COUNTS.items()})
-        if name == "counts":
-            return suppress_counts(self.counts, ["n_measurements"], cell)
-        if name == "timepoints":
-            stats_cols = ["mean", "sd", "ci_low", "ci_high"]
-            later = self.timepoints["timepoint"] != "baseline"  # follow-up rule for later timepoints
-            frame = self.timepoints.assign(_n=self.timepoints["n"].where(later, follow))
-            frame = withhold_rows(frame, "_n", follow, stats_cols).drop(columns="_n")
-            return suppress_counts(frame, ["n"], cell, {"n": stats_cols})
-        if name == "attrition":
-            return suppress_counts(self.attrition, ["n_due", "n_measured", "n_with_baseline"], cell,
-                                   {"n_measured": ["share_measured"]})
-        if name == "completion":
-            stats_a = ["mean_completers", "sd_completers", "smd"]
-            stats_b = ["mean_noncompleters", "sd_noncompleters", "smd"]
-            frame = withhold_rows(self.completion, "n_completers", follow, stats_a)
-            return suppress_counts(frame, ["n_completers", "n_noncompleters"], cell,
-                                   {"n_completers": stats_a, "n_noncompleters": stats_b})
-        if name == "mixed":
-            frame = withhold_rows(self.mixed, "n_at_timepoint", follow, ["estimate", "se", "ci_low", "ci_high", "p"])
-            frame = withhold_rows(frame, "completers_n_pairs", follow,
-                                  ["completers_change", "completers_ci_low", "completers_ci_high"])
-            return suppress_counts(frame, ["n_at_timepoint", "completers_n_pairs"], cell)
-        if name == "subgroups":  # only subgroups large enough to be shown at all
-            return self.subgroups[self.subgroups["n_pairs"].ge(follow)].reset_index(drop=True)
-        raise KeyError(f"no table {name!r}")
-
-    def publishable(self, comparison: str) -> bool:
-        """True when the comparison has enough pairs (any measure) to be published."""
-        n = self.summary.loc[self.summary["comparison"] == comparison, "n_pairs"]
-        return bool(n.ge(self.min_followup).any())
-
-    def withheld_text(self, language: str) -> str:
-        """One sentence on which follow-up summaries are withheld (or that none are)."""
-        withheld = self.summary[self.summary["n_pairs"].lt(self.min_followup)]
-        if withheld.empty:
-            return t("prepost.none_withheld", language, min_n=self.min_followup)
-        names = [t(f"prepost.codes.comparison.{c}", language) for c in dict.fromkeys(withheld["comparison"])]
-        return t("prepost.withheld", language, min_n=self.min_followup, k=len(withheld),
-                 total=len(self.summary), comparisons=", ".join(names))
-
-    def methods_text(self, language: str) -> str:
-        """The timepoint rule, window counts and reliable-change thresholds, as Markdown."""
-        o, counts = self.options, self.counts.set_index("category")["n_measurements"]
-        days = {key: fmt_number(value, language, 0) for key, value in zip(
-            ("b0", "b1", "f0", "f1", "ft", "e0", "e1"),
-            (*o.baseline_window, *o.followup_window, o.followup_target, *o.end_window))}
-        parts = [t("prepost.methods_windows", language, **days),
-                 t("prepost.methods_counts", language, total=counts["total"], extra=counts["extra"],
-                   outside=counts["outside"]),
-                 t("prepost.methods_tests", language)]
-        parts.append(t("prepost.methods_mixed", language))
-        shown = self.published("summary").dropna(subset=["rc_threshold"])
-        if not shown.empty:
-            row = shown.iloc[0]
-            parts.append(t("prepost.methods_rc", language, r=fmt_number(row["reliability"], language, 2),
-                           measure=t(f"prepost.codes.measure.{row['measure']}", language).lower(),
-                           comparison=t(f"prepost.codes.comparison.{row['comparison']}", language),
-                           threshold=fmt_number(row["rc_threshold"], language, 1)))
-        return "\n\n".join(parts)
-
-
-def analyse(project) -> PrepostResult:
-    """Run the whole pre/post analysis of a loaded project (options from ``analyses.prepost``)."""
-    params = project.params
-    options = params.options("prepost")
-    measures = measure_table(load_instrument(params.instrument("kykyviisari")), options)
-    clients, measurements = project.table("clients"), project.table("kykyviisari")
-    assigned = assign_timepoints(measurements, clients, options)
-    changes = paired_changes(assigned, measures, options)
-    summary = paired_summary(changes, measures, options)
-    status = eligibility(clients, assigned, options, params.cutoff_date)
-    min_n = params.disclosure.min_followup
-    subgroups = (subgroup_summary(changes, clients, options.subgroup, measures, options, min_n)
-                 if options.subgroup else None)
-    return PrepostResult(
-        options=options, measures=measures, min_followup=min_n, min_cell=params.disclosure.min_cell,
-        assigned=assigned, counts=assignment_counts(assigned), timepoints=timepoint_summary(assigned, measures),
-        changes=changes, summary=summary, status=status, attrition=attrition(status),
-        completion=baseline_by_completion(assigned, status, measures, options),
-        mixed=mixed_models(assigned, measures, summary), subgroups=subgroups)
-
-
-# -- figures --------------------------------------------------------------------------------------------
-def _axes_grid(n: int, width: float = 11.0, per_row: int = 4):
-    import matplotlib.pyplot as plt
-
-    rows = max(1, math.ceil(n / per_row))
-    fig, axes = plt.subplots(rows, per_row, figsize=(width, 2.7 * rows), squeeze=False)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    return fig, axes.flat
-
-
-def _number_axis(ax, language: str, axis: str = "y") -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(FuncFormatter(lambda v, _: fmt_number(v, language, 0 if v == int(v) else 1)))
-
-
-def _shown_timepoints(result: PrepostResult) -> pd.DataFrame:
-    """Timepoint means that may be published (disclosure rules of ``published('timepoints')``)."""
-    safe = result.published("timepoints")
-    return result.timepoints[safe["mean"].notna().to_numpy()]
-
-
-def plot_timepoint_means(result: PrepostResult, language: str):
-    """Mean with 95 % CI at each timepoint, one panel per measure (withheld timepoints left out)."""
-    shown = _shown_timepoints(result)
-    fig, axes = _axes_grid(len(result.measures))
-    labels = [t(f"prepost.codes.timepoint.{tp}", language) for tp in TIMEPOINTS]
-    for ax, (measure, info) in zip(axes, result.measures.iterrows()):
-        rows = shown[shown["measure"] == measure]
-        x = [TIMEPOINTS.index(tp) for tp in rows["timepoint"]]
-        ax.errorbar(x, rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
-                    fmt="o-", capsize=3, color="#1f5f8b")
-        ax.set_xticks(range(len(TIMEPOINTS)), labels, fontsize=8)
-        ax.set_xlim(-0.5, len(TIMEPOINTS) - 0.5)
-        ax.set_ylim(info["min"], info["max"])
-        ax.set_title(info[f"title_{language}"], fontsize=9)
-        _number_axis(ax, language)
-    fig.tight_layout()
-    return fig
-
-
-def plot_change_distribution(result: PrepostResult, comparison: str, language: str):
-    """Histogram of individual change (points, 0.5-point bins) per measure with the reliable-change
-    band ±1.96·S_diff shaded; None when the comparison has too few pairs to publish."""
-    if not result.publishable(comparison):
-        return None
-    summary = result.summary[result.summary["comparison"] == comparison].set_index("measure")
-    fig, axes = _axes_grid(len(result.measures))
-    for ax, (measure, info) in zip(axes, result.measures.iterrows()):
-        row = summary.loc[measure]
-        ax.set_title(info[f"title_{language}"], fontsize=9)
-        if pd.isna(row["n_pairs"]) or row["n_pairs"] < result.min_followup:
-            ax.text(0.5, 0.5, t("prepost.figure_withheld", language), ha="center", va="center",
-                    transform=ax.transAxes, fontsize=8)
-            ax.set_xticks([]), ax.set_yticks([])
-            continue
-        change = result.changes.loc[(result.changes["measure"] == measure)
-                                    & (result.changes["comparison"] == comparison), "change"]
-        span = info["max"] - info["min"]
-        ax.hist(change, bins=np.arange(-span - 0.25, span + 0.5, 0.5), color="#1f5f8b", zorder=2)
-        if np.isfinite(row["rc_threshold"]):
-            ax.axvspan(-row["rc_threshold"], row["rc_threshold"], color="#dddddd", lw=0, zorder=0)
-        ax.axvline(0, color="black", lw=0.8)
-        limit = max(3.0, float(np.nanmax(np.abs(change))) + 0.5, float(np.nan_to_num(row["rc_threshold"])) + 0.5)
-        ax.set_xlim(-limit, limit)
-        ax.set_xlabel(t("prepost.axis_change", language), fontsize=8)
-        _number_axis(ax, language, "x")
-    fig.tight_layout()
-    return fig
-
-
-def plot_profile(result: PrepostResult, language: str):
-    """Domain profile: mean (95 % CI) of every measure at baseline and at the end (all clients measured
-    at that timepoint); a timepoint below the disclosure threshold is left out and named in the legend."""
-    import matplotlib.pyplot as plt
-
-    shown = _shown_timepoints(result)
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(result.measures) + 1.2))
-    y = np.arange(len(result.measures))
-    for offset, timepoint, color in ((-0.12, "baseline", "#999999"), (0.12, "end", "#1f5f8b")):
-        rows = shown[shown["timepoint"] == timepoint].set_index("measure").reindex(result.measures.index)
-        label = t(f"prepost.codes.timepoint.{timepoint}", language)
-        if rows["mean"].notna().any():
-            ax.errorbar(rows["mean"], y + offset, xerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
-                        fmt="o", capsize=3, color=color, label=label)
-        else:
-            ax.plot([], [], " ", label=t("prepost.legend_withheld", language, timepoint=label, min_n=result.min_followup))
-    ax.set_yticks(y, [result.measures.loc[m, f"title_{language}"] for m in result.measures.index])
-    ax.invert_yaxis()
-    ax.set_xlim(result.measures["min"].min(), result.measures["max"].max())
-    ax.set_xlabel(t("prepost.axis_score", language))
-    _number_axis(ax, language, "x")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
