@@ -230,22 +230,35 @@ class FeedbackSection(Section):
                         and rounds.at[i, column] == "":
                     rounds.at[i, column] = publication.SECONDARY
 
+    def _labels(self) -> dict[str, dict]:
+        """Display texts from the survey specs: survey titles and item texts per language."""
+        titles = {sid: spec["title"] for sid, spec in self.specs.items()}
+        items: dict = {}
+        for spec in self.specs.values():
+            for item in spec["items"]:
+                items.setdefault(item["id"], item["text"])
+        return {"survey_id": titles, "item_id": items}
+
     def _provisional_tables(self) -> list[publication.Table]:
-        note = {"min_cell": self.rules.min_cell}
-        shown = dict(decimals=DECIMALS, code_columns=CODES, namespace="feedback")
+        rules = self.rules
+        note = {"min_cell": rules.min_cell, "primary": rules.symbol(publication.PRIMARY),
+                "secondary": rules.symbol(publication.SECONDARY), "withheld": rules.symbol(publication.WITHHELD)}
+        labels = self._labels()
+        shown = dict(decimals=DECIMALS, code_columns=CODES, namespace="feedback", note_values=note)
         return [
             publication.Table("feedback_respondents", self.respondents, "feedback.caption_respondents",
-                              counts=("n",), **shown),
+                              counts=("n",), note="feedback.note_respondents",
+                              labels={"survey_id": labels["survey_id"]}, **shown),
             publication.Table("feedback_items", self._items_table(), "feedback.caption_items", counts=("n",),
-                              derived={"n": ITEM_STATS}, note="feedback.note_items", note_values=note, **shown),
+                              derived={"n": ITEM_STATS}, note="feedback.note_items", labels=labels, **shown),
             publication.Table("feedback_categories", self.categories, "feedback.caption_categories",
                               counts=("n",), derived={"n": ("share",)}, note="feedback.note_categories",
-                              note_values=note, columns=tuple(c for c in fb.CATEGORY_COLUMNS
-                                                              if c not in ("category_low", "category_high")),
-                              **shown),
+                              columns=tuple(c for c in fb.CATEGORY_COLUMNS
+                                            if c not in ("category_low", "category_high")),
+                              labels=labels, **shown),
             publication.Table("feedback_rounds", self._rounds_table(), "feedback.caption_rounds",
                               counts=("n_first", "n_last"), derived={"n_first": ROUND_STATS, "n_last": ROUND_STATS},
-                              note="feedback.note_rounds", note_values=note, **shown),
+                              note="feedback.note_rounds", labels=labels, **shown),
         ]
 
     def links(self) -> tuple[publication.Line, ...]:
@@ -292,9 +305,6 @@ class FeedbackSection(Section):
                 parts.append(f"{self.label(group, language)} {counts}")
             paragraphs.append(publication.text("feedback.survey_sentence", language, title=title, survey_id=sid,
                                                rounds=int(rows["round"].nunique()), groups="; ".join(parts)))
-            items = [i for i in self.specs[sid]["items"]]
-            paragraphs.append(publication.text("feedback.items_sentence", language, title=title, items="; ".join(
-                f"{i['id']} = {i['text'][language]}" for i in items)))
             if not self._bars(published["feedback_categories"], sid):
                 paragraphs.append(t("feedback.no_bars", language, min_cell=self.rules.min_cell))
             if rows["round"].nunique() < 2:
