@@ -23,6 +23,12 @@ What is published, and why:
 - **Figures** are drawn from the published tables only: diverging bars for items whose published
   categories have no suppressed band, means by round where published.
 Internal tables (``tables-internal/``) hold the unmerged categories and every statistic.
+
+Not protected, on purpose: the number of respondents of a round who left an item empty
+(respondents − the item's n) is published by subtraction; it is non-response, not an answer. A
+published paired comparison (Wilcoxon / Friedman) says something about how the same people's
+answers changed beyond the two published distributions (its statistic is a function of the paired
+differences); it is published only with ≥ ``min_cell`` pairs and both distributions published.
 """
 from __future__ import annotations
 
@@ -97,7 +103,7 @@ class FeedbackSection(Section):
         self.counts = fb.category_counts(responses, self.specs)
         self.comparison = fb.compare_rounds(responses)
         self.categories, self.full = self._categories()
-        self._tables = None
+        self._tables, self._answered_rounds = None, None
 
     # -- what may be published -------------------------------------------------------------------
     def _categories(self) -> tuple[pd.DataFrame, set]:
@@ -144,10 +150,12 @@ class FeedbackSection(Section):
         return self._withhold(data, np.array(counts_hidden), ("n_first", "n_last"))
 
     def _rounds_of(self, row) -> list:
-        rounds = sorted(self.responses.loc[self.responses["survey_id"].eq(row.survey_id)
-                                           & self.responses["respondent_group"].eq(row.respondent_group)
-                                           & self.responses["item_id"].eq(row.item_id)
-                                           & self.responses["response"].notna(), "round"].unique())
+        """The rounds a comparison row uses (first and last, or all for ``rounds = "all"``)."""
+        if self._answered_rounds is None:
+            answered = self.responses.dropna(subset=["response"])
+            self._answered_rounds = {k: sorted(v.unique()) for k, v in answered.groupby(
+                ["survey_id", "respondent_group", "item_id"])["round"]}
+        rounds = self._answered_rounds[(row.survey_id, row.respondent_group, row.item_id)]
         return rounds if row.rounds == "all" else [rounds[0], rounds[-1]]
 
     def _withhold(self, data: pd.DataFrame, rows: np.ndarray, columns) -> pd.DataFrame:
@@ -185,7 +193,8 @@ class FeedbackSection(Section):
         min(hi, S − Σ others' lo)] with S = n − the bands shown, lo/hi = 1/min_cell − 1 for a
         primary and 0/∞ for a secondary cell; while one range is a single value, the smallest
         shown non-zero band is suppressed too (or, with none left, the item's n). An item n
-        suppressed here also hides the same n in unpaired rounds compared, and the statistics."""
+        suppressed here also hides the same n in the rounds compared (and the pair counts of paired
+        comparisons using that round), and the statistics."""
         m = self.rules.min_cell
         cats, items = statuses["feedback_categories"], statuses["feedback_items"]
         values = pd.to_numeric(self.categories["n"], errors="coerce").to_numpy(float)
@@ -222,10 +231,12 @@ class FeedbackSection(Section):
             return
         secret = {tuple(k) for k, h in zip(self.summary[fb.KEYS].itertuples(index=False), withheld) if h}
         for i, row in enumerate(self.comparison.itertuples(index=False)):
-            if row.paired:
-                continue
-            first, *_, last = self._rounds_of(row)
-            for column, round_ in (("n_first", first), ("n_last", last)):
+            rounds_used = self._rounds_of(row)
+            # unpaired: n_first / n_last are the rounds' item n; paired: the pairs, equal to a
+            # round's n when everybody answered twice
+            pairs = zip(("n_first", "n_last"), (rounds_used[0], rounds_used[-1])) if not row.paired else \
+                [(column, r) for column in ("n_first", "n_last") for r in rounds_used]
+            for column, round_ in pairs:
                 if (row.survey_id, round_, row.respondent_group, row.item_id) in secret \
                         and rounds.at[i, column] == "":
                     rounds.at[i, column] = publication.SECONDARY
@@ -400,7 +411,10 @@ class FeedbackSection(Section):
                 extra.set_visible(False)
         else:
             fig, panels = ax.figure, [ax] * len(ids)
-        number = lambda s: pd.to_numeric(s.map(lambda v: v if self._shown(v) else np.nan), errors="coerce")  # noqa: E731
+
+        def number(values: pd.Series) -> pd.Series:
+            return pd.to_numeric(values.map(lambda v: v if self._shown(v) else np.nan), errors="coerce")
+
         for panel, item in zip(panels, ids):
             for group, g in data[data["item_id"].eq(item)].groupby("respondent_group", sort=True):
                 mean = number(g["mean"])
