@@ -127,7 +127,8 @@ class OverviewSection(Section):
                                      lines=(publication.Line(tuple((i, "n") for i in range(len(quality)))),))
             out[QUALITY] = publication.protect([spec], self.rules)[QUALITY]
             last = len(quality) - 1
-            relation = (tuple((1.0, (QUALITY, i, "n")) for i in range(last)) + ((-1.0, (QUALITY, last, "n")),), 0.0, 0.0)
+            parts = tuple((1.0, (QUALITY, i, "n")) for i in range(last))
+            relation = (parts + ((-1.0, (QUALITY, last, "n")),), 0.0, 0.0)
             audit({QUALITY: quality}, out, [relation], self.rules)
         if CLIENT_FLOW in frames:
             status = self._flow_frame()[1]

@@ -11,7 +11,12 @@ What is published, and why:
   total); the counts of the service-volume table are linked to it (clients who started, summed
   over the years, are the clients of those services; in a service's first year with clients,
   everyone in service started that year). Counts below ``min_cell`` are suppressed and, in every
-  line left with one hidden cell, another one (``x``).
+  line left with one hidden cell, another one (``x``). Then an integer-programming audit
+  (:func:`audit`) checks every hidden count against all these relations and the ranges the
+  symbols give (``<5`` = 1 to 4) and hides more until none can be worked out exactly (a ``<5``
+  worked out from its range is shown as ``x``). The section hands the report protected values
+  (:func:`prepublished`): the publication layer alone protects one section's tables without the
+  audit.
 - **The flow diagram** is drawn from the published table only: node heights are the published
   totals, links are the published cells; a hidden node has a fixed height and shows its symbol,
   hidden links are not drawn (the hatched remainder of a node is total minus the links shown,
@@ -126,8 +131,9 @@ def audit(frames: dict[str, pd.DataFrame], status: dict[str, pd.DataFrame], rela
     """Integer-programming audit, in place: while some hidden count can be worked out exactly from
     the published counts, the ``relations`` and what the symbols say (``<5``: 1 to min_cell − 1;
     ``x``: any count), a ``<5`` cell worked out is shown as ``x`` (no range), and for an ``x``
-    cell worked out another count of a relation holding it is hidden (:func:`_partner`). The single-line rule of :func:`tyokyky_eval.publication.protect` does not see the
-    symbols' ranges: two ``<3`` cells summing to 4 are both 2."""
+    cell worked out another count of a relation holding it is hidden (:func:`_partner`). The
+    single-line rule of :func:`tyokyky_eval.publication.protect` does not see the symbols' ranges:
+    two ``<3`` cells summing to 4 are both 2."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     hidden_states = (publication.PRIMARY, publication.SECONDARY)
