@@ -432,10 +432,11 @@ class PrepostSection(Section):
             ("b0", "b1", "f0", "f1", "ft", "e0", "e1"),
             (*o.baseline_window, *o.followup_window, o.followup_target, *o.end_window))}
         counts = self.published()["prepost_timepoint_counts"].set_index("category")["n_measurements"]
-        parts = [self._t("methods_windows", language, **days),
-                 self._t("methods_counts", language, total=counts["total"], extra=counts["extra"],
-                         outside=counts["outside"]),
-                 self._t("methods_tests", language), self._t("methods_mixed", language)]
+        parts = [self._t("methods_windows", language, **days)]
+        if not any(publication.is_symbol(counts[k], self.rules) for k in ("total", "extra", "outside")):
+            parts.append(self._t("methods_counts", language, total=counts["total"], extra=counts["extra"],
+                                 outside=counts["outside"]))
+        parts += [self._t("methods_tests", language), self._t("methods_mixed", language)]
         shown = self.published()["prepost_summary"]
         shown = shown[shown["rc_threshold"].map(lambda v: not self._symbol(v))]
         if not shown.empty:
