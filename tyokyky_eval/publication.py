@@ -9,9 +9,11 @@ which sets of cells have a published total); :func:`protect` returns the status 
 - **secondary** (symbol ``x``): a count that is itself large enough but is withheld because a
   published total, margin or other table would otherwise give a suppressed cell back by
   subtraction; in every :class:`Line` (cells with a published total, or the parts of a whole such
-  as subgroups of an overall result) with exactly one suppressed cell, the smallest other non-zero
-  cell is suppressed, repeated until no line has exactly one (the hypercube method's single-line
-  rule, as in Statistics Finland's and ONS's output checking);
+  as subgroups of an overall result) with exactly one suppressed cell, or whose hidden cells are
+  pinned to one value by the total and the bounds an attacker knows (a "<5" lies in 1…4), the
+  smallest other non-zero cell is suppressed, repeated until no line is unsafe (the hypercube
+  method's single-line rule with an interval audit, as in Statistics Finland's and ONS's output
+  checking);
 - **withheld** (symbol ``..``): a statistic computed from a suppressed count (share, incidence,
   mean, SD, quantiles, CI …), or a follow-up summary of fewer than ``min_followup`` respondents
   (Kykyviisari's own rule), or the complementary summary withheld so that "overall minus the
@@ -135,7 +137,7 @@ def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = ()) -> 
     lines = [Line(tuple((table.name, *c) for c in line.cells),
                   None if line.total is None else (table.name, *line.total))
              for table in tables for line in table.lines] + list(links)
-    _secondary(out, values, lines)
+    _secondary(out, values, lines, rules.min_cell)
     for table in tables:
         frame, cells = data[table.name], out[table.name]
         withheld_rows: set = set()
@@ -154,20 +156,39 @@ def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = ()) -> 
     return out
 
 
-def _secondary(out: dict[str, pd.DataFrame], values: dict, lines) -> None:
-    """The single-line rule (module docstring), in place; cells are ``(table, row, column)``."""
+def _secondary(out: dict[str, pd.DataFrame], values: dict, lines, min_cell: int) -> None:
+    """Secondary suppression in place; cells are ``(table, row, column)``. A line needs another
+    hidden cell when it has exactly one, or when the bounds an attacker knows (a primary cell lies
+    in 1…min_cell − 1, a secondary one is at least 0) together with the line's total pin a hidden
+    cell to one value (e.g. two "<3" cells that must add up to 4)."""
     def state(cell):
         return out[cell[0]].at[cell[1], cell[2]]
 
     def value(cell):
         return values[(cell[0], cell[2])][cell[1]]
 
+    def pinned(line, hidden) -> bool:
+        if len(hidden) == 1:
+            return True
+        cells = [c for c in line.cells if np.isfinite(value(c))]
+        total_hidden = line.total is not None and state(line.total) != ""
+        if total_hidden:
+            return False
+        rest = sum(value(c) for c in cells) - sum(value(c) for c in cells if c not in hidden)
+        bounds = [(1.0, min_cell - 1.0) if state(c) == PRIMARY else (0.0, np.inf) for c in hidden]
+        for k, (low, high) in enumerate(bounds):
+            others_low = sum(b[0] for j, b in enumerate(bounds) if j != k)
+            others_high = sum(b[1] for j, b in enumerate(bounds) if j != k)
+            if max(low, rest - others_high) >= min(high, rest - others_low):
+                return True
+        return False
+
     changed = True
     while changed:
         changed = False
         for line in lines:
             hidden = [c for c in line.cells if state(c) in (PRIMARY, SECONDARY)]
-            if len(hidden) != 1:
+            if not hidden or not pinned(line, hidden):
                 continue
             open_cells = [c for c in line.cells if state(c) == "" and np.isfinite(value(c))]
             positive = [c for c in open_cells if value(c) > 0]
