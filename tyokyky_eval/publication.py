@@ -188,6 +188,8 @@ def _secondary(out: dict[str, pd.DataFrame], values: dict, lines, min_cell: int)
         changed = False
         for line in lines:
             hidden = [c for c in line.cells if state(c) in (PRIMARY, SECONDARY)]
+            if not hidden and line.total is not None and state(line.total) in (PRIMARY, SECONDARY):
+                hidden = [line.total]  # a hidden total whose parts are all shown is their sum
             if not hidden or not pinned(line, hidden):
                 continue
             open_cells = [c for c in line.cells if state(c) == "" and np.isfinite(value(c))]

@@ -131,22 +131,22 @@ class Report:
         """Step 2 of a section: its findings, then each published table with its caption, note and
         the symbol legend; writes ``tables-internal/`` (``section.internal()``) and ``tables/``
         (``section.published()``) when ``output_dir`` is set."""
-        from tyokyky_eval.publication import protect, published
+        from tyokyky_eval.publication import is_symbol
 
         for name, frame in section.internal().items():
             self._write_csv(frame, "tables-internal", name)
         for paragraph in section.text(self.language):
             self.markdown(paragraph)
-        tables = section.tables()
-        statuses = protect(tables, section.rules, section.links())
-        for table in tables:
-            shown = published(table, section.rules, statuses[table.name])
+        published = section.published()
+        for table in section.tables():
+            shown = published[table.name]
             self._write_csv(shown, "tables", table.name)
             if shown.empty:
                 continue
             columns = list(table.columns or shown.columns)
             note = self.t(table.note, **table.note_values) if table.note else None
-            legend = section.rules.legend(self.language) if statuses[table.name].ne("").any().any() else None
+            protected = shown.map(lambda v: is_symbol(v, section.rules)).to_numpy().any()
+            legend = section.rules.legend(self.language) if protected else None
             shown = shown[columns].copy()
             for column, labels in table.labels.items():
                 shown[column] = shown[column].map(lambda v, m=labels: m[v][self.language] if v in m else v)
