@@ -13,13 +13,20 @@ they are deleted before the folder is moved into place.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import hashlib
 import html
+import json
+import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +36,7 @@ import nbformat
 
 from tyokyky_eval import __version__, provenance
 from tyokyky_eval.cluster import dask_executor
-from tyokyky_eval.errors import NotebookError, TyokykyEvalError
+from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
 from tyokyky_eval.i18n import fmt_date, has_text, t
 from tyokyky_eval.kernel import ensure_kernel
 from tyokyky_eval.project import Project, load_project, save_validated
@@ -123,8 +130,10 @@ def _kernel_manager_class():
     return KernelManager
 
 
-def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, progress: bool) -> None:
-    """Run one notebook with papermill; a failing cell becomes ``NotebookError`` naming it."""
+def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, progress: bool,
+                     timeout: float | None = None) -> None:
+    """Run one notebook with papermill; a failing cell becomes ``NotebookError`` naming it.
+    ``timeout``: seconds any one cell may take (None = no limit)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -133,10 +142,13 @@ def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, 
     bar = {"desc": source.stem, "position": 1, "leave": False} if progress else False
     # Unix sockets instead of TCP ports where available: parallel runs cannot race for a port.
     config = Config({"KernelManager": {"transport": "ipc" if os.name == "posix" else "tcp"}})
+    extra = {} if timeout is None else {"execution_timeout": max(1, math.ceil(timeout))}
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
                                    progress_bar=bar, cwd=str(target.parent), config=config,
-                                   kernel_manager_class=_kernel_manager_class())
+                                   kernel_manager_class=_kernel_manager_class(), **extra)
+    except TimeoutError as exc:  # nbclient's CellTimeoutError is a TimeoutError
+        raise RunTimeout(f"notebook {source.name}: a cell ran longer than the time left ({exc})") from None
     except PapermillExecutionError as exc:
         raise NotebookError(f"notebook {source.name} failed {_failed_cell(source, target, exc.cell_index)}: "
                             f"{exc.ename}: {exc.evalue}") from None
@@ -356,57 +368,239 @@ def print_pdf(html_path: Path, pdf_path: Path, language: str, timeout: int = 180
 
 
 # -- one project ------------------------------------------------------------------------------------
+#: what a run writes into ``<output>/<project_id>/``; a folder holding anything else is not replaced
+APPENDIX_ENTRIES = {"appendix.html", "appendix.pdf", "executed", "tables", "tables-internal", "provenance.json"}
+
+
+class RunTimeout(OutputError):
+    """The project did not finish within its time limit (``--timeout``)."""
+
+
+def _work_prefix(project_id: str) -> str:
+    return f".{project_id}-"
+
+
+def _private_prefix(project_id: str, output: Path) -> str:
+    """Prefix of the run's private temporary folder (row-level data) in the system temp folder;
+    it names the output folder by a hash, so stale ones can be found and removed."""
+    key = hashlib.sha256(str(output).encode("utf-8")).hexdigest()[:12]
+    return f"tyokyky-eval-{project_id}-{key}-"
+
+
+@contextlib.contextmanager
+def project_lock(output: Path, project_id: str):
+    """Serialise runs of one project into one output folder (a second run waits for the first).
+    The lock file lives in the system temp folder, never among the outputs."""
+    folder = Path(tempfile.gettempdir()) / "tyokyky-eval-locks"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / f"{_private_prefix(project_id, output)}lock"
+    with open(path, "a+b") as handle:
+        if os.name == "posix":
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        else:  # pragma: no cover - Windows
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+        try:
+            yield
+        finally:
+            if os.name == "posix":
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def sweep_stale(output: Path, project_id: str) -> list[Path]:
+    """Remove what killed runs of this project left behind: ``<output>/.<project_id>-xxxxxxxx``
+    work folders, ``<output>/.<project_id>.old`` and private temporary folders. Call it holding
+    ``project_lock``: then no other run of the project is using them."""
+    removed = []
+    pattern = re.compile(re.escape(_work_prefix(project_id)) + r"[a-z0-9_]{8}")
+    candidates = [p for p in output.iterdir() if pattern.fullmatch(p.name)] if output.is_dir() else []
+    candidates += [output / f".{project_id}.old"]
+    candidates += list(Path(tempfile.gettempdir()).glob(_private_prefix(project_id, output) + "*"))
+    for path in candidates:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def check_destination(final: Path, project) -> None:
+    """Raise ``OutputError`` unless ``final`` is absent or an earlier appendix of the same project
+    (its ``provenance.json`` written by tyokyky-eval for this project_id, and nothing else in it)."""
+    params = project.params
+    inputs = [params.path, *(s.path for s in params.data.values())]
+    if not final.exists() and not final.is_symlink():
+        return
+    if final.is_symlink() or not final.is_dir():
+        raise OutputError(t("appendix.output_not_folder", project.language, path=final))
+    resolved = final.resolve()
+    inside = [p for p in inputs if resolved in p.resolve().parents]
+    if inside:
+        raise OutputError(t("appendix.output_holds_inputs", project.language, path=final, file=inside[0].name))
+    try:
+        record = json.loads((final / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = None
+    if not isinstance(record, dict) or record.get("project_id") != params.project_id or \
+            (record.get("package") or {}).get("name") != "tyokyky-eval":
+        raise OutputError(t("appendix.output_not_appendix", project.language, path=final,
+                            project=params.project_id))
+    extra = sorted(p.name for p in final.iterdir() if p.name not in APPENDIX_ENTRIES)
+    if extra:
+        shown = ", ".join(extra[:5]) + (f" (+{len(extra) - 5})" if len(extra) > 5 else "")
+        raise OutputError(t("appendix.output_foreign_files", project.language, path=final, files=shown))
+
+
+def _os_error(exc: OSError, output: Path, language: str) -> OutputError:
+    """A clear message for a file-system failure while writing the appendix."""
+    where = exc.filename or output
+    if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
+        key = "output_no_space"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        key = "output_read_only"
+    elif exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        key = "output_not_folder"
+    else:
+        key = "output_failed"
+    return OutputError(t(f"appendix.{key}", language, path=where, reason=exc.strerror or str(exc)))
+
+
+@contextlib.contextmanager
+def _cleanup_on_signals(deadline: float | None, project_id: str):
+    """While a run works: SIGTERM and SIGHUP end it like Ctrl-C (so ``finally`` removes its
+    temporary folders), and, with a deadline, SIGALRM stops it when the time is up. Only in the main
+    thread (elsewhere per-cell time limits apply)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    def alarm(signum, frame):
+        raise RunTimeout(f"project {project_id} did not finish within its time limit (--timeout)")
+
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), stop) for n in names}
+    timer = deadline is not None and hasattr(signal, "setitimer")
+    if timer:
+        previous["SIGALRM"] = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(0.01, deadline - time.monotonic()))
+    try:
+        yield
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 def run_project(params_path: str | Path, output: str | Path = "output", language: str | None = None,
-                progress: bool = True, notebooks_dir: str | Path | None = None, pdf: bool = True) -> RunResult:
+                progress: bool = True, notebooks_dir: str | Path | None = None, pdf: bool = True,
+                timeout: float | None = None) -> RunResult:
     """Validate, execute every notebook and write ``<output>/<project_id>/``.
 
     Raises ``ParameterError`` / ``DataError`` before anything is written, ``NotebookError`` when a
-    notebook fails (the previous result folder is then left as it was)."""
-    from tqdm.auto import tqdm
-
+    notebook fails and ``OutputError`` when the appendix cannot be written or ``timeout`` seconds
+    pass; in every failure the previous result folder is left as it was and the run's temporary
+    folders are removed. Only a folder that ``check_destination`` recognises as an earlier
+    appendix of the same project is replaced. Runs of one project into one output folder are
+    serialised (``project_lock``); what killed runs left behind is swept first."""
     started = dt.datetime.now(dt.timezone.utc).astimezone()
+    deadline = None if timeout is None else time.monotonic() + timeout
     params_path = Path(params_path).resolve()
     project = load_project(params_path, language)  # raises before anything is written
     language = project.language
-    kernel = ensure_kernel()
-    output = Path(output).resolve()
-    output.mkdir(parents=True, exist_ok=True)
-    final = output / project.params.project_id
-    work = Path(tempfile.mkdtemp(prefix=f".{project.params.project_id}-", dir=output))
-    result = RunResult(final)
+    project_id = project.params.project_id
+    output = Path(output).absolute()
+    final = output / project_id
     try:
-        (work / "executed").mkdir()
-        validated = save_validated(project, work / "validated")
-        sections, status = [], {}
-        sources = notebook_paths(notebooks_dir)
-        for source in tqdm(sources, desc=project.params.project_id, unit="notebook", position=0,
-                           disable=not progress):
-            nb = nbformat.read(str(source), as_version=4)
-            missing = missing_tables(nb, project)
-            if missing:
-                sections.append(_skipped_section(nb, source, missing, language))
-                status[source.name] = "skipped"
-                continue
-            target = work / "executed" / source.name
-            execute_notebook(source, target, {"params_path": str(params_path), "language": language,
-                                              "output_dir": str(work), "validated_dir": str(validated)},
-                             kernel, progress)
-            sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
-            status[source.name] = "executed"
-        record = provenance.collect(project.params, language, status, started)
-        (work / "appendix.html").write_text(assemble_html(project, sections, record), encoding="utf-8")
-        if pdf:
-            printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language)
-            result.pdf = final / "appendix.pdf" if printed else None
-            if message:
-                result.messages.append(message)
-        record = provenance.collect(project.params, language, status, started,
-                                    dt.datetime.now(dt.timezone.utc).astimezone())
-        provenance.write(record, work / "provenance.json")
-        shutil.rmtree(validated)  # row-level data: never published
-        _replace(work, final)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if output.exists() and not output.is_dir():
+            raise OutputError(t("appendix.output_not_folder", language, path=output))
+        output.mkdir(parents=True, exist_ok=True)
+        output = output.resolve()
+        final = output / project_id
+        check_destination(final, project)
+    except OSError as exc:
+        raise _os_error(exc, output, language) from None
+    with project_lock(output, project_id), _cleanup_on_signals(deadline, project_id):
+        sweep_stale(output, project_id)
+        check_destination(final, project)  # again: another run may have finished meanwhile
+        kernel = ensure_kernel()
+        work = private = None
+        try:
+            work = Path(tempfile.mkdtemp(prefix=_work_prefix(project_id), dir=output))
+            private = Path(tempfile.mkdtemp(prefix=_private_prefix(project_id, output)))
+            result = _write_appendix(project, params_path, work, private, final, kernel, progress,
+                                     notebooks_dir, pdf, started, deadline)
+            _replace(work, final)
+        except OSError as exc:
+            raise _os_error(exc, output, language) from None
+        finally:
+            for folder in (work, private):
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def _time_left(deadline: float | None, project_id: str) -> float | None:
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise RunTimeout(f"project {project_id} did not finish within its time limit (--timeout)")
+    return left
+
+
+def _write_appendix(project: Project, params_path: Path, work: Path, private: Path, final: Path, kernel: str,
+                    progress: bool, notebooks_dir, pdf: bool, started, deadline) -> RunResult:
+    """Everything of one run into ``work`` (row-level validated tables into ``private``)."""
+    from tqdm.auto import tqdm
+
+    language, project_id = project.language, project.params.project_id
+    result = RunResult(final)
+    (work / "executed").mkdir()
+    validated = save_validated(project, private / "validated")
+    sections, status = [], {}
+    sources = notebook_paths(notebooks_dir)
+    for source in tqdm(sources, desc=project_id, unit="notebook", position=0, disable=not progress):
+        nb = nbformat.read(str(source), as_version=4)
+        missing = missing_tables(nb, project)
+        if missing:
+            sections.append(_skipped_section(nb, source, missing, language))
+            status[source.name] = "skipped"
+            continue
+        target = work / "executed" / source.name
+        left = _time_left(deadline, project_id)
+        arguments = (source, target, {"params_path": str(params_path), "language": language,
+                                      "output_dir": str(work), "validated_dir": str(validated)}, kernel, progress)
+        if left is None:
+            execute_notebook(*arguments)
+        else:
+            execute_notebook(*arguments, timeout=left)
+        sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
+        status[source.name] = "executed"
+    record = provenance.collect(project.params, language, status, started)
+    (work / "appendix.html").write_text(assemble_html(project, sections, record), encoding="utf-8")
+    if pdf:
+        left = _time_left(deadline, project_id)
+        printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language,
+                                     timeout=180 if left is None else max(1, min(180, int(left))))
+        result.pdf = final / "appendix.pdf" if printed else None
+        if message:
+            result.messages.append(message)
+    record = provenance.collect(project.params, language, status, started,
+                                dt.datetime.now(dt.timezone.utc).astimezone())
+    provenance.write(record, work / "provenance.json")
     return result
 
 
@@ -416,7 +610,12 @@ def _replace(new: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
-    new.rename(final)
+    try:
+        new.rename(final)
+    except OSError:
+        if old.exists() and not final.exists():
+            old.rename(final)  # put the previous appendix back
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -442,11 +641,13 @@ def _project_name(params_path: Path) -> str:
         return params_path.stem
 
 
-def _run_one(params_path: str, output: str, language: str | None, notebooks_dir: str | None) -> ProjectOutcome:
+def _run_one(params_path: str, output: str, language: str | None, notebooks_dir: str | None,
+             timeout: float | None = None) -> ProjectOutcome:
     started = time.perf_counter()
     name = _project_name(Path(params_path))
     try:
-        result = run_project(params_path, output, language, progress=False, notebooks_dir=notebooks_dir)
+        result = run_project(params_path, output, language, progress=False, notebooks_dir=notebooks_dir,
+                             timeout=timeout)
     except Exception as exc:  # noqa: BLE001 — one broken project must not stop the others
         message = str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}"
         return ProjectOutcome(name, "failed", round(time.perf_counter() - started, 1), message=message)
@@ -455,13 +656,15 @@ def _run_one(params_path: str, output: str, language: str | None, notebooks_dir:
 
 
 def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2, language: str | None = None,
-            notebooks_dir: str | Path | None = None, scheduler: str | None = None) -> list[ProjectOutcome]:
+            notebooks_dir: str | Path | None = None, scheduler: str | None = None,
+            timeout: float | None = None) -> list[ProjectOutcome]:
     """Run every ``*.yaml`` of ``directory`` in parallel processes (``jobs`` at a time) or, with
     ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``), as one task per project on that Dask cluster (the
     cluster decides how many run at a time; see ``tyokyky_eval.cluster``). One failure stops no
     other. Outcomes are in file-name order. Two files with the same ``project_id`` would write the
     same folder, so only the first of them runs. Paths are made absolute here, so that workers in
-    other folders or on other machines (with a shared file system) find the same files."""
+    other folders or on other machines (with a shared file system) find the same files.
+    ``timeout``: seconds each project may take; a project over its limit fails, the others go on."""
     paths = sorted(Path(directory).glob("*.yaml")) + sorted(Path(directory).glob("*.yml"))
     if not paths:
         raise TyokykyEvalError(f"no parameters files (*.yaml) in {directory}")
@@ -471,7 +674,7 @@ def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2,
     names = [_project_name(p) for p in paths]
     executor = dask_executor(scheduler) if scheduler else ProcessPoolExecutor(max_workers=max(1, jobs))
     with executor as pool:
-        futures = [None if name in names[:i] else pool.submit(_run_one, str(p.resolve()), output, language, folder)
+        futures = [None if name in names[:i] else pool.submit(_run_one, str(p.resolve()), output, language, folder, timeout)
                    for i, (p, name) in enumerate(zip(paths, names))]
         return [f.result() if f is not None else
                 ProjectOutcome(name, "failed", 0.0, message=f"{p.name}: project_id '{name}' is used by "
