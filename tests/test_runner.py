@@ -17,6 +17,7 @@ import pytest
 
 from tyokyky_eval import demo, runner
 from tyokyky_eval.cli import main
+from tyokyky_eval.i18n import t
 from tyokyky_eval.resources import resource_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +104,8 @@ def test_finnish_run_numbers_captions_and_keeps_only_finnish_prose(workspace, sm
     assert (folder / "tables-internal" / "tiny.csv").read_text() == "mean\n1234.5\n6.25\n"
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no temporary folder left behind
     out = capsys.readouterr().out
-    assert "Appendix:" in out and ("PDF:" in out or "PDF skipped: chromium not found" in out)
+    assert "Appendix:" in out
+    assert ("PDF:" in out) if runner.find_chromium() else (t("appendix.pdf_skipped_no_chromium", "fi") in out)
 
 
 @pytest.mark.slow

@@ -18,7 +18,8 @@ TABLES = ("clients", "kykyviisari", "fidelity", "feedback")
 
 #: limits of a YAML file written by a user (parameters, instrument and survey specs)
 MAX_YAML_BYTES = 1 << 20  # 1 MiB; the largest shipped spec is a few kB
-MAX_YAML_ALIASES = 100  # anchors/aliases (*name) a file may use; an "alias bomb" needs thousands
+MAX_YAML_ALIASES = 100  # aliases (*name) a file may use
+MAX_YAML_NODES = 100_000  # values after expanding aliases: nine nested aliases can make 387 million
 
 
 class SafeLoader(yaml.SafeLoader):
@@ -39,6 +40,14 @@ class SafeLoader(yaml.SafeLoader):
                     event.start_mark)
         return super().compose_node(parent, index)
 
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None and _expanded_size(node, {}, set()) > MAX_YAML_NODES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the aliases (*name) expand to more than {MAX_YAML_NODES:,} values; write the "
+                            "values out", node.start_mark)
+        return node
+
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
@@ -50,6 +59,25 @@ class SafeLoader(yaml.SafeLoader):
                                     "appear only once", key_node.start_mark)
                 seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep)
+
+
+def _expanded_size(node, sizes: dict, active: set) -> float:
+    """Number of values ``node`` stands for once every alias is expanded (memoised: linear time)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in active:  # a recursive structure never ends
+        return float("inf")
+    active.add(key)
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, sizes, active) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes, active) + _expanded_size(v, sizes, active) for k, v in node.value)
+    else:
+        size = 1
+    active.discard(key)
+    sizes[key] = size
+    return size
 
 
 def _yaml_text(path: Path, what: str) -> str:

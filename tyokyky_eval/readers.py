@@ -243,6 +243,9 @@ def _read_delimited(path: Path, label: str) -> pd.DataFrame:
         detail = re.sub(r"^Error tokenizing data\. C error: ", "", str(exc)).strip()
         raise DataError([Problem(label, row, None, f"cannot read the file as a table ({read_as}): "
                                                    f"{shorten(detail, 200)}")]) from None
+    header = next(csv.reader(StringIO(text.split("\n", 1)[0].rstrip("\r")), delimiter=sep), [])
+    if len(header) == frame.shape[1]:
+        frame.columns = header  # as written: pandas renames a repeated header to 'name.1'
     frame.index = np.arange(2, len(frame) + 2)
     blank = (frame == "").all(axis=1)
     frame = frame[~blank]
@@ -271,9 +274,12 @@ def _read_excel(path: Path, sheet: str | None, label: str) -> pd.DataFrame:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        names = book.sheetnames
-        book.close()
+        with path.open("rb") as handle:  # a handle: openpyxl refuses names not ending in .xlsx
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            names = book.sheetnames
+            name = sheet if sheet in names else names[0]
+            header = next(book[name].iter_rows(min_row=1, max_row=1, values_only=True), ())
+            book.close()
     except Exception as exc:  # noqa: BLE001 — openpyxl raises several types for damaged files
         raise DataError([Problem(label, None, None, f"cannot open the Excel file (damaged, or not saved by "
                                                     f"Excel?): {shorten(str(exc), 200)}")]) from None
@@ -281,14 +287,17 @@ def _read_excel(path: Path, sheet: str | None, label: str) -> pd.DataFrame:
         raise DataError([Problem(label, None, None,
                                  f"no sheet named '{sheet}'{_suggest(sheet, names)}; the workbook has: "
                                  f"{', '.join(names)}")])
-    name = sheet if sheet is not None else names[0]
     try:
-        frame = pd.read_excel(path, sheet_name=name, dtype=object, header=0)
+        with path.open("rb") as handle:
+            frame = pd.read_excel(handle, sheet_name=name, dtype=object, header=0, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001
         raise DataError([Problem(label, None, None, f"cannot read sheet '{name}': {shorten(str(exc), 200)}")]) from None
     # pandas drops leading blank rows only with header; rows keep Excel numbering (header = row 1)
     frame.index = np.arange(2, len(frame) + 2)
     headers = [str(c) for c in frame.columns]
+    written = ["" if h is None else str(h) for h in header]
+    if len(written) == len(headers) and all(w.strip() for w in written):
+        frame.columns = written  # as written: pandas renames a repeated header to 'name.1'
     frame = frame.dropna(how="all")
     frame = frame.map(_excel_cell_to_text)
     problems = _sheet_problems(path, name, headers, label)

@@ -419,15 +419,16 @@ def _check_analyses(params: Params, frames: dict, raw_columns: dict, language: s
     label = params.path.name
     problems = []
 
-    def add(key, **values):
-        problems.append(Problem(label, None, None, t(f"validation.{key}", language, **values), None, "error", key))
+    def add(message, **values):
+        problems.append(Problem(label, None, None, t(f"validation.{message}", language, **values), None, "error",
+                                message))
 
     present = [c for c in clients.columns if c in raw_columns.get("clients", ()) or clients[c].notna().any()]
     columns = ", ".join(present)
     for key, name in (("analyses.survival.group", params.options("survival").group),
                       ("analyses.prepost.subgroup", getattr(params.options("prepost"), "subgroup", None))):
         if name is not None and name not in present:
-            add("param_unknown_column", key=key, name=name, hint=suggest(name, present), columns=columns)
+            add("param_unknown_column", option=key, name=name, hint=suggest(name, present), columns=columns)
     kyky = frames.get("kykyviisari")
     measures = [m["id"] for m in dictionary.instrument(params.instrument("kykyviisari"))["measures"]]
     for name in params.options("survival").covariates:
@@ -436,13 +437,15 @@ def _check_analyses(params: Params, frames: dict, raw_columns: dict, language: s
             continue  # a clients column (canonical or the user's own, e.g. their own 'age') wins
         if name == "age_at_start":
             if "birth_year" not in present:
-                add("param_covariate_needs", key=key, name=name, needs="birth_year")
+                add("param_covariate_needs", option=key, name=name, needs="birth_year")
         elif name.startswith("baseline_") and name.removeprefix("baseline_") in measures:
             if kyky is None:
-                add("param_covariate_needs", key=key, name=name, needs="kykyviisari")
+                add("param_covariate_needs", option=key, name=name, needs="kykyviisari")
         else:
             choices = present + ["age_at_start"] + [f"baseline_{m}" for m in measures]
-            add("param_unknown_covariate", key=key, name=name, hint=suggest(name, choices), columns=columns,
+            prefixed = [c for c in choices if c.startswith(f"{name}_")]
+            hint = suggest(name, choices) or (f" (did you mean '{prefixed[0]}'?)" if prefixed else "")
+            add("param_unknown_covariate", option=key, name=name, hint=hint, columns=columns,
                 measures=", ".join(measures))
     services = sorted(clients["service"].dropna().astype(str).unique())
     for name in getattr(params.options("pathways"), "services", ()):
