@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
+	$(BIN)/python -m pip install --quiet "pypdf>=4"  # the PDF text test; belongs in pyproject's test extra
 	$(BIN)/tyokyky-eval kernel
 	touch $(STAMP)
 

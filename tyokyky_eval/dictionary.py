@@ -228,6 +228,31 @@ def render_markdown() -> str:
                 f"{f['fi']['title']} | {f['description']} / {f['fi']['description']} |"
             )
         out.append("")
+    out += [
+        "## Extra columns / Lisäsarakkeet",
+        "",
+        "Columns that are not in the dictionary are kept and can be named as `analyses.survival.group`,",
+        "`analyses.survival.covariates` or `analyses.prepost.subgroup`. Declare their type (`number`,",
+        "`integer`, `boolean`, `string`) and unit with `column_types` in the parameters file, by the header",
+        "in your file:",
+        "",
+        "```yaml",
+        "column_types:",
+        "  clients:",
+        "    Työttömyyden kesto: {type: number, unit: years}",
+        "    Kuntoutustuki: {type: boolean}",
+        "```",
+        "",
+        "An undeclared extra column is a number when every non-empty value reads as one (decimal comma",
+        "allowed), else text. Cox covariates are clients columns (canonical or extra; your own column",
+        "wins over a derived one of the same name), `age_at_start` (start year − `birth_year`) or",
+        "`baseline_<measure>` (the first Kykyviisari measurement of the measure at the start).",
+        "",
+        "Dictionaryn ulkopuoliset sarakkeet säilyvät, ja niitä voi käyttää ryhmittelyyn ja selittäjinä.",
+        "Tyypin (`number`, `integer`, `boolean`, `string`) ja yksikön voi kertoa asetuksella `column_types`;",
+        "muuten sarake on numero, kun jokainen arvo on luku (myös desimaalipilkulla), ja muuten tekstiä.",
+        "",
+    ]
     out += ["# Instruments / Mittarit", ""]
     for spec_id in builtin_instruments():
         spec = instrument(spec_id)

@@ -76,6 +76,11 @@ figure.te-figure img, .te-output img { max-width: 100%; height: auto; }
 @page { size: A4; margin: 18mm 16mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
+  table { font-size: 8.5pt; max-width: 100%; }
+  th, td { padding: .12rem .35rem; }
+  th { overflow-wrap: anywhere; }
+  table.te-wide { font-size: 7pt; }
+  table.te-wide th, table.te-wide td { padding: .1rem .2rem; }
   .te-title-page, .te-toc { break-after: page; }
   .te-section { break-before: page; }
   a { color: inherit; text-decoration: none; }
@@ -311,12 +316,34 @@ def provenance_html(record: dict, language: str) -> str:
             f'</thead><tbody>{packages}</tbody></table></section>')
 
 
+WIDE_TABLE_COLUMNS = 8
+_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL)
+
+
+def mark_wide_tables(body: str) -> str:
+    """Give tables of more than ``WIDE_TABLE_COLUMNS`` columns the class ``te-wide`` (a smaller font
+    in print, so that every column fits the page width)."""
+    def mark(match: re.Match) -> str:
+        attributes, inner = match.group(1), match.group(2)
+        first_row = re.search(r"<tr\b.*?</tr>", inner, re.DOTALL)
+        columns = len(re.findall(r"<t[hd]\b", first_row.group(0))) if first_row else 0
+        if columns <= WIDE_TABLE_COLUMNS:
+            return match.group(0)
+        if 'class="' in attributes:
+            attributes = attributes.replace('class="', 'class="te-wide ', 1)
+        else:
+            attributes += ' class="te-wide"'
+        return f"<table{attributes}>{inner}</table>"
+
+    return _TABLE.sub(mark, body)
+
+
 def assemble_html(project: Project, sections: list[str], record: dict) -> str:
     """One self-contained HTML page: title page, contents, the sections, provenance."""
     language = project.language
     body = "\n".join(f'<section class="te-section">{s}</section>' for s in sections)
     body += provenance_html(record, language)
-    body, entries = anchor_headings(number_captions(body, language))
+    body, entries = anchor_headings(number_captions(mark_wide_tables(body), language))
     return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"/>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"/>'
             f'<meta name="generator" content="tyokyky-eval {__version__}"/>'
