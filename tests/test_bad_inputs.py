@@ -18,6 +18,8 @@ from tyokyky_eval import runner
 from tyokyky_eval.cli import main
 from tyokyky_eval.project import load_project
 
+pytestmark = pytest.mark.filterwarnings("error::FutureWarning")  # validation prints no pandas warnings
+
 
 def cli(capsys, *args):
     code = main([str(a) for a in args])

@@ -5,10 +5,13 @@ notebook in order, and writes ``<output>/<project_id>/``: ``appendix.html`` (one
 title page, contents, numbered tables and figures, provenance; code hidden), ``appendix.pdf`` when
 headless Chromium is available, ``executed/*.ipynb``, ``tables/``, ``tables-internal/`` and
 ``provenance.json``. Everything is written into a temporary folder next to the destination and moved
-into place only when all of it succeeded, so a failure never replaces a previous good appendix. The
-input is validated once per run: the validated tables go to the work folder as Parquet
-(``project.save_validated``), every notebook loads them from there (parameter ``validated_dir``), and
-they are deleted before the folder is moved into place.
+into place only when all of it succeeded, so a failure never replaces a previous good appendix, and
+only a folder recognised as an earlier appendix of the same project is ever replaced
+(``check_destination``). The input is validated once per run: the validated tables go as Parquet
+(``project.save_validated``) to a private temporary folder outside the output folder, and every
+notebook loads them from there (parameter ``validated_dir``). Runs of one project into one output
+folder are serialised (``project_lock``); SIGTERM, SIGHUP, Ctrl-C and ``timeout`` remove the run's
+temporary folders, and ``sweep_stale`` removes those of runs that were killed outright.
 ``run_all`` runs every parameters file of a folder in parallel processes, or on a Dask cluster.
 """
 from __future__ import annotations
