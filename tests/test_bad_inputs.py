@@ -494,3 +494,10 @@ def test_bad_timeout_value(project_files, capsys):
         main(["run", str(project_files.save_params()), "--timeout", "soon"])
     assert exit_.value.code == 2
     assert "expected a number of seconds > 0, got 'soon'" in capsys.readouterr().err
+
+
+def test_baseline_covariate_without_kykyviisari_is_a_warning(project_files, capsys):
+    del project_files.params["data"]["kykyviisari"]
+    project_files.params["analyses"] = {"survival": {"covariates": ["baseline_work_ability"]}}
+    check(capsys, project_files, 0, "params.yaml: analyses.survival.covariates: 'baseline_work_ability' needs "
+                                    "kykyviisari, which the project does not have; the Cox model will be left out")

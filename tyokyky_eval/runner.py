@@ -4,8 +4,8 @@
 notebook in order, and writes ``<output>/<project_id>/``: ``appendix.html`` (one self-contained page:
 title page, contents, numbered tables and figures, provenance; code hidden), ``appendix.pdf`` when
 headless Chromium is available, ``executed/*.ipynb``, ``tables/``, ``tables-internal/`` and
-``provenance.json``. Everything is written into a temporary folder next to the destination and moved
-into place only when all of it succeeded, so a failure never replaces a previous good appendix, and
+``provenance.json``. Everything is written into a private temporary folder (outside the output
+folder), staged next to the destination and moved into place only when all of it succeeded, so a failure never replaces a previous good appendix, and
 only a folder recognised as an earlier appendix of the same project is ever replaced
 (``check_destination``). The input is validated once per run: the validated tables go as Parquet
 (``project.save_validated``) to a private temporary folder outside the output folder, and every
@@ -566,20 +566,36 @@ def run_project(params_path: str | Path, output: str | Path = "output", language
         sweep_stale(output, project_id)
         check_destination(final, project)  # again: another run may have finished meanwhile
         kernel = ensure_kernel()
-        work = private = None
+        staging = private = None
         try:
-            work = Path(tempfile.mkdtemp(prefix=_work_prefix(project_id), dir=output))
+            # Everything is written in a private folder (mode 0700) outside the output folder; only
+            # the finished appendix is staged next to the destination and swapped into place.
             private = Path(tempfile.mkdtemp(prefix=_private_prefix(project_id, output)))
+            work = private / "appendix"
+            work.mkdir()
             result = _write_appendix(project, params_path, work, private, final, kernel, progress,
                                      notebooks_dir, pdf, started, deadline)
-            _replace(work, final)
+            staging = Path(tempfile.mkdtemp(prefix=_work_prefix(project_id), dir=output))
+            _move_into(work, staging)
+            _replace(staging, final)
         except OSError as exc:
             raise _os_error(exc, output, language) from None
         finally:
-            for folder in (work, private):
+            for folder in (staging, private):
                 if folder is not None:
                     shutil.rmtree(folder, ignore_errors=True)
     return result
+
+
+def _move_into(source: Path, empty: Path) -> None:
+    """Move the folder ``source`` onto the empty folder ``empty`` (a rename on one file system,
+    else a copy)."""
+    try:
+        os.replace(source, empty)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.ENOTEMPTY, errno.EEXIST, errno.EPERM, errno.EACCES):
+            raise
+        shutil.copytree(source, empty, dirs_exist_ok=True)
 
 
 def _time_left(deadline: float | None, project_id: str) -> float | None:

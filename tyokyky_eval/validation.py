@@ -419,8 +419,8 @@ def _check_analyses(params: Params, frames: dict, raw_columns: dict, language: s
     label = params.path.name
     problems = []
 
-    def add(message, **values):
-        problems.append(Problem(label, None, None, t(f"validation.{message}", language, **values), None, "error",
+    def add(message, severity="error", **values):
+        problems.append(Problem(label, None, None, t(f"validation.{message}", language, **values), None, severity,
                                 message))
 
     present = [c for c in clients.columns if c in raw_columns.get("clients", ()) or clients[c].notna().any()]
@@ -437,10 +437,10 @@ def _check_analyses(params: Params, frames: dict, raw_columns: dict, language: s
             continue  # a clients column (canonical or the user's own, e.g. their own 'age') wins
         if name == "age_at_start":
             if "birth_year" not in present:
-                add("param_covariate_needs", option=key, name=name, needs="birth_year")
+                add("param_covariate_needs", "warning", option=key, name=name, needs="birth_year")
         elif name.startswith("baseline_") and name.removeprefix("baseline_") in measures:
             if kyky is None:
-                add("param_covariate_needs", option=key, name=name, needs="kykyviisari")
+                add("param_covariate_needs", "warning", option=key, name=name, needs="kykyviisari")
         else:
             choices = present + ["age_at_start"] + [f"baseline_{m}" for m in measures]
             prefixed = [c for c in choices if c.startswith(f"{name}_")]
