@@ -308,7 +308,8 @@ def _leftovers(output: Path, project_id: str = "demo") -> list[Path]:
     import tempfile
 
     private = list(Path(tempfile.gettempdir()).glob(runner._private_prefix(project_id, output.resolve()) + "*"))
-    return [p for p in output.iterdir() if p.name.startswith(f".{project_id}")] + private
+    work = [p for p in output.iterdir() if p.name.startswith(f".{project_id}")] if output.is_dir() else []
+    return work + private
 
 
 SLEEP = "import time\ntime.sleep(120)"
@@ -322,9 +323,10 @@ def test_timeout_stops_the_project_and_leaves_nothing(workspace, tmp_path, capsy
     output = tmp_path / "out"
     started = time.monotonic()
     code = main(["run", str(workspace / "parameters" / "demo.yaml"), "--output", str(output), "--quiet", "--no-pdf",
-                 "--notebooks", str(notebooks), "--timeout", "8"])
+                 "--notebooks", str(notebooks), "--timeout", "20"])
     assert code == 1 and time.monotonic() - started < 60
-    assert "did not finish within its time limit (--timeout)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "did not finish within its time limit (--timeout)" in err, err
     assert list(output.iterdir()) == [] and _leftovers(output) == []
 
 

@@ -10,7 +10,8 @@ only a folder recognised as an earlier appendix of the same project is ever repl
 (``check_destination``). The input is validated once per run: the validated tables go as Parquet
 (``project.save_validated``) to a private temporary folder outside the output folder, and every
 notebook loads them from there (parameter ``validated_dir``). Runs of one project into one output
-folder are serialised (``project_lock``); SIGTERM, SIGHUP, Ctrl-C and ``timeout`` remove the run's
+folder are serialised (``project_lock``); SIGTERM, SIGHUP, Ctrl-C and ``timeout`` (checked before every
+notebook and the PDF, and as nbclient's time limit of every cell) remove the run's
 temporary folders, and ``sweep_stale`` removes those of runs that were killed outright.
 ``run_all`` runs every parameters file of a folder in parallel processes, or on a Dask cluster.
 """
@@ -139,9 +140,10 @@ def _kernel_manager_class():
 
 
 def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, progress: bool,
-                     timeout: float | None = None) -> None:
+                     deadline: float | None = None) -> None:
     """Run one notebook with papermill; a failing cell becomes ``NotebookError`` naming it.
-    ``timeout``: seconds any one cell may take (None = no limit)."""
+    ``deadline`` (``time.monotonic()`` value): each cell may run only until then (nbclient stops
+    it and the run ends with ``RunTimeout``)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -150,16 +152,24 @@ def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, 
     bar = {"desc": source.stem, "position": 1, "leave": False} if progress else False
     # Unix sockets instead of TCP ports where available: parallel runs cannot race for a port.
     config = Config({"KernelManager": {"transport": "ipc" if os.name == "posix" else "tcp"}})
-    extra = {} if timeout is None else {"execution_timeout": max(1, math.ceil(timeout))}
+    extra = {} if deadline is None else {
+        "timeout_func": lambda cell: max(1, math.ceil(deadline - time.monotonic()))}
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
                                    progress_bar=bar, cwd=str(target.parent), config=config,
                                    kernel_manager_class=_kernel_manager_class(), **extra)
     except TimeoutError as exc:  # nbclient's CellTimeoutError is a TimeoutError
-        raise RunTimeout(f"notebook {source.name}: a cell ran longer than the time left ({exc})") from None
+        raise RunTimeout(f"notebook {source.name} was stopped {_failed_cell_of(source, exc)}: the project did not "
+                         "finish within its time limit (--timeout)") from None
     except PapermillExecutionError as exc:
         raise NotebookError(f"notebook {source.name} failed {_failed_cell(source, target, exc.cell_index)}: "
                             f"{exc.ename}: {exc.evalue}") from None
+
+
+def _failed_cell_of(source: Path, exc: Exception) -> str:
+    """'in the cell starting: …' from nbclient's timeout message, when it names the cell."""
+    first = next((line.strip() for line in str(exc).splitlines()[1:] if line.strip() and "---" not in line), "")
+    return f"in the cell starting {first!r}" if first else "in a cell"
 
 
 def _failed_cell(source: Path, executed: Path, index: int) -> str:
@@ -505,10 +515,9 @@ def _os_error(exc: OSError, output: Path, language: str) -> OutputError:
 
 
 @contextlib.contextmanager
-def _cleanup_on_signals(deadline: float | None, project_id: str):
-    """While a run works: SIGTERM and SIGHUP end it like Ctrl-C (so ``finally`` removes its
-    temporary folders), and, with a deadline, SIGALRM stops it when the time is up. Only in the main
-    thread (elsewhere per-cell time limits apply)."""
+def _cleanup_on_signals():
+    """While a run works, SIGTERM and SIGHUP end it like Ctrl-C, so that ``finally`` removes its
+    temporary folders. Only in the main thread (signal handlers cannot be set elsewhere)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -516,20 +525,11 @@ def _cleanup_on_signals(deadline: float | None, project_id: str):
     def stop(signum, frame):
         raise SystemExit(128 + signum)
 
-    def alarm(signum, frame):
-        raise RunTimeout(f"project {project_id} did not finish within its time limit (--timeout)")
-
     names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
     previous = {n: signal.signal(getattr(signal, n), stop) for n in names}
-    timer = deadline is not None and hasattr(signal, "setitimer")
-    if timer:
-        previous["SIGALRM"] = signal.signal(signal.SIGALRM, alarm)
-        signal.setitimer(signal.ITIMER_REAL, max(0.01, deadline - time.monotonic()))
     try:
         yield
     finally:
-        if timer:
-            signal.setitimer(signal.ITIMER_REAL, 0)
         for name, handler in previous.items():
             signal.signal(getattr(signal, name), handler)
 
@@ -562,7 +562,7 @@ def run_project(params_path: str | Path, output: str | Path = "output", language
         check_destination(final, project)
     except OSError as exc:
         raise _os_error(exc, output, language) from None
-    with project_lock(output, project_id), _cleanup_on_signals(deadline, project_id):
+    with project_lock(output, project_id), _cleanup_on_signals():
         sweep_stale(output, project_id)
         check_destination(final, project)  # again: another run may have finished meanwhile
         kernel = ensure_kernel()
@@ -626,13 +626,12 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
             status[source.name] = "skipped"
             continue
         target = work / "executed" / source.name
-        left = _time_left(deadline, project_id)
         arguments = (source, target, {"params_path": str(params_path), "language": language,
                                       "output_dir": str(work), "validated_dir": str(validated)}, kernel, progress)
-        if left is None:
+        if _time_left(deadline, project_id) is None:
             execute_notebook(*arguments)
         else:
-            execute_notebook(*arguments, timeout=left)
+            execute_notebook(*arguments, deadline=deadline)
         sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
         status[source.name] = "executed"
     record = provenance.collect(project.params, language, status, started)
