@@ -7,6 +7,8 @@ import re
 import shutil
 import struct
 import subprocess
+import unicodedata
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,41 @@ def test_images_load_and_contents_links_resolve(appendix, tmp_path):
 def test_pdf_was_printed(appendix):
     pdf = appendix.with_name("appendix.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+
+
+class _TableCells(HTMLParser):
+    """Text of every ``td``/``th`` of every table, in document order."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self._cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _squash(text: str) -> str:
+    """Compare text without layout: ligatures (ﬁ) unfolded, no white space or soft hyphens."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).replace("\u00ad", ""))
+
+
+def test_every_table_cell_is_in_the_pdf(appendix):
+    """Wide tables fit the page: no column is cut off at the right edge of the PDF."""
+    pypdf = pytest.importorskip("pypdf", reason="pypdf (PDF text extraction, test extra) is not installed")
+    parser = _TableCells()
+    parser.feed(appendix.read_text(encoding="utf-8"))
+    assert len(parser.cells) > 1000
+    reader = pypdf.PdfReader(str(appendix.with_name("appendix.pdf")))
+    text = _squash("".join(page.extract_text() for page in reader.pages))
+    missing = [cell for cell in parser.cells if _squash(cell) and _squash(cell) not in text]
+    assert missing == []

@@ -9,6 +9,7 @@ import hashlib
 from html import escape
 import json
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -17,6 +18,7 @@ import pytest
 
 from tyokyky_eval import demo, runner
 from tyokyky_eval.cli import main
+from tyokyky_eval.i18n import t
 from tyokyky_eval.resources import resource_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +105,8 @@ def test_finnish_run_numbers_captions_and_keeps_only_finnish_prose(workspace, sm
     assert (folder / "tables-internal" / "tiny.csv").read_text() == "mean\n1234.5\n6.25\n"
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no temporary folder left behind
     out = capsys.readouterr().out
-    assert "Appendix:" in out and ("PDF:" in out or "PDF skipped: chromium not found" in out)
+    assert "Appendix:" in out
+    assert ("PDF:" in out) if runner.find_chromium() else (t("appendix.pdf_skipped_no_chromium", "fi") in out)
 
 
 @pytest.mark.slow
@@ -298,3 +301,64 @@ def test_validated_tables_round_trip(tmp_path):
         pd.testing.assert_frame_equal(cached.tables[name], frame, obj=name)
     assert cached.warnings == project.warnings and cached.labels == project.labels
     assert cached.language == "fi" and cached.params.project_id == "cached"
+
+
+def _leftovers(output: Path, project_id: str = "demo") -> list[Path]:
+    """Temporary folders of a run: work folders in ``output`` and private ones in the temp folder."""
+    import tempfile
+
+    private = list(Path(tempfile.gettempdir()).glob(runner._private_prefix(project_id, output.resolve()) + "*"))
+    work = [p for p in output.iterdir() if p.name.startswith(f".{project_id}")] if output.is_dir() else []
+    return work + private
+
+
+SLEEP = "import time\ntime.sleep(120)"
+
+
+@pytest.mark.slow
+def test_timeout_stops_the_project_and_leaves_nothing(workspace, tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "00_stuck.ipynb", [("code", SETUP), ("code", SLEEP)])
+    output = tmp_path / "out"
+    started = time.monotonic()
+    code = main(["run", str(workspace / "parameters" / "demo.yaml"), "--output", str(output), "--quiet", "--no-pdf",
+                 "--notebooks", str(notebooks), "--timeout", "20"])
+    assert code == 1 and time.monotonic() - started < 60
+    err = capsys.readouterr().err
+    assert "did not finish within its time limit (--timeout)" in err, err
+    assert list(output.iterdir()) == [] and _leftovers(output) == []
+
+
+@pytest.mark.slow
+def test_killed_run_cleans_up_on_sigterm_and_stale_folders_are_swept(workspace, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "00_stuck.ipynb", [("code", SETUP), ("code", SLEEP)])
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", "tyokyky_eval.cli", "run", str(workspace / "parameters" / "demo.yaml"),
+               "--output", str(output), "--quiet", "--no-pdf", "--notebooks", str(notebooks)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any((p / "appendix" / "executed").is_dir() for p in _leftovers(output)):
+        time.sleep(0.2)
+    assert _leftovers(output), "the run did not start"
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    assert process.returncode != 0
+    assert _leftovers(output) == []
+    # SIGKILL cannot be caught: the next run of the project sweeps what it left
+    stale = output / ".demo-k1ll3d00"
+    (stale / "validated").mkdir(parents=True)
+    (stale / "validated" / "clients.parquet").write_bytes(b"PAR1")
+    quick = tmp_path / "quick"
+    quick.mkdir()
+    write_notebook(quick / "00_ok.ipynb", [("code", SETUP), ("code", TABLE)])
+    assert main(["run", str(workspace / "parameters" / "demo.yaml"), "--output", str(output), "--quiet", "--no-pdf",
+                 "--notebooks", str(quick)]) == 0
+    assert not stale.exists() and sorted(p.name for p in output.iterdir()) == ["demo"]

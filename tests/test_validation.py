@@ -11,6 +11,8 @@ import pytest
 from tyokyky_eval.cli import main
 from tyokyky_eval.project import load_project
 
+pytestmark = pytest.mark.filterwarnings("error::FutureWarning")  # validation prints no pandas warnings
+
 
 def run_validate(capsys, params_path, *extra):
     code = main(["validate", str(params_path), *extra])

@@ -30,7 +30,7 @@ def _run(args) -> int:
     from tyokyky_eval.runner import run_project
 
     result = run_project(args.params, args.output, args.language, progress=not args.quiet,
-                         notebooks_dir=args.notebooks, pdf=not args.no_pdf)
+                         notebooks_dir=args.notebooks, pdf=not args.no_pdf, timeout=args.timeout)
     for message in result.messages:
         print(message)
     print(f"Appendix: {result.appendix}")
@@ -43,7 +43,7 @@ def _run_all(args) -> int:
     from tyokyky_eval.runner import run_all
 
     outcomes = run_all(args.directory, args.output, args.jobs, args.language, notebooks_dir=args.notebooks,
-                       scheduler=args.scheduler)
+                       scheduler=args.scheduler, timeout=args.timeout)
     width = max(len("project"), *(len(o.project) for o in outcomes))
     print(f"{'project':<{width}}  {'status':<6}  {'seconds':>7}  appendix")
     for o in outcomes:
@@ -85,6 +85,16 @@ def _kernel(args) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tyokyky-eval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--notebooks", help="folder of notebooks to run instead of the packaged ones")
     p.add_argument("--no-pdf", action="store_true", help="write the HTML appendix only")
+    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                   help="stop the project when it has not finished in this many seconds (exit 1)")
     p.set_defaults(func=_run)
     p = sub.add_parser("run-all", help="run every parameters file of a folder, in parallel")
     p.add_argument("directory")
@@ -109,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local processes; "
                         "--jobs is then ignored; needs the dask extra and a shared file system")
+    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                   help="time limit of each project; a project over it fails and the others go on")
     p.set_defaults(func=_run_all)
     p = sub.add_parser("demo-data", help="write deterministic synthetic demo data")
     p.add_argument("--out", help="folder for the demo project's data")
@@ -141,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     except TyokykyEvalError as exc:
         print(exc, file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; temporary files were removed and nothing was replaced", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a file-system fault outside a run's own handling (e.g. writing the listing)
+        print(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -52,3 +52,10 @@ class NotebookError(TyokykyEvalError):
     """A notebook failed while executing; names the notebook and the cell."""
 
     exit_code = 1
+
+
+class OutputError(TyokykyEvalError):
+    """The appendix cannot be written where asked (a file in the way, a folder the run did not
+    write, no space, read-only, time limit): nothing was changed."""
+
+    exit_code = 1

@@ -11,13 +11,12 @@ import datetime as dt
 import difflib
 import importlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tyokyky_eval.dictionary import TABLES, field_names
+from tyokyky_eval.dictionary import TABLES, field_names, load_yaml
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.sections import REGISTRY
 
@@ -26,8 +25,13 @@ ANALYSES = {name: entry.options for name, entry in REGISTRY.items() if entry.opt
 
 TOP_LEVEL_KEYS = {
     "project_id", "title", "description", "language", "cutoff_date", "evaluation_period", "data",
-    "column_map", "value_map", "instruments", "analyses", "disclosure", "validation", "synthetic",
+    "column_map", "value_map", "column_types", "instruments", "analyses", "disclosure", "validation",
+    "synthetic",
 }
+#: types an extra (non-canonical) column may be declared as in ``column_types``
+COLUMN_TYPES = ("number", "integer", "boolean", "string")
+PROJECT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+MAX_TITLE = 300
 REQUIRED_KEYS = ("project_id", "title", "cutoff_date", "data")
 
 
@@ -48,6 +52,13 @@ class Disclosure:
     min_cell: int = 5
     min_followup: int = 10
 
+    def __post_init__(self):
+        if not _whole(self.min_cell) or self.min_cell < 3:
+            raise ValueError(f"min_cell must be a whole number of at least 3 (default 5), got {self.min_cell!r}")
+        if not _whole(self.min_followup) or self.min_followup < self.min_cell:
+            raise ValueError(f"min_followup must be a whole number of at least min_cell ({self.min_cell}; "
+                             f"default 10), got {self.min_followup!r}")
+
 
 @dataclass(frozen=True)
 class ValidationRules:
@@ -55,6 +66,30 @@ class ValidationRules:
 
     measurement_tolerance_days: int = 30  # measurements may precede the start by this much
     employment_after_end_days: int = 90  # a first job this long after the end still counts
+
+    def __post_init__(self):
+        for name in ("measurement_tolerance_days", "employment_after_end_days"):
+            value = getattr(self, name)
+            if not _whole(value) or value < 0:
+                raise ValueError(f"{name} must be a whole number of days ≥ 0, got {value!r}")
+
+
+def _whole(value) -> bool:
+    """True for an int that is not a bool (YAML 'true' is not a number, '5' and 4.5 are not whole)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC: 'ö' typed as o + combining diaeresis equals the single character 'ö'."""
+    return unicodedata.normalize("NFC", text)
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """Declared type (``number``, ``integer``, ``boolean``, ``string``) and unit of an extra column."""
+
+    type: str
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +104,7 @@ class Params:
     evaluation_period: tuple[dt.date, dt.date] | None = None
     column_map: dict[str, dict[str, str]] = field(default_factory=dict)
     value_map: dict[str, dict[str, str]] = field(default_factory=dict)
+    column_types: dict[str, dict[str, ColumnType]] = field(default_factory=dict)
     instruments: dict[str, str] = field(default_factory=dict)
     analyses: dict[str, Any] = field(default_factory=dict)
     disclosure: Disclosure = Disclosure()
@@ -93,9 +129,15 @@ def suggest(word: str, choices) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
 def _unknown_keys(where: str, given, allowed) -> list[str]:
     return [
-        f"{where}: unknown key '{k}'{suggest(k, allowed)}; allowed keys: {', '.join(sorted(allowed))}"
+        f"{where}: unknown key '{_short(k)}'{suggest(k, allowed)}; allowed keys: {', '.join(sorted(allowed))}"
         for k in given if k not in allowed
     ]
 
@@ -155,12 +197,32 @@ def _data_sources(raw, base: Path, errors: list[str]) -> dict[str, DataSource]:
         if not spec:
             errors.append(f"data.{table}: no file path given")
             continue
-        path = (base / str(spec)).resolve()
-        if not path.is_file():
-            errors.append(f"data.{table}: file not found: {path}")
+        path, problem = _input_path(base, str(spec))
+        if problem:
+            errors.append(f"data.{table}: {problem}")
             continue
         sources[table] = DataSource(table, path, None if sheet is None else str(sheet))
     return sources
+
+
+def _input_path(base: Path, spec: str) -> tuple[Path | None, str]:
+    """The resolved path of an input file, or a message saying why it cannot be used."""
+    try:
+        path = (base / spec).resolve()
+    except (RuntimeError, OSError) as exc:  # a symbolic link loop (Python < 3.13 raises RuntimeError)
+        return None, f"cannot follow the path {base / spec}: {getattr(exc, 'strerror', None) or exc} " \
+                     "(a symbolic link that points to itself?)"
+    try:
+        if path.is_dir():
+            return None, f"{path} is a folder; name a file in it"
+        if path.is_file():
+            return path, ""
+        if path.is_symlink() or (base / spec).is_symlink():
+            return None, f"the link {base / spec} points to nothing that can be read"
+    except OSError as exc:
+        return None, f"cannot read {path}: {exc.strerror or exc}"
+    siblings = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
+    return None, f"file not found: {path}{suggest(path.name, siblings)}"
 
 
 def _column_map(raw, errors: list[str]) -> dict[str, dict[str, str]]:
@@ -184,19 +246,122 @@ def _column_map(raw, errors: list[str]) -> dict[str, dict[str, str]]:
                     f"column_map.{table}: '{user}' is mapped to '{target}', which is not a column of "
                     f"{table}{suggest(target, canonical)}; columns are {', '.join(canonical)}"
                 )
-        out[table] = {str(k): str(v) for k, v in mapping.items()}
+        out[table] = {nfc(str(k)).strip(): str(v) for k, v in mapping.items()}
     return out
+
+
+def _column_types(raw, column_map, errors: list[str]) -> dict[str, dict[str, ColumnType]]:
+    """``column_types: {table: {column: {type: number, unit: years}}}`` (or ``column: number``) for
+    extra columns, named as in the file."""
+    if not raw:
+        return {}
+    if not isinstance(raw, dict):
+        errors.append("column_types: expected 'table: {your column: {type: number, unit: years}}'")
+        return {}
+    out = {}
+    for table, columns in raw.items():
+        if table not in TABLES:
+            errors.append(f"column_types: unknown table '{table}'{suggest(table, TABLES)}")
+            continue
+        if not isinstance(columns, dict):
+            errors.append(f"column_types.{table}: expected 'your column: {{type: number, unit: years}}'")
+            continue
+        canonical = set(field_names(table)) | set(column_map.get(table, {}))
+        out[table] = {}
+        for column, spec in columns.items():
+            where = f"column_types.{table}.{column}"
+            column = nfc(str(column)).strip()
+            if column in canonical:
+                errors.append(f"{where}: '{column}' is a column of the data dictionary; its type is fixed there")
+                continue
+            if isinstance(spec, str):
+                spec = {"type": spec}
+            if not isinstance(spec, dict):
+                errors.append(f"{where}: expected {{type: {'|'.join(COLUMN_TYPES)}, unit: …}}")
+                continue
+            errors.extend(_unknown_keys(where, spec, ("type", "unit")))
+            kind = spec.get("type")
+            if kind not in COLUMN_TYPES:
+                errors.append(f"{where}: type '{kind}' is not one of {', '.join(COLUMN_TYPES)}"
+                              f"{suggest(str(kind), COLUMN_TYPES)}")
+                continue
+            unit = spec.get("unit")
+            out[table][column] = ColumnType(kind, None if unit is None else str(unit))
+    return out
+
+
+def _check_instruments(instruments: dict, errors: list[str]) -> None:
+    """Every named instrument spec can be read and is complete (fidelity: items, sections, bands;
+    kykyviisari: measures)."""
+    from tyokyky_eval import dictionary
+
+    for table, spec in instruments.items():
+        if table not in ("fidelity", "kykyviisari"):
+            continue
+        where = f"instruments.{table}"
+        try:
+            if table == "fidelity":
+                from tyokyky_eval.fidelity import load_instrument
+
+                load_instrument(spec)
+            else:
+                errors.extend(f"{where}: {p}" for p in dictionary.check_measures_spec(dictionary.instrument(spec), spec))
+        except KeyError:
+            known = dictionary.builtin_instruments()
+            errors.append(f"{where}: no built-in instrument '{spec}'{suggest(spec, known)}; built-in instruments "
+                          f"are {', '.join(known)}, or name your own .yaml file")
+        except ParameterError as exc:
+            errors.extend(f"{where}: {m}" for m in exc.messages)
+        except Exception as exc:  # noqa: BLE001 — a spec of the wrong shape must not become a traceback
+            errors.append(f"{where}: the instrument spec {Path(spec).name} is incomplete or of the wrong shape "
+                          f"({type(exc).__name__}: {exc}); compare with data_dictionary/instruments/")
+
+
+def check_survey_spec(spec: str, base: Path) -> list[str]:
+    """Problems of one survey spec (built-in id or YAML path relative to ``base``); [] when usable."""
+    from tyokyky_eval import feedback
+
+    if spec.endswith((".yaml", ".yml")):
+        path = base / spec
+        if not path.is_file():
+            return [f"file not found: {path.resolve()}"]
+        try:
+            data = load_yaml(path, "survey spec")
+        except ParameterError as exc:
+            return exc.messages
+        if not isinstance(data, dict):
+            return [f"{path.name}: a survey spec must be a mapping (id, title, scales, items), "
+                    f"not a {type(data).__name__}"]
+        title = data.get("title")
+        if not (isinstance(title, dict) and all(isinstance(title.get(k), str) and title[k].strip()
+                                                 for k in ("fi", "en"))):
+            return [f"{path.name}: the survey spec needs 'title: {{fi: …, en: …}}' (shown in the appendix)"]
+        if not isinstance(data.get("scales"), dict) or not isinstance(data.get("items"), list) or not all(
+                isinstance(i, dict) for i in data["items"]):
+            return [f"{path.name}: the survey spec needs 'scales' (a mapping) and 'items' (a list of "
+                    "{id, scale, text})"]
+    elif spec not in feedback.builtin_surveys():
+        return [f"no built-in survey spec '{spec}'{suggest(spec, feedback.builtin_surveys())}; built-in specs are "
+                f"{', '.join(feedback.builtin_surveys())}, or name your own .yaml file"]
+    try:
+        feedback.load_survey(spec, base)
+    except ParameterError as exc:
+        return exc.messages
+    except Exception as exc:  # noqa: BLE001 — a spec of the wrong shape must not become a traceback
+        return [f"survey spec {spec} is incomplete or of the wrong shape ({type(exc).__name__}: {exc})"]
+    return []
 
 
 def load_params(path: str | Path) -> Params:
     """Read and validate a parameters file; raises ``ParameterError`` listing every problem."""
     path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"parameters file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML: {exc}") from None
+        found = path.is_file()
+    except OSError:
+        found = False
+    if not found:
+        raise ParameterError(f"parameters file not found: {path}")
+    raw = load_yaml(path, "parameters file")
     if not isinstance(raw, dict):
         raise ParameterError(f"{path}: expected a mapping of keys such as project_id, title, data")
     errors = _unknown_keys(str(path.name), raw, TOP_LEVEL_KEYS)
@@ -205,9 +370,22 @@ def load_params(path: str | Path) -> Params:
         raise ParameterError(errors)
 
     base = path.parent
-    project_id = str(raw["project_id"])
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", project_id):
-        errors.append(f"project_id: '{project_id}' may contain only a–z, 0–9, '-' and '_'")
+    project_id = raw["project_id"]
+    if not isinstance(project_id, str):
+        written = re.search(r"(?m)^project_id:\s*([^#\n]*?)\s*(?:#.*)?$", path.read_text(encoding="utf-8-sig"))
+        written = written[1] if written else str(project_id)
+        errors.append(f"project_id: {written} is read as {type(project_id).__name__} {project_id!r}, not as "
+                      f"text; write it in quotes: project_id: \"{written}\"")
+        project_id = str(project_id)
+    elif not PROJECT_ID.fullmatch(project_id):
+        errors.append(f"project_id: '{_short(project_id)}' may contain only a–z, 0–9, '-' and '_' (at most 64, "
+                      "starting with a letter or digit)")
+    title = raw["title"]
+    if not isinstance(title, str) or not title.strip():
+        errors.append(f"title: expected text, got {_short(repr(title))}")
+        title = str(title)
+    elif len(title) > MAX_TITLE:
+        errors.append(f"title: {len(title):,} characters; at most {MAX_TITLE} are accepted")
     language = raw.get("language", "fi")
     if language not in ("fi", "en"):
         errors.append(f"language: '{language}' is not supported; use fi or en")
@@ -233,6 +411,9 @@ def load_params(path: str | Path) -> Params:
         if column not in all_columns:
             errors.append(f"value_map: '{column}' is not a canonical column{suggest(column, all_columns)}")
     instruments = raw.get("instruments") or {}
+    if not isinstance(instruments, dict):
+        errors.append("instruments: expected 'fidelity: ips25' and/or 'kykyviisari: kykyviisari' (or .yaml files)")
+        instruments = {}
     errors.extend(_unknown_keys("instruments", instruments, ("fidelity", "kykyviisari")))
     for table, spec in instruments.items():
         spec = str(spec)
@@ -241,6 +422,8 @@ def load_params(path: str | Path) -> Params:
             if not resolved.is_file():
                 errors.append(f"instruments.{table}: file not found: {resolved}")
             instruments[table] = str(resolved)
+    _check_instruments({k: str(v) for k, v in instruments.items()
+                        if not str(v).endswith((".yaml", ".yml")) or Path(str(v)).is_file()}, errors)
     analyses_raw = raw.get("analyses") or {}
     analyses = {}
     if not isinstance(analyses_raw, dict):
@@ -250,17 +433,22 @@ def load_params(path: str | Path) -> Params:
         for name, values in analyses_raw.items():
             if name in ANALYSES:
                 analyses[name] = _dataclass_from(_options_class(name), values, f"analyses.{name}", errors)
+    if "feedback" in analyses:
+        for survey, spec in analyses["feedback"].surveys.items():
+            errors.extend(f"analyses.feedback.surveys.{survey}: {m}" for m in check_survey_spec(spec, base))
+    column_map = _column_map(raw.get("column_map"), errors)
     params = Params(
         path=path.resolve(),
         project_id=project_id,
-        title=str(raw["title"]),
+        title=title,
         description=str(raw.get("description") or ""),
         language=language,
         cutoff_date=cutoff,
         evaluation_period=period,
         data=_data_sources(raw["data"], base, errors),
-        column_map=_column_map(raw.get("column_map"), errors),
-        value_map={str(k): {str(a): str(b) for a, b in v.items()} for k, v in value_map.items()},
+        column_map=column_map,
+        value_map={str(k): {nfc(str(a)).strip(): str(b) for a, b in v.items()} for k, v in value_map.items()},
+        column_types=_column_types(raw.get("column_types"), column_map, errors),
         instruments={str(k): str(v) for k, v in instruments.items()},
         analyses=analyses,
         disclosure=_dataclass_from(Disclosure, raw.get("disclosure"), "disclosure", errors),

@@ -4,22 +4,33 @@
 notebook in order, and writes ``<output>/<project_id>/``: ``appendix.html`` (one self-contained page:
 title page, contents, numbered tables and figures, provenance; code hidden), ``appendix.pdf`` when
 headless Chromium is available, ``executed/*.ipynb``, ``tables/``, ``tables-internal/`` and
-``provenance.json``. Everything is written into a temporary folder next to the destination and moved
-into place only when all of it succeeded, so a failure never replaces a previous good appendix. The
-input is validated once per run: the validated tables go to the work folder as Parquet
-(``project.save_validated``), every notebook loads them from there (parameter ``validated_dir``), and
-they are deleted before the folder is moved into place.
+``provenance.json``. Everything is written into a private temporary folder (outside the output
+folder), staged next to the destination and moved into place only when all of it succeeded, so a failure never replaces a previous good appendix, and
+only a folder recognised as an earlier appendix of the same project is ever replaced
+(``check_destination``). The input is validated once per run: the validated tables go as Parquet
+(``project.save_validated``) to a private temporary folder outside the output folder, and every
+notebook loads them from there (parameter ``validated_dir``). Runs of one project into one output
+folder are serialised (``project_lock``); SIGTERM, SIGHUP, Ctrl-C and ``timeout`` (checked before every
+notebook and the PDF, and as nbclient's time limit of every cell) remove the run's
+temporary folders, and ``sweep_stale`` removes those of runs that were killed outright.
 ``run_all`` runs every parameters file of a folder in parallel processes, or on a Dask cluster.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import hashlib
 import html
+import json
+import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +40,7 @@ import nbformat
 
 from tyokyky_eval import __version__, provenance
 from tyokyky_eval.cluster import dask_executor
-from tyokyky_eval.errors import NotebookError, TyokykyEvalError
+from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
 from tyokyky_eval.i18n import fmt_date, has_text, t
 from tyokyky_eval.kernel import ensure_kernel
 from tyokyky_eval.project import Project, load_project, save_validated
@@ -69,6 +80,11 @@ figure.te-figure img, .te-output img { max-width: 100%; height: auto; }
 @page { size: A4; margin: 18mm 16mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
+  table { font-size: 8.5pt; max-width: 100%; }
+  th, td { padding: .12rem .35rem; }
+  th { overflow-wrap: anywhere; }
+  table.te-wide { font-size: 7pt; }
+  table.te-wide th, table.te-wide td { padding: .1rem .2rem; }
   .te-title-page, .te-toc { break-after: page; }
   .te-section { break-before: page; }
   a { color: inherit; text-decoration: none; }
@@ -123,8 +139,11 @@ def _kernel_manager_class():
     return KernelManager
 
 
-def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, progress: bool) -> None:
-    """Run one notebook with papermill; a failing cell becomes ``NotebookError`` naming it."""
+def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, progress: bool,
+                     deadline: float | None = None) -> None:
+    """Run one notebook with papermill; a failing cell becomes ``NotebookError`` naming it.
+    ``deadline`` (``time.monotonic()`` value): each cell may run only until then (nbclient stops
+    it and the run ends with ``RunTimeout``)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -133,13 +152,24 @@ def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, 
     bar = {"desc": source.stem, "position": 1, "leave": False} if progress else False
     # Unix sockets instead of TCP ports where available: parallel runs cannot race for a port.
     config = Config({"KernelManager": {"transport": "ipc" if os.name == "posix" else "tcp"}})
+    extra = {} if deadline is None else {
+        "timeout_func": lambda cell: max(1, math.ceil(deadline - time.monotonic()))}
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
                                    progress_bar=bar, cwd=str(target.parent), config=config,
-                                   kernel_manager_class=_kernel_manager_class())
+                                   kernel_manager_class=_kernel_manager_class(), **extra)
+    except TimeoutError as exc:  # nbclient's CellTimeoutError is a TimeoutError
+        raise RunTimeout(f"notebook {source.name} was stopped {_failed_cell_of(source, exc)}: the project did not "
+                         "finish within its time limit (--timeout)") from None
     except PapermillExecutionError as exc:
         raise NotebookError(f"notebook {source.name} failed {_failed_cell(source, target, exc.cell_index)}: "
                             f"{exc.ename}: {exc.evalue}") from None
+
+
+def _failed_cell_of(source: Path, exc: Exception) -> str:
+    """'in the cell starting: …' from nbclient's timeout message, when it names the cell."""
+    first = next((line.strip() for line in str(exc).splitlines()[1:] if line.strip() and "---" not in line), "")
+    return f"in the cell starting {first!r}" if first else "in a cell"
 
 
 def _failed_cell(source: Path, executed: Path, index: int) -> str:
@@ -299,12 +329,34 @@ def provenance_html(record: dict, language: str) -> str:
             f'</thead><tbody>{packages}</tbody></table></section>')
 
 
+WIDE_TABLE_COLUMNS = 8
+_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL)
+
+
+def mark_wide_tables(body: str) -> str:
+    """Give tables of more than ``WIDE_TABLE_COLUMNS`` columns the class ``te-wide`` (a smaller font
+    in print, so that every column fits the page width)."""
+    def mark(match: re.Match) -> str:
+        attributes, inner = match.group(1), match.group(2)
+        first_row = re.search(r"<tr\b.*?</tr>", inner, re.DOTALL)
+        columns = len(re.findall(r"<t[hd]\b", first_row.group(0))) if first_row else 0
+        if columns <= WIDE_TABLE_COLUMNS:
+            return match.group(0)
+        if 'class="' in attributes:
+            attributes = attributes.replace('class="', 'class="te-wide ', 1)
+        else:
+            attributes += ' class="te-wide"'
+        return f"<table{attributes}>{inner}</table>"
+
+    return _TABLE.sub(mark, body)
+
+
 def assemble_html(project: Project, sections: list[str], record: dict) -> str:
     """One self-contained HTML page: title page, contents, the sections, provenance."""
     language = project.language
     body = "\n".join(f'<section class="te-section">{s}</section>' for s in sections)
     body += provenance_html(record, language)
-    body, entries = anchor_headings(number_captions(body, language))
+    body, entries = anchor_headings(number_captions(mark_wide_tables(body), language))
     return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"/>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"/>'
             f'<meta name="generator" content="tyokyky-eval {__version__}"/>'
@@ -356,57 +408,244 @@ def print_pdf(html_path: Path, pdf_path: Path, language: str, timeout: int = 180
 
 
 # -- one project ------------------------------------------------------------------------------------
+#: what a run writes into ``<output>/<project_id>/``; a folder holding anything else is not replaced
+APPENDIX_ENTRIES = {"appendix.html", "appendix.pdf", "executed", "tables", "tables-internal", "provenance.json"}
+
+
+class RunTimeout(OutputError):
+    """The project did not finish within its time limit (``--timeout``)."""
+
+
+def _work_prefix(project_id: str) -> str:
+    return f".{project_id}-"
+
+
+def _private_prefix(project_id: str, output: Path) -> str:
+    """Prefix of the run's private temporary folder (row-level data) in the system temp folder;
+    it names the output folder by a hash, so stale ones can be found and removed."""
+    key = hashlib.sha256(str(output).encode("utf-8")).hexdigest()[:12]
+    return f"tyokyky-eval-{project_id}-{key}-"
+
+
+@contextlib.contextmanager
+def project_lock(output: Path, project_id: str):
+    """Serialise runs of one project into one output folder (a second run waits for the first).
+    The lock file lives in the system temp folder, never among the outputs."""
+    folder = Path(tempfile.gettempdir()) / "tyokyky-eval-locks"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / f"{_private_prefix(project_id, output)}lock"
+    with open(path, "a+b") as handle:
+        if os.name == "posix":
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        else:  # pragma: no cover - Windows
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+        try:
+            yield
+        finally:
+            if os.name == "posix":
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def sweep_stale(output: Path, project_id: str) -> list[Path]:
+    """Remove what killed runs of this project left behind: ``<output>/.<project_id>-xxxxxxxx``
+    work folders, ``<output>/.<project_id>.old`` and private temporary folders. Call it holding
+    ``project_lock``: then no other run of the project is using them."""
+    removed = []
+    pattern = re.compile(re.escape(_work_prefix(project_id)) + r"[a-z0-9_]{8}")
+    candidates = [p for p in output.iterdir() if pattern.fullmatch(p.name)] if output.is_dir() else []
+    candidates += [output / f".{project_id}.old"]
+    candidates += list(Path(tempfile.gettempdir()).glob(_private_prefix(project_id, output) + "*"))
+    for path in candidates:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def check_destination(final: Path, project) -> None:
+    """Raise ``OutputError`` unless ``final`` is absent or an earlier appendix of the same project
+    (its ``provenance.json`` written by tyokyky-eval for this project_id, and nothing else in it)."""
+    params = project.params
+    inputs = [params.path, *(s.path for s in params.data.values())]
+    if not final.exists() and not final.is_symlink():
+        return
+    if final.is_symlink() or not final.is_dir():
+        raise OutputError(t("appendix.output_not_folder", project.language, path=final))
+    resolved = final.resolve()
+    inside = [p for p in inputs if resolved in p.resolve().parents]
+    if inside:
+        raise OutputError(t("appendix.output_holds_inputs", project.language, path=final, file=inside[0].name))
+    try:
+        record = json.loads((final / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = None
+    if not isinstance(record, dict) or record.get("project_id") != params.project_id or \
+            (record.get("package") or {}).get("name") != "tyokyky-eval":
+        raise OutputError(t("appendix.output_not_appendix", project.language, path=final,
+                            project=params.project_id))
+    extra = sorted(p.name for p in final.iterdir() if p.name not in APPENDIX_ENTRIES)
+    if extra:
+        shown = ", ".join(extra[:5]) + (f" (+{len(extra) - 5})" if len(extra) > 5 else "")
+        raise OutputError(t("appendix.output_foreign_files", project.language, path=final, files=shown))
+
+
+def _os_error(exc: OSError, output: Path, language: str) -> OutputError:
+    """A clear message for a file-system failure while writing the appendix."""
+    where = exc.filename or output
+    if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
+        key = "output_no_space"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        key = "output_read_only"
+    elif exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        key = "output_not_folder"
+    else:
+        key = "output_failed"
+    return OutputError(t(f"appendix.{key}", language, path=where, reason=exc.strerror or str(exc)))
+
+
+@contextlib.contextmanager
+def _cleanup_on_signals():
+    """While a run works, SIGTERM and SIGHUP end it like Ctrl-C, so that ``finally`` removes its
+    temporary folders. Only in the main thread (signal handlers cannot be set elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), stop) for n in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 def run_project(params_path: str | Path, output: str | Path = "output", language: str | None = None,
-                progress: bool = True, notebooks_dir: str | Path | None = None, pdf: bool = True) -> RunResult:
+                progress: bool = True, notebooks_dir: str | Path | None = None, pdf: bool = True,
+                timeout: float | None = None) -> RunResult:
     """Validate, execute every notebook and write ``<output>/<project_id>/``.
 
     Raises ``ParameterError`` / ``DataError`` before anything is written, ``NotebookError`` when a
-    notebook fails (the previous result folder is then left as it was)."""
-    from tqdm.auto import tqdm
-
+    notebook fails and ``OutputError`` when the appendix cannot be written or ``timeout`` seconds
+    pass; in every failure the previous result folder is left as it was and the run's temporary
+    folders are removed. Only a folder that ``check_destination`` recognises as an earlier
+    appendix of the same project is replaced. Runs of one project into one output folder are
+    serialised (``project_lock``); what killed runs left behind is swept first."""
     started = dt.datetime.now(dt.timezone.utc).astimezone()
+    deadline = None if timeout is None else time.monotonic() + timeout
     params_path = Path(params_path).resolve()
     project = load_project(params_path, language)  # raises before anything is written
     language = project.language
-    kernel = ensure_kernel()
-    output = Path(output).resolve()
-    output.mkdir(parents=True, exist_ok=True)
-    final = output / project.params.project_id
-    work = Path(tempfile.mkdtemp(prefix=f".{project.params.project_id}-", dir=output))
-    result = RunResult(final)
+    project_id = project.params.project_id
+    output = Path(output).absolute()
+    final = output / project_id
     try:
-        (work / "executed").mkdir()
-        validated = save_validated(project, work / "validated")
-        sections, status = [], {}
-        sources = notebook_paths(notebooks_dir)
-        for source in tqdm(sources, desc=project.params.project_id, unit="notebook", position=0,
-                           disable=not progress):
-            nb = nbformat.read(str(source), as_version=4)
-            missing = missing_tables(nb, project)
-            if missing:
-                sections.append(_skipped_section(nb, source, missing, language))
-                status[source.name] = "skipped"
-                continue
-            target = work / "executed" / source.name
-            execute_notebook(source, target, {"params_path": str(params_path), "language": language,
-                                              "output_dir": str(work), "validated_dir": str(validated)},
-                             kernel, progress)
-            sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
-            status[source.name] = "executed"
-        record = provenance.collect(project.params, language, status, started)
-        (work / "appendix.html").write_text(assemble_html(project, sections, record), encoding="utf-8")
-        if pdf:
-            printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language)
-            result.pdf = final / "appendix.pdf" if printed else None
-            if message:
-                result.messages.append(message)
-        record = provenance.collect(project.params, language, status, started,
-                                    dt.datetime.now(dt.timezone.utc).astimezone())
-        provenance.write(record, work / "provenance.json")
-        shutil.rmtree(validated)  # row-level data: never published
-        _replace(work, final)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if output.exists() and not output.is_dir():
+            raise OutputError(t("appendix.output_not_folder", language, path=output))
+        output.mkdir(parents=True, exist_ok=True)
+        output = output.resolve()
+        final = output / project_id
+        check_destination(final, project)
+    except OSError as exc:
+        raise _os_error(exc, output, language) from None
+    with project_lock(output, project_id), _cleanup_on_signals():
+        sweep_stale(output, project_id)
+        check_destination(final, project)  # again: another run may have finished meanwhile
+        kernel = ensure_kernel()
+        staging = private = None
+        try:
+            # Everything is written in a private folder (mode 0700) outside the output folder; only
+            # the finished appendix is staged next to the destination and swapped into place.
+            private = Path(tempfile.mkdtemp(prefix=_private_prefix(project_id, output)))
+            work = private / "appendix"
+            work.mkdir()
+            result = _write_appendix(project, params_path, work, private, final, kernel, progress,
+                                     notebooks_dir, pdf, started, deadline)
+            staging = Path(tempfile.mkdtemp(prefix=_work_prefix(project_id), dir=output))
+            _move_into(work, staging)
+            _replace(staging, final)
+        except OSError as exc:
+            raise _os_error(exc, output, language) from None
+        finally:
+            for folder in (staging, private):
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def _move_into(source: Path, empty: Path) -> None:
+    """Move the folder ``source`` onto the empty folder ``empty`` (a rename on one file system,
+    else a copy)."""
+    try:
+        os.replace(source, empty)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.ENOTEMPTY, errno.EEXIST, errno.EPERM, errno.EACCES):
+            raise
+        shutil.copytree(source, empty, dirs_exist_ok=True)
+
+
+def _time_left(deadline: float | None, project_id: str) -> float | None:
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise RunTimeout(f"project {project_id} did not finish within its time limit (--timeout)")
+    return left
+
+
+def _write_appendix(project: Project, params_path: Path, work: Path, private: Path, final: Path, kernel: str,
+                    progress: bool, notebooks_dir, pdf: bool, started, deadline) -> RunResult:
+    """Everything of one run into ``work`` (row-level validated tables into ``private``)."""
+    from tqdm.auto import tqdm
+
+    language, project_id = project.language, project.params.project_id
+    result = RunResult(final)
+    (work / "executed").mkdir()
+    validated = save_validated(project, private / "validated")
+    sections, status = [], {}
+    sources = notebook_paths(notebooks_dir)
+    for source in tqdm(sources, desc=project_id, unit="notebook", position=0, disable=not progress):
+        nb = nbformat.read(str(source), as_version=4)
+        missing = missing_tables(nb, project)
+        if missing:
+            sections.append(_skipped_section(nb, source, missing, language))
+            status[source.name] = "skipped"
+            continue
+        target = work / "executed" / source.name
+        arguments = (source, target, {"params_path": str(params_path), "language": language,
+                                      "output_dir": str(work), "validated_dir": str(validated)}, kernel, progress)
+        if _time_left(deadline, project_id) is None:
+            execute_notebook(*arguments)
+        else:
+            execute_notebook(*arguments, deadline=deadline)
+        sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
+        status[source.name] = "executed"
+    record = provenance.collect(project.params, language, status, started)
+    (work / "appendix.html").write_text(assemble_html(project, sections, record), encoding="utf-8")
+    if pdf:
+        left = _time_left(deadline, project_id)
+        printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language,
+                                     timeout=180 if left is None else max(1, min(180, int(left))))
+        result.pdf = final / "appendix.pdf" if printed else None
+        if message:
+            result.messages.append(message)
+    record = provenance.collect(project.params, language, status, started,
+                                dt.datetime.now(dt.timezone.utc).astimezone())
+    provenance.write(record, work / "provenance.json")
     return result
 
 
@@ -416,7 +655,12 @@ def _replace(new: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
-    new.rename(final)
+    try:
+        new.rename(final)
+    except OSError:
+        if old.exists() and not final.exists():
+            old.rename(final)  # put the previous appendix back
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -442,11 +686,13 @@ def _project_name(params_path: Path) -> str:
         return params_path.stem
 
 
-def _run_one(params_path: str, output: str, language: str | None, notebooks_dir: str | None) -> ProjectOutcome:
+def _run_one(params_path: str, output: str, language: str | None, notebooks_dir: str | None,
+             timeout: float | None = None) -> ProjectOutcome:
     started = time.perf_counter()
     name = _project_name(Path(params_path))
     try:
-        result = run_project(params_path, output, language, progress=False, notebooks_dir=notebooks_dir)
+        result = run_project(params_path, output, language, progress=False, notebooks_dir=notebooks_dir,
+                             timeout=timeout)
     except Exception as exc:  # noqa: BLE001 — one broken project must not stop the others
         message = str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}"
         return ProjectOutcome(name, "failed", round(time.perf_counter() - started, 1), message=message)
@@ -455,13 +701,15 @@ def _run_one(params_path: str, output: str, language: str | None, notebooks_dir:
 
 
 def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2, language: str | None = None,
-            notebooks_dir: str | Path | None = None, scheduler: str | None = None) -> list[ProjectOutcome]:
+            notebooks_dir: str | Path | None = None, scheduler: str | None = None,
+            timeout: float | None = None) -> list[ProjectOutcome]:
     """Run every ``*.yaml`` of ``directory`` in parallel processes (``jobs`` at a time) or, with
     ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``), as one task per project on that Dask cluster (the
     cluster decides how many run at a time; see ``tyokyky_eval.cluster``). One failure stops no
     other. Outcomes are in file-name order. Two files with the same ``project_id`` would write the
     same folder, so only the first of them runs. Paths are made absolute here, so that workers in
-    other folders or on other machines (with a shared file system) find the same files."""
+    other folders or on other machines (with a shared file system) find the same files.
+    ``timeout``: seconds each project may take; a project over its limit fails, the others go on."""
     paths = sorted(Path(directory).glob("*.yaml")) + sorted(Path(directory).glob("*.yml"))
     if not paths:
         raise TyokykyEvalError(f"no parameters files (*.yaml) in {directory}")
@@ -471,7 +719,7 @@ def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2,
     names = [_project_name(p) for p in paths]
     executor = dask_executor(scheduler) if scheduler else ProcessPoolExecutor(max_workers=max(1, jobs))
     with executor as pool:
-        futures = [None if name in names[:i] else pool.submit(_run_one, str(p.resolve()), output, language, folder)
+        futures = [None if name in names[:i] else pool.submit(_run_one, str(p.resolve()), output, language, folder, timeout)
                    for i, (p, name) in enumerate(zip(paths, names))]
         return [f.result() if f is not None else
                 ProjectOutcome(name, "failed", 0.0, message=f"{p.name}: project_id '{name}' is used by "

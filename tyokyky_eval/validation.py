@@ -8,6 +8,8 @@ first, and located as ``file:row:column`` with the row the user sees in the file
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,8 +20,18 @@ from tyokyky_eval import dictionary
 from tyokyky_eval.errors import DataError, ParameterError, Problem
 from tyokyky_eval.i18n import fmt_date, t
 from tyokyky_eval.params import Params, suggest
-from tyokyky_eval.readers import normalise_number_text, parse_booleans, parse_dates, read_table
+from tyokyky_eval.readers import normalise_number_text, parse_booleans, parse_dates, read_table, shorten
 
+#: cell values that spreadsheets write for a failed formula
+EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!",
+                "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"}
+_NOT_NUMBERS = re.compile(r"(?i)^[+-]?(nan|inf|infinity|none|null)$")
+#: Cyrillic and Greek letters that look like Latin ones (Unicode confusables, the common subset)
+LOOKALIKES = dict(zip(
+    "АВЕЅІЈКМНОРСТХУаеорсухіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧονϲ",
+    "ABESIJKMHOPCTXYaeopcyxijsdqwABEZHIKMNOPTYXovc"))
+#: text columns of free text (staff write sentences there): look-alike letters are not checked
+FREE_TEXT = {"na_reason"}
 _DTYPES = {"number": "float64", "integer": "Int64", "date": "datetime64[ns]", "boolean": "boolean",
            "string": "object"}
 
@@ -42,17 +54,36 @@ class ValidationResult:
 
 
 class _Collector:
+    """Problems of one file, in the user's terms: their column header (canonical name after it),
+    their row and their value as written (shortened)."""
+
     def __init__(self, label: str, language: str):
         self.label, self.language, self.problems = label, language, []
+        self.headers: dict[str, str] = {}  # canonical column → header in the user's file
+        self.raw: pd.DataFrame | None = None  # the file's text, canonical columns, user row numbers
+        self.cells: set = set()  # (row, column) with an error already: one message per problem
+
+    def where(self, column):
+        user = self.headers.get(column, column)
+        return column if column is None or user == column else f"{user} ({column})"
 
     def add(self, row, column, key, value=None, severity="error", **values):
         row = None if row is None else int(row)
+        if severity == "error" and row is not None and column is not None:
+            if (row, column) in self.cells and key in ("required", "not_a_number", "not_an_integer",
+                                                        "out_of_range", "not_in_codes"):
+                return  # already reported for this cell (e.g. an invalid date is not also 'required')
+            self.cells.add((row, column))
         value = None if value is None or (np.isscalar(value) and pd.isna(value)) or value is pd.NA \
             else str(value)
+        if value is not None and self.raw is not None and row in self.raw.index and column in self.raw.columns \
+                and key not in ("lookalike", "invisible_character"):
+            written = self.raw.at[row, column]
+            value = str(written) if isinstance(written, str) and written.strip() else value
         values.setdefault("column", column)
         self.problems.append(
-            Problem(self.label, row, column, t(f"validation.{key}", self.language, **values), value, severity,
-                    key))
+            Problem(self.label, row, self.where(column), t(f"validation.{key}", self.language, **values),
+                    None if value is None else shorten(value), severity, key))
 
     def add_mask(self, frame, mask, column, key, severity="error", shown=None, **values):
         """One problem per row where ``mask`` is true (vectorised selection)."""
@@ -135,9 +166,15 @@ def _prepare(table: str, params: Params, collect: _Collector) -> pd.DataFrame | 
     except DataError as exc:
         collect.problems.extend(exc.problems)
         return None
+    collect.problems.extend(raw.attrs.get("notes", []))
+    read_as = raw.attrs.get("read_as", "")
     schema = dictionary.table_schema(table)
     mapping = params.column_map.get(table, {})
-    found = ", ".join(raw.columns)
+    found = shorten(", ".join(raw.columns), 300) + (f" ({read_as})" if read_as else "")
+    for header in raw.columns:
+        problem = _text_problem(header)
+        if problem:
+            collect.add(1, header, problem[0], header, **problem[1])
     for user in mapping:
         if user not in raw.columns:
             collect.add(1, user, "mapped_column_missing", found=found, hint=suggest(user, raw.columns))
@@ -154,27 +191,110 @@ def _prepare(table: str, params: Params, collect: _Collector) -> pd.DataFrame | 
             frame[f["name"]] = ""
     if duplicated.size or any(p.row == 1 and p.severity == "error" for p in collect.problems):
         return None
+    collect.headers = {target: user for user, target in mapping.items()}
+    collect.raw = frame
+    frame = frame.copy()
     missing_values = set(schema.get("missingValues", [""]))
-    for f in schema["fields"]:
+    declared = params.column_types.get(table, {})
+    fields = list(schema["fields"]) + [_extra_field(frame[c], c, declared.get(c), missing_values)
+                                       for c in frame.columns if c not in canonical]
+    for f in fields:
         name = f["name"]
         # Parse each distinct value once (dates, scores and codes repeat a lot), then spread back.
         codes, uniques = pd.factorize(frame[name].astype(str), use_na_sentinel=False)
-        parsed, bad, text = _parse_values(pd.Series(uniques, dtype=object), f, params, missing_values)
+        uniques = pd.Series(uniques, dtype=object)
+        flagged = _flag_values(uniques, f)
+        if flagged is not None:
+            for position in np.flatnonzero(np.isin(codes, list(flagged))):
+                key, values = flagged[codes[position]]
+                collect.add(frame.index[position], name, key, uniques[codes[position]], **values)
+            unusable = [i for i, (key, _) in flagged.items() if key != "lookalike"]
+            uniques = uniques.copy()
+            uniques[unusable] = ""  # reported once; not also 'not a number' or 'required'
+        parsed, bad, text = _parse_values(uniques, f, params, missing_values)
         if bad is not None and bad.any():
-            collect.add_mask(frame, pd.Series(bad.to_numpy()[codes], index=frame.index), name,
-                             "not_a_date" if f["type"] == "date" else "not_a_boolean",
+            key = {"date": "not_a_date", "boolean": "not_a_boolean"}[f["type"]]
+            collect.add_mask(frame, pd.Series(bad.to_numpy()[codes], index=frame.index), name, key,
                              shown=pd.Series(text.to_numpy()[codes], index=frame.index))
         frame[name] = pd.Series(parsed.take(codes).to_numpy(), index=frame.index, dtype=parsed.dtype)
+        if f.get("extra") and f["type"] in ("number", "integer"):
+            frame[name] = _extra_numbers(frame[name], name, f, collect)
     return frame
+
+
+def _extra_field(values: pd.Series, name: str, declared, missing_values) -> dict:
+    """A field description for an extra column: its declared type (``column_types``), else number
+    when every non-empty value reads as a number (decimal comma allowed), else text."""
+    if declared is not None:
+        return {"name": name, "type": declared.type, "extra": True, "unit": declared.unit,
+                "trueValues": _BOOLEAN_TEXT[0], "falseValues": _BOOLEAN_TEXT[1]}
+    text = pd.Series(values.astype(str).unique()).str.strip()
+    text = text[~text.isin(missing_values)]
+    numbers = pd.to_numeric(normalise_number_text(text), errors="coerce")
+    numeric = len(text) > 0 and numbers.notna().all() and np.isfinite(numbers.to_numpy(dtype=float)).all()
+    return {"name": name, "type": "number" if numeric else "string", "extra": True}
+
+
+_BOOLEAN_TEXT = (["kyllä", "k", "yes", "y", "true", "1", "x"], ["ei", "e", "no", "n", "false", "0"])
+
+
+def _extra_numbers(values: pd.Series, name: str, f: dict, collect: _Collector) -> pd.Series:
+    """Numbers of an extra column (float64, or Int64 for integer); text that is not one is reported."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = values.notna() & numbers.isna()
+    if f["type"] == "integer":
+        bad |= numbers.notna() & numbers.mod(1).ne(0)
+    collect.add_mask(pd.DataFrame({name: values}), bad, name,
+                     "not_an_integer" if f["type"] == "integer" else "not_a_number")
+    numbers = numbers.where(~bad)
+    return numbers.astype("Int64") if f["type"] == "integer" else numbers.astype("float64")
+
+
+def _text_problem(text: str):
+    """(key, values) for an invisible character or a look-alike letter in ``text``, else None."""
+    for position, char in enumerate(text, 1):
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cf", "Co", "Cs") and char not in "\t\n\r":
+            return "invisible_character", {"char": f"U+{ord(char):04X}",
+                                           "name": unicodedata.name(char, "control character"),
+                                           "position": position}
+    if not text.isascii() and any("LATIN" in unicodedata.name(c, "") for c in text if c.isalpha()):
+        for position, char in enumerate(text, 1):
+            if char in LOOKALIKES:
+                return "lookalike", {"char": char, "code": f"U+{ord(char):04X}", "name": unicodedata.name(char),
+                                     "latin": LOOKALIKES[char], "position": position}
+    return None
+
+
+def _flag_values(uniques: pd.Series, f: dict):
+    """Distinct values with a problem the type checks cannot see: Excel error values, 'NaN'/'inf'
+    as a number, invisible characters, look-alike letters. {position: (key, values)} or None."""
+    flagged = {}
+    numeric = f["type"] in ("number", "integer")
+    for i, value in enumerate(uniques):
+        value = str(value)
+        if not value or value.isascii() and value.isprintable() and not (numeric or value.startswith("#")):
+            continue
+        stripped = value.strip()
+        if stripped.upper() in EXCEL_ERRORS:
+            flagged[i] = ("excel_error", {})
+        elif numeric and _NOT_NUMBERS.match(stripped):
+            flagged[i] = ("not_a_number", {})
+        elif f["type"] == "string" and f["name"] not in FREE_TEXT or not value.isprintable():
+            problem = _text_problem(value if f["name"] not in FREE_TEXT else value.replace("\n", " "))
+            if problem:
+                flagged[i] = problem
+    return flagged or None
 
 
 def _parse_values(values: pd.Series, field: dict, params: Params, missing_values):
     """Typed values of one column's distinct texts: (parsed, mask of unparseable or None, text)."""
     name, kind = field["name"], field["type"]
-    text = values.str.strip()
+    text = values.map(lambda v: unicodedata.normalize("NFC", v).strip(), na_action="ignore").astype(object)
     text = text.where(~text.isin(missing_values), "")
     if name in params.value_map:
-        text = text.replace(params.value_map[name])
+        mapping = params.value_map[name]
+        text = text.map(lambda v: mapping.get(v, v)).astype(object)
     if kind == "date":
         parsed, bad = parse_dates(text)
         return parsed, bad, text
@@ -187,6 +307,7 @@ def _parse_values(values: pd.Series, field: dict, params: Params, missing_values
             number = number.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
         return number.replace("", np.nan).astype(object), None, text
     return text.replace("", None).astype(object), None, text
+
 
 
 def _validate_table(table: str, params: Params, collect: _Collector) -> pd.DataFrame | None:
@@ -265,11 +386,18 @@ def _check_feedback(fb: pd.DataFrame, params: Params, c: _Collector):
     options = params.options("feedback")
     specs = {}
     for survey in sorted(fb["survey_id"].dropna().unique()):
-        try:
-            specs[survey] = feedback.load_survey(options.surveys.get(survey, survey), params.path.parent)
-        except ParameterError:
-            c.add_mask(fb, fb["survey_id"].eq(survey), "survey_id", "unknown_survey",
-                       surveys=", ".join(feedback.builtin_surveys()))
+        rows = fb.index[fb["survey_id"].eq(survey)]
+        if survey in options.surveys:  # checked with the parameters; a broken spec stopped there
+            try:
+                specs[survey] = feedback.load_survey(options.surveys[survey], params.path.parent)
+            except Exception:  # noqa: BLE001 — reported by load_params already
+                pass
+            continue
+        if survey not in feedback.builtin_surveys():
+            c.add(rows[0], "survey_id", "unknown_survey_once", survey, survey=survey, n=len(rows),
+                  surveys=", ".join(feedback.builtin_surveys()) + suggest(survey, feedback.builtin_surveys()))
+            continue
+        specs[survey] = feedback.load_survey(survey, params.path.parent)
     known = fb[fb["survey_id"].isin(specs)]
     for row in known.index[feedback.out_of_scale(known, specs)]:
         survey, item, value = known.at[row, "survey_id"], known.at[row, "item_id"], known.at[row, "response"]
@@ -279,6 +407,51 @@ def _check_feedback(fb: pd.DataFrame, params: Params, c: _Collector):
             c.add(row, "item_id", "unknown_item", item, survey=survey, item=item)
             continue
         c.add(row, "response", "response_out_of_scale", value, min=scale["min"], max=scale["max"], item=item)
+
+
+def _check_analyses(params: Params, frames: dict, raw_columns: dict, language: str) -> list[Problem]:
+    """The options that name columns, covariates or codes of the data: what ``run`` would stumble
+    on after minutes is reported here (survival group and covariates, pre/post subgroup, pathways
+    services)."""
+    clients = frames.get("clients")
+    if clients is None:
+        return []
+    label = params.path.name
+    problems = []
+
+    def add(message, severity="error", **values):
+        problems.append(Problem(label, None, None, t(f"validation.{message}", language, **values), None, severity,
+                                message))
+
+    present = [c for c in clients.columns if c in raw_columns.get("clients", ()) or clients[c].notna().any()]
+    columns = ", ".join(present)
+    for key, name in (("analyses.survival.group", params.options("survival").group),
+                      ("analyses.prepost.subgroup", getattr(params.options("prepost"), "subgroup", None))):
+        if name is not None and name not in present:
+            add("param_unknown_column", option=key, name=name, hint=suggest(name, present), columns=columns)
+    kyky = frames.get("kykyviisari")
+    measures = [m["id"] for m in dictionary.instrument(params.instrument("kykyviisari"))["measures"]]
+    for name in params.options("survival").covariates:
+        key = "analyses.survival.covariates"
+        if name in present:
+            continue  # a clients column (canonical or the user's own, e.g. their own 'age') wins
+        if name == "age_at_start":
+            if "birth_year" not in present:
+                add("param_covariate_needs", "warning", option=key, name=name, needs="birth_year")
+        elif name.startswith("baseline_") and name.removeprefix("baseline_") in measures:
+            if kyky is None:
+                add("param_covariate_needs", "warning", option=key, name=name, needs="kykyviisari")
+        else:
+            choices = present + ["age_at_start"] + [f"baseline_{m}" for m in measures]
+            prefixed = [c for c in choices if c.startswith(f"{name}_")]
+            hint = suggest(name, choices) or (f" (did you mean '{prefixed[0]}'?)" if prefixed else "")
+            add("param_unknown_covariate", option=key, name=name, hint=hint, columns=columns,
+                measures=", ".join(measures))
+    services = sorted(clients["service"].dropna().astype(str).unique())
+    for name in getattr(params.options("pathways"), "services", ()):
+        if name not in services:
+            add("param_unknown_service", name=name, hint=suggest(name, services), services=", ".join(services))
+    return problems
 
 
 def validate_project(params: Params, language: str | None = None) -> ValidationResult:
@@ -302,6 +475,8 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
         _check_fidelity(frames["fidelity"], collectors["fidelity"])
     if frames.get("feedback") is not None:
         _check_feedback(frames["feedback"], params, collectors["feedback"])
+    raw_columns = {table: list(c.raw.columns) if c.raw is not None else [] for table, c in collectors.items()}
+    result.problems.extend(_check_analyses(params, frames, raw_columns, language))
     for table, collect in collectors.items():
         result.problems.extend(collect.problems)
         if frames[table] is not None:
