@@ -33,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 
 from tyokyky_eval import sections
+from tyokyky_eval.dictionary import instrument
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
@@ -79,7 +80,7 @@ def _mixed_recipe(project):
     measurements ``assign_timepoints`` uses, as ``prepost.mixed_models`` fits them (profiled REML)."""
     prepost = importlib.import_module("tyokyky_eval.prepost")
     options = project.params.options("prepost")
-    measures = prepost.measure_table(prepost.load_instrument(project.params.instrument("kykyviisari")), options)
+    measures = prepost.measure_table(instrument(project.params.instrument("kykyviisari")), options)
     assigned = prepost.assign_timepoints(project.table("kykyviisari"), project.table("clients"), options)
     used = assigned[assigned["status"] == "used"]
     longs = [used[["client_id", "timepoint"]].assign(score=used[m].astype(float)) for m in measures.index if m in used]

@@ -35,6 +35,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from tyokyky_eval.dictionary import load_yaml
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.rank_tests import signed_rank_test
 from tyokyky_eval.resources import resource_dir
@@ -77,14 +78,19 @@ def load_survey(spec: str, base: Path | None = None) -> dict:
         path = Path(base or ".") / spec
         if not path.is_file():
             raise ParameterError(f"analyses.feedback.surveys: file not found: {path.resolve()}")
-        text = path.read_text(encoding="utf-8")
+        data = load_yaml(path, "survey spec")
     else:
         if spec not in builtin_surveys():
             raise ParameterError(f"no survey spec '{spec}': built-in specs are {', '.join(builtin_surveys())}; "
                                  "name your own YAML file in analyses.feedback.surveys")
         text = resource_dir("data_dictionary").joinpath("surveys", f"{spec}.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+        data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ParameterError(f"survey spec {spec}: expected a mapping (id, title, scales, items)")
     problems = []
+    title = data.get("title")
+    if not (isinstance(title, dict) and title.get("fi") and title.get("en")):
+        problems.append("title needs fi and en")
     for name, scale in data.get("scales", {}).items():
         if scale.get("type") not in SCALE_TYPES:
             problems.append(f"scale {name}: type must be one of {', '.join(SCALE_TYPES)}")

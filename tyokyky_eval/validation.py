@@ -17,7 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from tyokyky_eval import dictionary
-from tyokyky_eval.errors import DataError, ParameterError, Problem
+from tyokyky_eval.errors import DataError, Problem
 from tyokyky_eval.i18n import fmt_date, t
 from tyokyky_eval.params import Params, suggest
 from tyokyky_eval.readers import normalise_number_text, parse_booleans, parse_dates, read_table, shorten
