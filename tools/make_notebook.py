@@ -3,10 +3,12 @@
 Usage inside Python::
 
     make_notebook(path, [("md", "fi", "text"), ("md", "en", "text"), ("code", "x = 1")],
-                  requires=["fidelity"], title={"fi": "Laatukriteerit", "en": "Fidelity"})
+                  section="fidelity", title={"fi": "Laatukriteerit", "en": "Fidelity"})
 
-The first code cell is always the papermill ``parameters`` cell. ``requires`` names the input tables
-the section needs; the runner leaves the section out (with one sentence) when a project lacks them.
+The first code cell is always the papermill ``parameters`` cell. ``section`` names the registered
+section (``tyokyky_eval.sections.REGISTRY``), whose input tables the runner requires; a notebook of
+your own may list ``requires`` instead. The runner leaves the section out (with one sentence) when a
+project lacks them.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ import nbformat
 PARAMETERS = 'params_path = "../parameters/demo.yaml"\nlanguage = "fi"\noutput_dir = None\nvalidated_dir = None'
 
 
-def make_notebook(path, cells, requires=(), title=None) -> None:
+def make_notebook(path, cells, section=None, requires=(), title=None) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["tyokyky_eval"] = {"requires": list(requires), "title": title or {}}
+    nb.metadata["tyokyky_eval"] = ({"section": section} if section else {"requires": list(requires)}) | \
+        {"title": title or {}}
     nb.metadata["kernelspec"] = {"name": "tyokyky-eval", "display_name": "Python (tyokyky-eval)",
                                  "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}

@@ -45,6 +45,7 @@ from tyokyky_eval.i18n import fmt_date, has_text, t
 from tyokyky_eval.kernel import ensure_kernel
 from tyokyky_eval.project import Project, load_project, save_validated
 from tyokyky_eval.resources import resource_dir
+from tyokyky_eval.sections import REGISTRY
 
 LANGUAGE_TAGS = {"fi", "en"}
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -113,9 +114,12 @@ def notebook_paths(notebooks_dir: str | Path | None = None) -> list[Path]:
 
 
 def section_metadata(nb: nbformat.NotebookNode) -> dict:
-    """The notebook's ``tyokyky_eval`` metadata: ``requires`` (table names) and ``title`` ({fi, en})."""
+    """The notebook's ``tyokyky_eval`` metadata: the tables it ``requires`` (those of its registered
+    ``section``, see ``tyokyky_eval.sections.REGISTRY``, or a notebook's own list) and ``title``."""
     meta = nb.metadata.get("tyokyky_eval", {})
-    return {"requires": list(meta.get("requires", [])), "title": dict(meta.get("title", {}))}
+    section = REGISTRY.get(meta.get("section", ""))
+    requires = section.requires if section else meta.get("requires", [])
+    return {"requires": list(requires), "title": dict(meta.get("title", {}))}
 
 
 def missing_tables(nb: nbformat.NotebookNode, project: Project) -> list[str]:
