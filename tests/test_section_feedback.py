@@ -5,12 +5,13 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linprog
 
 from tyokyky_eval import feedback as fb
 from tyokyky_eval import publication, sections
 from tyokyky_eval.project import load_project
 from tyokyky_eval.sections.feedback import ALL, OTHER_GROUPS, collapse_groups
+
+from attacker import attack
 
 matplotlib.use("Agg")
 MIN_CELLS = (3, 5, 10)
@@ -44,21 +45,6 @@ def project(project_files, min_cell: int, seed: int = 1, data: pd.DataFrame | No
     project_files.params["disclosure"] = {"min_cell": min_cell, "min_followup": max(10, min_cell)}
     return load_project(project_files.save_params(), "en")
 
-
-def attack(unknowns: list[str], equations: list, bounds: dict) -> dict:
-    """Smallest and largest value of each unknown consistent with ``equations`` (``({unknown:
-    coefficient}, constant)``) and ``bounds``."""
-    a_eq = [[eq.get(n, 0.0) for n in unknowns] for eq, _ in equations]
-    b_eq = [constant for _, constant in equations]
-    out = {}
-    for k, name in enumerate(unknowns):
-        c = np.zeros(len(unknowns))
-        c[k] = 1
-        low = linprog(c, A_eq=a_eq or None, b_eq=b_eq or None, bounds=[bounds[n] for n in unknowns])
-        high = linprog(-c, A_eq=a_eq or None, b_eq=b_eq or None, bounds=[bounds[n] for n in unknowns])
-        assert low.status == 0 and high.status == 0, "the published numbers must be consistent"
-        out[name] = (low.fun, -high.fun)
-    return out
 
 
 def item_relations(section, shown: dict, keys: tuple, use_internal_mean: bool = False):

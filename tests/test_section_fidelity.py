@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linprog
 
 from tyokyky_eval import fidelity, publication, sections
 from tyokyky_eval.project import load_project
 from tyokyky_eval.sections.fidelity import NOT_PUBLISHED, reason_code
+
+from attacker import attack
 
 MIN_CELLS = (3, 5, 10)
 NAME = "Matti Meikäläinen 010180-123A"  # what staff type into a reason field
@@ -50,20 +51,6 @@ def project(tmp_path, min_cell: int = 5, language: str = "en"):
                       encoding="utf-8")
     return load_project(str(params), language)
 
-
-def attack(unknowns: list, equations: list, bounds: dict) -> dict:
-    """Smallest and largest value of each unknown consistent with the equations
-    (``({unknown: coefficient}, constant)``: Σ coefficient·unknown = constant) and bounds."""
-    out = {}
-    a_eq = [[eq.get(n, 0.0) for n in unknowns] for eq, _ in equations]
-    b_eq = [constant for _, constant in equations]
-    for k, name in enumerate(unknowns):
-        c = np.zeros(len(unknowns))
-        c[k] = 1
-        low = linprog(c, A_eq=a_eq or None, b_eq=b_eq or None, bounds=[bounds[n] for n in unknowns])
-        high = linprog(-c, A_eq=a_eq or None, b_eq=b_eq or None, bounds=[bounds[n] for n in unknowns])
-        out[name] = (low.fun, -high.fun)
-    return out
 
 
 def relations(section) -> tuple[list, list, dict]:

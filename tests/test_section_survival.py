@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linprog
 
 from tyokyky_eval import demo, publication, sections
 from tyokyky_eval.project import load_project
+
+from attacker import attack
 
 MIN_CELLS = (3, 5, 10)
 
@@ -26,24 +27,6 @@ def project(project_files, min_cell: int, clients: int, seed: int, group="referr
 def numeric(value) -> float:
     return float(value) if not isinstance(value, str) else np.nan
 
-
-def attack(unknowns: dict, equations: list, bounds: dict) -> dict:
-    """For every unknown (a suppressed count), its smallest and largest value consistent with the
-    ``equations`` (``({unknown or None: coefficient}, constant)``: Σ coefficient·unknown = constant)
-    and ``bounds``; returns ``{unknown: (low, high)}``."""
-    names = sorted(unknowns)
-    if not names:
-        return {}
-    a_eq = [[eq.get(n, 0.0) for n in names] for eq, _ in equations]
-    b_eq = [constant for _, constant in equations]
-    out = {}
-    for k, name in enumerate(names):
-        c = np.zeros(len(names))
-        c[k] = 1
-        low = linprog(c, A_eq=a_eq or None, b_eq=b_eq or None, bounds=[bounds[n] for n in names])
-        high = linprog(-c, A_eq=a_eq or None, b_eq=b_eq or None, bounds=[bounds[n] for n in names])
-        out[name] = (low.fun, -high.fun)
-    return out
 
 
 def relations(section) -> tuple[dict, list, dict]:
