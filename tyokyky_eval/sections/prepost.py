@@ -31,6 +31,7 @@ import pandas as pd
 
 from tyokyky_eval import prepost as pp
 from tyokyky_eval import publication
+from tyokyky_eval.dictionary import instrument
 from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, has_text, t
 from tyokyky_eval.sections import Section
 
@@ -91,7 +92,7 @@ class PrepostSection(Section):
         super().__init__(project)
         params = project.params
         self.options = options = params.options("prepost")
-        self.measures = measures = pp.measure_table(pp.load_instrument(params.instrument("kykyviisari")), options)
+        self.measures = measures = pp.measure_table(instrument(params.instrument("kykyviisari")), options)
         clients, kyky = project.table("clients"), project.table("kykyviisari")
         self.assigned = assigned = pp.assign_timepoints(kyky, clients, options)
         self.counts = pp.assignment_counts(assigned)
