@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from tyokyky_eval import dictionary
+from tyokyky_eval import dictionary, identifiers
 from tyokyky_eval.errors import DataError, ParameterError, Problem
 from tyokyky_eval.i18n import fmt_date, t
 from tyokyky_eval.params import Params, suggest
@@ -303,6 +303,7 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
     if frames.get("feedback") is not None:
         _check_feedback(frames["feedback"], params, collectors["feedback"])
     for table, collect in collectors.items():
+        identifiers.check(table, frames[table], collect)  # no names or identity codes in code columns
         result.problems.extend(collect.problems)
         if frames[table] is not None:
             result.tables[table] = frames[table].reset_index(drop=True)
