@@ -38,6 +38,7 @@ from scipy import stats
 from tyokyky_eval.disclosure import suppression_mask, withhold_rows
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.i18n import code_label, t
+from tyokyky_eval.publication import escape_markdown
 from tyokyky_eval.rank_tests import signed_rank_test
 from tyokyky_eval.resources import resource_dir
 
@@ -500,7 +501,7 @@ def show_survey(report, survey: SurveyView) -> None:
     r, title = survey.result, survey.title
     shown = dict(decimals=DISPLAY_DECIMALS, code_columns=CODE_COLUMNS, namespace="feedback")
     note = report.t("feedback.disclosure_note", min_cell=r.min_cell)
-    report.markdown(f"## {title}\n\n{survey.sentence()}")
+    report.markdown(f"## {escape_markdown(title)}\n\n{survey.sentence()}")
     report.table(survey.summary(published=False), None, report.t("feedback.caption_summary", title=title),
                  published=survey.summary(), note=note, **shown)
     report.table(survey.categories(), None, report.t("feedback.caption_categories", title=title), **shown)

@@ -13,6 +13,11 @@ Rules (per site, review and rater):
   with not-applicable items is put on the scale of the full total.
 - Items rated not applicable (score empty, reason given) and items with no row at all are *unrated*;
   both are listed with their reason (``unrated_items``), never dropped silently.
+- Reasons are published as codes with declared labels only: the instrument spec declares reason
+  codes (``na_reasons``, code → {fi, en}), ``analyses.fidelity.na_reasons`` adds or relabels codes.
+  A ``na_reason`` equal to a declared code is shown with its label; any other text (staff type names
+  and identity codes into such fields) is shown as "reason recorded (not published)"
+  (``UNPUBLISHED_REASON``) and kept verbatim only in the internal tables (``tables-internal/``).
 - The band is read from the prorated total as thresholds: the highest band whose minimum the total
   reaches (prorated totals are not rounded, so 114.6 is *good*, not *exemplary*). A band resting on
   a prorated total is marked indicative; with more than ``max_unrated_items`` unrated items no band
@@ -35,13 +40,16 @@ import pandas as pd
 from tyokyky_eval import dictionary
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.i18n import fmt_date, fmt_number, has_text, t
+from tyokyky_eval.publication import escape_markdown
 
 CONSENSUS = "consensus"
 REVIEW = ["site_id", "review_date"]
 RATING = ["site_id", "review_date", "rater"]
 SCORE_COLUMNS = ["site_id", "review_date", "rater", "n_items_rated", "total", "prorated_total",
                  "mean_item_score", "band", "band_is_indicative"]
-ITEM_COLUMNS = ["site_id", "review_date", "rater", "item", "section", "score", "status", "na_reason"]
+ITEM_COLUMNS = ["site_id", "review_date", "rater", "item", "section", "score", "status", "reason", "na_reason"]
+#: Reason code of a not-applicable item whose ``na_reason`` is not a declared code (free text).
+UNPUBLISHED_REASON = "unpublished"
 #: Landis & Koch (1977) upper limits of each agreement label (kappa ≤ limit), from the lowest.
 LANDIS_KOCH = [(0.0, "poor"), (0.20, "slight"), (0.40, "fair"), (0.60, "moderate"),
                (0.80, "substantial"), (1.0, "almost_perfect")]
@@ -54,12 +62,15 @@ class Options:
     ``development_threshold``: items of the latest review scoring below this are development areas
     (item score units, IPS-25 default 4). ``max_unrated_items``: no band when more items than this
     are unrated (None = the instrument's own rule, IPS-25: 5 of 25). ``disagreement_points``: list
-    the items where two raters differ by at least this many points (default 2).
+    the items where two raters differ by at least this many points (default 2). ``na_reasons``:
+    reason codes for not-applicable items with their labels, ``{code: {fi: …, en: …}}``, added to
+    (or relabelling) the instrument's own ``na_reasons``.
     """
 
     development_threshold: float = 4
     max_unrated_items: int | None = None
     disagreement_points: int = 2
+    na_reasons: dict | None = None
 
     def __post_init__(self):
         if isinstance(self.development_threshold, bool) or not isinstance(self.development_threshold,
@@ -74,6 +85,26 @@ class Options:
         if isinstance(self.disagreement_points, bool) or not isinstance(self.disagreement_points, int) \
                 or self.disagreement_points < 1:
             raise ValueError(f"disagreement_points must be a whole number ≥ 1, got {self.disagreement_points!r}")
+        if self.na_reasons is not None:
+            problems = _reason_problems(self.na_reasons)
+            if problems:
+                raise ValueError("na_reasons: " + "; ".join(problems))
+
+
+def _reason_problems(reasons) -> list[str]:
+    """What is wrong with a ``{code: {fi: label, en: label}}`` mapping of reason codes."""
+    from tyokyky_eval.identifiers import CODE
+
+    if not isinstance(reasons, dict):
+        return [f"expected a mapping code → {{fi: label, en: label}}, got {type(reasons).__name__}"]
+    problems = []
+    for code, labels in reasons.items():
+        if not isinstance(code, str) or not CODE.fullmatch(code):
+            problems.append(f"'{code}' is not a code (letters, digits, _, - and . without spaces)")
+        if not isinstance(labels, dict) or not all(isinstance(labels.get(lang), str) and labels[lang].strip()
+                                                   for lang in ("fi", "en")):
+            problems.append(f"'{code}' needs labels fi and en")
+    return problems
 
 
 # -- instrument --------------------------------------------------------------------------------
@@ -98,6 +129,14 @@ class Instrument:
     max_unrated_items: int
     sections: tuple[tuple[str, dict], ...]  # (id, {fi, en} title), in spec order
     items: pd.DataFrame  # item, section, short_name_fi, short_name_en
+    na_reasons: tuple[tuple[str, dict], ...] = ()  # (code, {fi, en} label) of not-applicable reasons
+
+    def reason_labels(self, language: str, extra: dict | None = None) -> dict[str, str]:
+        """Declared reason code → label in ``language``: the spec's ``na_reasons``, then ``extra``
+        (``Options.na_reasons``) on top."""
+        labels = {code: names[language] for code, names in self.na_reasons}
+        labels.update({code: names[language] for code, names in (extra or {}).items()})
+        return labels
 
     @property
     def n_items(self) -> int:
@@ -166,10 +205,13 @@ def load_instrument(spec: str | Path | dict) -> Instrument:
     unrated = raw["max_unrated_items"]
     if not isinstance(unrated, int) or unrated < 0:
         errors.append(f"instrument {name}: max_unrated_items must be a whole number ≥ 0")
+    reasons = raw.get("na_reasons") or {}
+    errors += [f"instrument {name}: na_reasons: {p}" for p in _reason_problems(reasons)]
     if errors:
         raise ParameterError(errors)
     return Instrument(str(raw["id"]), dict(raw["title"]), lo, hi, bands, unrated, sections,
-                      items.astype({"item": "int64"}))
+                      items.astype({"item": "int64"}),
+                      tuple((str(code), dict(labels)) for code, labels in reasons.items()))
 
 
 # -- scoring -----------------------------------------------------------------------------------
@@ -180,9 +222,21 @@ def _sort_raters(frame: pd.DataFrame, extra=()) -> pd.DataFrame:
             .drop(columns="_c").reset_index(drop=True))
 
 
-def item_table(fidelity: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+def reason_codes(na_reason: pd.Series, declared) -> pd.Series:
+    """The published code of each ``na_reason``: the value itself when it is a declared code
+    (surrounding spaces and case ignored), ``UNPUBLISHED_REASON`` for any other text, None when
+    empty."""
+    declared = {str(c).lower(): str(c) for c in declared}
+    key = na_reason.map(lambda v: v.strip().lower() if isinstance(v, str) else None)
+    code = key.map(declared)
+    return code.where(code.notna(), np.where(key.fillna("").ne(""), UNPUBLISHED_REASON, None)).astype(object)
+
+
+def item_table(fidelity: pd.DataFrame, instrument: Instrument, options: Options = Options()) -> pd.DataFrame:
     """Every item of every rating (site, review, rater) with ``status`` rated / not_applicable /
-    missing (no row in the data); columns ``ITEM_COLUMNS`` (``fidelity_items.csv``)."""
+    missing (no row in the data); columns ``ITEM_COLUMNS`` (``fidelity_items.csv``). ``reason`` is
+    the publishable code of ``na_reason`` (``reason_codes``); ``na_reason`` is the verbatim text,
+    for the internal table only."""
     if fidelity.duplicated([*RATING, "item"]).any():
         raise ValueError("fidelity data have more than one score for the same site, review, rater and item")
     ratings = fidelity[RATING].drop_duplicates()
@@ -192,6 +246,8 @@ def item_table(fidelity: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     out["score"] = out["score"].astype("Int64")
     out["status"] = np.where(out["score"].notna(), "rated",
                              np.where(out["_merge"].eq("both"), "not_applicable", "missing"))
+    declared = [c for c, _ in instrument.na_reasons] + list(options.na_reasons or {})
+    out["reason"] = reason_codes(out["na_reason"], declared)
     return _sort_raters(out[ITEM_COLUMNS], extra=["item"])
 
 
@@ -247,14 +303,26 @@ def review_ratings(items: pd.DataFrame) -> pd.DataFrame:
     return keep[keep["rater"].eq(keep["chosen"])].drop(columns="chosen").reset_index(drop=True)
 
 
-def unrated_items(items: pd.DataFrame, instrument: Instrument, language: str) -> pd.DataFrame:
+def reason_label(code, instrument: Instrument, language: str, options: Options = Options()) -> str | None:
+    """Label of a reason code: the declared label, else "reason recorded (not published)"."""
+    if code is None or (isinstance(code, float) and pd.isna(code)):
+        return None
+    labels = instrument.reason_labels(language, options.na_reasons)
+    return labels.get(code) or t(f"fidelity.codes.reason.{UNPUBLISHED_REASON}", language)
+
+
+def unrated_items(items: pd.DataFrame, instrument: Instrument, language: str,
+                  options: Options = Options()) -> pd.DataFrame:
     """Items left out of the scores, with reasons: ``site_id, review_date, item, short_name, status,
-    na_reason, raters`` (raters who left the item unrated, consensus last)."""
+    reason, na_reason, raters`` (raters who left the item unrated, consensus last). ``reason`` is
+    the declared label (publishable); ``na_reason`` the verbatim text (internal only: the report
+    never publishes it, see ``publication.FREE_TEXT_COLUMNS``)."""
     left = items[items["status"].ne("rated")]
-    key = [*REVIEW, "item", "status", "na_reason"]
-    out = (left.fillna({"na_reason": ""}).groupby(key, sort=False)["rater"]
+    key = [*REVIEW, "item", "status", "reason", "na_reason"]
+    out = (left.fillna({"reason": "", "na_reason": ""}).groupby(key, sort=False)["rater"]
            .agg(", ".join).rename("raters").reset_index())
     out["na_reason"] = out["na_reason"].replace("", None)
+    out["reason"] = out["reason"].replace("", None).map(lambda c: reason_label(c, instrument, language, options))
     out.insert(3, "short_name", out["item"].map(instrument.short_names(language)))
     return out.sort_values([*REVIEW, "item"], kind="stable").reset_index(drop=True)
 
@@ -446,7 +514,7 @@ def summary(review_scores: pd.DataFrame, items: pd.DataFrame, instrument: Instru
     for row in rows.itertuples():
         unrated = instrument.n_items - row.n_items_rated
         band = _band_label(row.band, language) if row.band else t("fidelity.no_band", language)
-        text = t("fidelity.summary_line", language, site=row.site_id, date=fmt_date(row.review_date, language),
+        text = t("fidelity.summary_line", language, site=escape_markdown(row.site_id), date=fmt_date(row.review_date, language),
                  mean=fmt_number(row.mean_item_score, language, 2),
                  total=fmt_number(row.prorated_total, language, 0 if unrated == 0 else 1),
                  max=instrument.n_items * instrument.score_max, band=band)
@@ -597,11 +665,11 @@ class FidelityResults:
 def analyse(fidelity: pd.DataFrame, instrument: Instrument, language: str,
             options: Options = Options()) -> FidelityResults:
     """All fidelity tables from the validated ``fidelity`` input table."""
-    items = item_table(fidelity, instrument)
+    items = item_table(fidelity, instrument, options)
     review_scores = scores(items, instrument, options)
     return FidelityResults(
         instrument, options, language, items, review_scores, section_scores(items, instrument),
-        unrated_items(items, instrument, language), item_matrix(items, instrument, language),
+        unrated_items(items, instrument, language, options), item_matrix(items, instrument, language),
         agreement(items, instrument), disagreements(items, instrument, language, options),
         change(items, review_scores), changed_items(items, instrument, language),
         development_areas(items, instrument, language, options))

@@ -12,6 +12,7 @@ from tyokyky_eval.disclosure import count_text, suppress_counts
 from tyokyky_eval.errors import Problem
 from tyokyky_eval.i18n import fmt_date, has_text, t
 from tyokyky_eval.project import Project
+from tyokyky_eval.publication import escape_markdown
 
 _DATE_COLUMN = {"clients": "start_date", "kykyviisari": "measured_on", "fidelity": "review_date"}
 _UNIT_COLUMN = {"clients": "client_id", "kykyviisari": "client_id", "fidelity": "site_id",
@@ -36,9 +37,9 @@ def data_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def project_text(project: Project) -> str:
     """One paragraph: title, description, evaluation period and data cut-off date."""
     p, lang = project.params, project.language
-    parts = [t("overview.project", lang, title=p.title)]
+    parts = [t("overview.project", lang, title=escape_markdown(p.title))]
     if p.description:
-        parts.append(p.description)
+        parts.append(escape_markdown(p.description))
     if p.evaluation_period:
         parts.append(t("overview.period", lang, start=fmt_date(p.evaluation_period[0], lang),
                        end=fmt_date(p.evaluation_period[1], lang)))
