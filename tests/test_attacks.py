@@ -42,6 +42,7 @@ from test_runner import demo_project
 NAME, HETU = "Matti Meikäläinen", "131052-308T"
 FREE_TEXT = f"{NAME} {HETU} ei halunnut psykiatrista hoitoa"
 FILE_NAME = "asiakkaat_matti_meikalainen.csv"
+WARNED_FILE = "mittaukset_maija_mehilainen.csv"  # a file with a validation warning (data-quality table)
 FORMULA_PREFIX = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -158,6 +159,8 @@ def attacked(tmp_path_factory, loopback) -> Path:
     fidelity.loc[unrated[0], "na_reason"] = FREE_TEXT
     fidelity.loc[unrated[1], "na_reason"] = f'=HYPERLINK("http://127.0.0.1:{loopback}/xl","{NAME}")'
     fidelity.to_csv(data / FILE_NAME, index=False)
+    lines = (data / "kykyviisari.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    (data / WARNED_FILE).write_text("".join([*lines, lines[1]]), encoding="utf-8-sig")  # a duplicate: warning
     survey = yaml.safe_load((Path(str(resource_dir("data_dictionary"))) / "surveys" / "development_group.yaml")
                             .read_text(encoding="utf-8"))
     attack = " ".join(payloads(loopback))
@@ -167,6 +170,7 @@ def attacked(tmp_path_factory, loopback) -> Path:
     raw["title"] = f"Hanke {attack}"
     raw["description"] = f"Kuvaus {attack} **lihava**"
     raw["data"]["fidelity"] = f"../demo-data/{FILE_NAME}"
+    raw["data"]["kykyviisari"] = f"../demo-data/{WARNED_FILE}"
     raw["analyses"]["feedback"] = {"surveys": {"development_group": "own_survey.yaml"}}
     params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     Counter.hits.clear()
@@ -191,7 +195,7 @@ def pdf_text(folder: Path) -> str:
 
 @pytest.mark.slow
 def test_free_text_and_file_names_reach_no_published_file(attacked):
-    secrets = [NAME, HETU, "ei halunnut", "HYPERLINK", FILE_NAME, "matti_meikalainen",
+    secrets = [NAME, HETU, "ei halunnut", "HYPERLINK", FILE_NAME, "matti_meikalainen", "maija_mehilainen",
                str(attacked.parent.parent), "demo-data", "own_survey"]
     for path in published_files(attacked):
         text = path.read_text(encoding="utf-8")
@@ -201,6 +205,7 @@ def test_free_text_and_file_names_reach_no_published_file(attacked):
     assert FREE_TEXT in internal and "'=HYPERLINK(" in internal
     html = (attacked / "appendix.html").read_text(encoding="utf-8")
     assert "syy kirjattu (ei julkaista)" in html  # the free text is replaced by its declared label
+    assert (attacked / "tables" / "data_quality.csv").is_file()  # the warning is published, its file name not
 
 
 @pytest.mark.slow

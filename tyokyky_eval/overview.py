@@ -87,7 +87,9 @@ def kind_text(kind: str, language: str) -> str:
 
 
 def quality_published(summary: pd.DataFrame, min_cell: int, language: str) -> pd.DataFrame:
-    """Publishable quality summary: kinds described in words, small counts suppressed."""
+    """Publishable quality summary: kinds described in words, small counts suppressed. The user's
+    file names are not published (they may name people): counts are summed over files."""
+    summary = summary.groupby(["column", "kind"], sort=True)["n"].sum().reset_index()
     out = suppress_counts(summary, ["n"], min_cell)
     out["kind"] = summary["kind"].map(lambda k: kind_text(k, language))
     return out

@@ -148,14 +148,16 @@ PUBLISHED_MIME = ("text/html", "text/markdown", "image/png", "image/svg+xml")
 WITHHELD = "<withheld>"
 
 
-def sanitise_executed(path: Path, source: Path, parameters: dict) -> None:
+def sanitise_executed(path: Path, source: Path, parameters: dict | None = None) -> None:
     """Make an executed notebook publishable, in place. papermill writes the run's parameters (the
     user's file paths) into an ``injected-parameters`` cell and the notebook metadata: their values
     are replaced by ``"<withheld>"`` (``language`` is kept). Outputs are kept only when they are what
     the appendix shows (``PUBLISHED_MIME``); printed text, warnings, errors and plain reprs (which
-    could show row-level data or paths) are removed."""
+    could show row-level data or paths) are removed. The parameters withheld are those papermill
+    recorded as injected (else ``parameters``)."""
     nb = nbformat.read(str(path), as_version=4)
-    shown = {k: (v if k == "language" else WITHHELD) for k, v in parameters.items()}
+    injected = nb.metadata.get("papermill", {}).get("parameters") or parameters or {}
+    shown = {k: (v if k == "language" else WITHHELD) for k, v in injected.items()}
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
