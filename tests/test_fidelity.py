@@ -80,7 +80,8 @@ def test_unrated_items_are_listed_with_reasons_and_missing_rows_count():
                                                                          "missing"]
     listed = fidelity.unrated_items(items, IPS, "en")
     assert listed["item"].tolist() == [4, 8, 20]
-    assert listed["na_reason"].tolist() == ["no psychiatric team", "no team leader", None]
+    assert listed["na_reason"].tolist() == ["no psychiatric team", "no team leader", None]  # internal only
+    assert listed["reason"].tolist() == ["reason recorded (not published)"] * 2 + [None]  # free text
     assert listed["short_name"].iloc[0] == "Integration with treatment through team assignment"
     row = fidelity.scores(items, IPS).iloc[0]
     assert row["n_items_rated"] == 22 and row["total"] == 66  # 22 × 3
@@ -299,3 +300,23 @@ def test_misspelt_option_is_a_parameter_error(tmp_path):
     rows = "".join(f"s1,2022-05-01,consensus,{item},4,\n" for item in range(1, 26))
     with pytest.raises(ParameterError, match="did you mean 'development_threshold'"):
         load_project(write_project(tmp_path, rows, "analyses:\n  fidelity:\n    development_treshold: 3\n"))
+
+
+def test_declared_reason_codes_are_labelled_and_free_text_is_not_published():
+    scores = all_items([3] * 25)
+    scores[4], scores[5], scores[8] = None, None, None
+    frame = review(scores, reasons={4: "no_psychiatric_team", 5: " Other ", 8: "Matti Meikäläinen 131052-308T"})
+    items = fidelity.item_table(frame, IPS)
+    assert items.set_index("item").loc[[4, 5, 8], "reason"].tolist() == ["no_psychiatric_team", "other",
+                                                                       fidelity.UNPUBLISHED_REASON]
+    listed = fidelity.unrated_items(items, IPS, "fi")
+    assert listed["reason"].tolist() == ["Ei psykiatrista hoitotiimiä, johon integroitua", "Muu syy",
+                                         "syy kirjattu (ei julkaista)"]
+    own = fidelity.Options(na_reasons={"other": {"fi": "Jokin muu", "en": "Something else"},
+                                       "no_coach": {"fi": "Ei valmentajaa", "en": "No coach"}})
+    assert fidelity.unrated_items(fidelity.item_table(frame, IPS, own), IPS, "en", own)["reason"].tolist() == [
+        "No psychiatric treatment team to integrate with", "Something else", "reason recorded (not published)"]
+    with pytest.raises(ValueError, match="needs labels fi and en"):
+        fidelity.Options(na_reasons={"x": {"fi": "vain suomeksi"}})
+    with pytest.raises(ValueError, match="not a code"):
+        fidelity.Options(na_reasons={"two words": {"fi": "a", "en": "b"}})

@@ -57,12 +57,11 @@ LABELS_FI = {
 # Kykyviisari baseline means (0–10) and true mean change at ~6 months and at the end
 MEASURES = {"work_ability": 5.6, "functioning": 6.4, "mind": 6.0, "inclusion": 5.8, "body": 6.5,
             "skills": 6.8, "everyday_life": 6.6}
-NA_ITEMS = {  # (site index, review index) → {item: reason}; the Essote problem: no psychiatric team
-    (0, 0): {4: "no psychiatric treatment team for this target group", 5: "no psychiatric treatment team",
-             8: "no team leader; two coaches only"},
-    (0, 1): {4: "no psychiatric treatment team for this target group", 5: "no psychiatric treatment team"},
-    (1, 0): {4: "no psychiatric treatment team for this target group"},
-    (1, 1): {4: "no psychiatric treatment team for this target group"},
+NA_ITEMS = {  # (site index, review index) → {item: reason code}; the Essote problem: no psychiatric team
+    (0, 0): {4: "no_psychiatric_team", 5: "no_psychiatric_team", 8: "too_few_staff"},
+    (0, 1): {4: "no_psychiatric_team", 5: "no_psychiatric_team"},
+    (1, 0): {4: "not_applicable_to_target_group"},
+    (1, 1): {4: "not_applicable_to_target_group"},
 }
 DEVELOPMENT_GROUP = {  # Essote development group, N = 10 (means 4.5 of 6, 3.4, 3.8, 4.0 with a wide spread)
     "meetings_attended": [2, 3, 4, 4, 5, 5, 5, 5, 6, 6],

@@ -62,6 +62,7 @@ class Options:
     development_threshold: float = 4
     max_unrated_items: int | None = None
     disagreement_points: int = 2
+    na_reasons: dict | None = None  # {code: {fi, en}} reason codes added to the instrument's own
 
     def __post_init__(self):
         if isinstance(self.development_threshold, bool) or not isinstance(self.development_threshold,
@@ -76,6 +77,26 @@ class Options:
         if isinstance(self.disagreement_points, bool) or not isinstance(self.disagreement_points, int) \
                 or self.disagreement_points < 1:
             raise ValueError(f"disagreement_points must be a whole number ≥ 1, got {self.disagreement_points!r}")
+        if self.na_reasons is not None:
+            problems = _reason_problems(self.na_reasons)
+            if problems:
+                raise ValueError("na_reasons: " + "; ".join(problems))
+
+
+def _reason_problems(reasons) -> list[str]:
+    """What is wrong with a ``{code: {fi: label, en: label}}`` mapping of reason codes."""
+    from tyokyky_eval.identifiers import CODE
+
+    if not isinstance(reasons, dict):
+        return [f"expected a mapping code → {{fi: label, en: label}}, got {type(reasons).__name__}"]
+    problems = []
+    for code, labels in reasons.items():
+        if not isinstance(code, str) or not CODE.fullmatch(code):
+            problems.append(f"'{code}' is not a code (letters, digits, _, - and . without spaces)")
+        if not isinstance(labels, dict) or not all(isinstance(labels.get(lang), str) and labels[lang].strip()
+                                                   for lang in ("fi", "en")):
+            problems.append(f"'{code}' needs labels fi and en")
+    return problems
 
 
 # -- instrument --------------------------------------------------------------------------------
@@ -100,6 +121,12 @@ class Instrument:
     max_unrated_items: int
     sections: tuple[tuple[str, dict], ...]  # (id, {fi, en} title), in spec order
     items: pd.DataFrame  # item, section, short_name_fi, short_name_en
+    na_reasons: tuple[tuple[str, dict], ...] = ()  # (code, {fi, en} label) of not-applicable reasons
+
+    def reason_labels(self, extra: dict | None = None) -> dict[str, dict]:
+        """Declared reason code → {fi, en} label: the spec's ``na_reasons``, then ``extra``
+        (``Options.na_reasons``) on top."""
+        return {**dict(self.na_reasons), **(extra or {})}
 
     @property
     def n_items(self) -> int:
@@ -168,10 +195,13 @@ def load_instrument(spec: str | Path | dict) -> Instrument:
     unrated = raw["max_unrated_items"]
     if not isinstance(unrated, int) or unrated < 0:
         errors.append(f"instrument {name}: max_unrated_items must be a whole number ≥ 0")
+    reasons = raw.get("na_reasons") or {}
+    errors += [f"instrument {name}: na_reasons: {p}" for p in _reason_problems(reasons)]
     if errors:
         raise ParameterError(errors)
     return Instrument(str(raw["id"]), dict(raw["title"]), lo, hi, bands, unrated, sections,
-                      items.astype({"item": "int64"}))
+                      items.astype({"item": "int64"}),
+                      tuple((str(code), dict(labels)) for code, labels in reasons.items()))
 
 
 # -- scoring -----------------------------------------------------------------------------------

@@ -2,15 +2,15 @@
 
 ``provenance.json`` records the package version, the git commit of the package source (when it is a
 git checkout), the parameters file and every input file with its SHA-256 checksum, the versions of
-Python and the key packages, the notebooks run and the run time. Paths are written relative to the
-parameters file, so the record reveals no private folder names.
+Python and the key packages, the notebooks run and the run time. The record is published with the
+appendix, so it names the input tables (``clients``, ``fidelity``, …) and their checksums but never
+a file name, sheet name or path: those are the user's own words and may name people or places.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-import os
 import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
@@ -57,15 +57,10 @@ def package_versions(names=KEY_PACKAGES) -> dict[str, str | None]:
     return out
 
 
-def _relative(path: Path, base: Path) -> str:
-    return Path(os.path.relpath(path, base)).as_posix()
-
-
 def collect(params: Params, language: str, notebooks: dict[str, str], started: dt.datetime,
             finished: dt.datetime | None = None) -> dict:
     """The provenance record of one run. ``notebooks`` maps notebook file → ``"executed"`` or
     ``"skipped"``; times are timezone-aware."""
-    base = params.path.parent
     record = {
         "project_id": params.project_id,
         "title": params.title,
@@ -73,10 +68,8 @@ def collect(params: Params, language: str, notebooks: dict[str, str], started: d
         "cutoff_date": params.cutoff_date.isoformat(),
         "synthetic": bool(params.synthetic),
         "package": {"name": "tyokyky-eval", "version": __version__, "git": git_commit()},
-        "parameters_file": {"path": params.path.name, "sha256": sha256_file(params.path)},
-        "input_files": {table: {"path": _relative(src.path, base), "sheet": src.sheet,
-                                "sha256": sha256_file(src.path)}
-                        for table, src in sorted(params.data.items())},
+        "parameters_file": {"sha256": sha256_file(params.path)},
+        "input_files": {table: {"sha256": sha256_file(src.path)} for table, src in sorted(params.data.items())},
         "python": {"version": platform.python_version(), "implementation": platform.python_implementation()},
         "packages": package_versions(),
         "notebooks": dict(notebooks),

@@ -24,9 +24,18 @@ Zeros are never suppressed (they reveal nothing about a person). The rules follo
 rule (SACRO project) and the FIONA/Kapseli output-checking practice; what none of the libraries
 does is the joint handling of a section's linked tables and the follow-up rule, which is here.
 Internal tables (``tables-internal/``) are never suppressed.
+
+The small guards used wherever a value is published (``report.py``, ``runner.py``) live here too:
+``escape_markdown``/``escape_html`` and :func:`text` (a data- or parameter-supplied string shows as
+the text it is), ``safe_markdown_html`` (Markdown → HTML with raw HTML escaped and links and images
+rendered as their text only), ``neutralise_markdown`` (a second line of defence for generated
+prose), ``neutralise_formulas`` (no spreadsheet formula in a CSV), ``FREE_TEXT_COLUMNS`` /
+``drop_free_text`` (free text typed by staff never published) and ``CONTENT_SECURITY_POLICY``.
 """
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -300,27 +309,93 @@ def collapse_small_groups(codes: pd.Series, min_cell: int, other: str = "other_g
         codes = codes.where(~codes.isin(small), other)
 
 
-# -- text safety --------------------------------------------------------------------------------
-_MARKDOWN_SPECIAL = "\\`*_[]()#!|~"
+# -- guards for everything published -------------------------------------------------------------
+#: Columns of free text typed by staff: kept in ``tables-internal/`` only, never published.
+FREE_TEXT_COLUMNS = frozenset({"na_reason"})
+
+#: The appendix page's Content-Security-Policy: nothing runs, nothing is fetched; inline styles and
+#: ``data:`` images (the embedded figures) only.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'none'; object-src 'none'; frame-src 'none'; "
+                           "connect-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+                           "media-src 'none'; base-uri 'none'; form-action 'none'")
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+_MARKDOWN_SPECIAL = re.compile(r"""([\\`*_\[\]()#!|~])""")
+
+
+def escape_html(text) -> str:
+    """``text`` as HTML text: ``& < > " '`` become entities (safe in element text and attributes)."""
+    return html.escape("" if text is None else str(text), quote=True)
 
 
 def escape_markdown(text) -> str:
-    """``text`` from data or parameters made inert in Markdown and HTML: the characters that form
-    links, images, emphasis, code and tables are backslash-escaped and ``<``, ``>``, ``&`` become
-    entities, so no link, image or tag can be formed from it."""
-    out = []
-    for char in str(text):
-        if char == "<":
-            out.append("&lt;")
-        elif char == ">":
-            out.append("&gt;")
-        elif char == "&":
-            out.append("&amp;")
-        elif char in _MARKDOWN_SPECIAL:
-            out.append("\\" + char)
-        else:
-            out.append(char)
-    return "".join(out)
+    """``text`` for insertion into Markdown prose: the characters that form links, images, emphasis,
+    code and tables are backslash-escaped and ``<``, ``>``, ``&`` become entities, so the value
+    renders as itself (no link, image, tag or markup). Line breaks become spaces."""
+    text = "" if text is None else " ".join(str(text).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def neutralise_formula(value):
+    """One cell: a text starting with ``= + - @``, tab or carriage return gets a leading ``'`` so a
+    spreadsheet shows it as text instead of running it as a formula (OWASP "CSV injection").
+    Numbers, and texts that are plain numbers such as ``-2`` or ``+0,5``, are left as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells (and column names) cannot be run as spreadsheet formulas
+    (see ``neutralise_formula``); numeric, date and boolean columns are untouched."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise_formula)
+    out.columns = [neutralise_formula(c) for c in out.columns]
+    return out
+
+
+def drop_free_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without its free-text columns (``FREE_TEXT_COLUMNS``): what may be published."""
+    return frame.drop(columns=[c for c in frame.columns if c in FREE_TEXT_COLUMNS])
+
+
+def safe_markdown_html(text: str) -> str:
+    """Markdown → HTML for the appendix. Raw HTML in the text is escaped (shown as text), and links,
+    autolinks and images are rendered as their text only: no ``href`` or ``src`` reaches the page."""
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    class Renderer(IPythonRenderer):
+        def link(self, text, url, title=None):  # noqa: ARG002 — the address is dropped on purpose
+            return text
+
+        def image(self, text, url, title=None):  # noqa: ARG002
+            return escape_html(text)
+
+        def block_html(self, html_text):
+            return f"<p>{escape_html(html_text)}</p>\n"
+
+        def inline_html(self, html_text):
+            return escape_html(html_text)
+
+    return MarkdownWithMath(renderer=Renderer(escape=True, allow_harmful_protocols=False)).render(text)
+
+
+_UNESCAPED = r"(?<!\\)((?:\\\\)*)"  # an even number of backslashes (none escapes what follows)
+_RAW_ANGLE = re.compile(_UNESCAPED + "<")
+_LINK_TARGET = re.compile(_UNESCAPED + r"\]\(")
+
+
+def neutralise_markdown(text: str) -> str:
+    """Generated Markdown prose made inert as a whole (a second line of defence behind
+    ``escape_markdown`` of each inserted value): an unescaped ``<`` becomes ``&lt;`` (no raw HTML, no
+    autolink) and an unescaped ``](`` becomes ``]\\(`` (no inline link or image). Emphasis, lists and
+    headings written by the package keep working."""
+    text = _RAW_ANGLE.sub(r"\1&lt;", str(text))
+    return _LINK_TARGET.sub(r"\1]\\(", text)
 
 
 def text(key: str, language: str, **values) -> str:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from tyokyky_eval.i18n import code_label, fmt_date, fmt_number, has_text, t
 from tyokyky_eval.project import Project
+from tyokyky_eval.publication import drop_free_text, neutralise_formulas, neutralise_markdown
 
 
 def _is_p_column(column: str) -> bool:
@@ -59,10 +60,12 @@ class Report:
         return fmt_date(value, self.language)
 
     def markdown(self, text: str) -> None:
-        """Show generated prose (Markdown)."""
+        """Show generated prose (Markdown). Values from data or parameters must be inserted with
+        ``publication.escape_markdown``; as a second line of defence raw HTML and inline links are
+        neutralised here (``publication.neutralise_markdown``)."""
         from IPython.display import Markdown
 
-        _display(Markdown(text))
+        _display(Markdown(neutralise_markdown(text)))
 
     def _lookup(self, keys, fallback: str) -> str:
         for key in keys:
@@ -82,7 +85,8 @@ class Report:
 
     # -- tables -------------------------------------------------------------------------------
     def save_table(self, frame: pd.DataFrame, name: str, published: pd.DataFrame | None = None) -> None:
-        """Write ``tables-internal/<name>.csv`` and ``tables/<name>.csv`` (when output_dir is set)."""
+        """Write ``tables-internal/<name>.csv`` and ``tables/<name>.csv`` (when output_dir is set);
+        the published table never holds free-text columns (``publication.FREE_TEXT_COLUMNS``)."""
         for folder, data in (("tables-internal", frame), ("tables", frame if published is None else published)):
             self._write_csv(data, folder, name)
 
@@ -160,14 +164,18 @@ class Report:
             self.figure(fig, caption)
 
     def _write_csv(self, frame: pd.DataFrame, folder: str, name: str) -> None:
+        """One CSV, its text cells neutralised against spreadsheet formulas; ``tables/`` never
+        gets a free-text column."""
         if self.output_dir is None:
             return
+        if folder == "tables":
+            frame = drop_free_text(frame)
         path = self.output_dir / folder / f"{name}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(path, index=False, lineterminator="\n")
+        neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
 
     def _show_table(self, frame, caption, decimals, code_columns, namespace, note, headers=None) -> None:
-        shown = self.format_frame(frame, decimals, code_columns, namespace, headers)
+        shown = self.format_frame(drop_free_text(frame), decimals, code_columns, namespace, headers)
         body = shown.to_html(index=False, escape=True, border=0, classes="te-table", na_rep="–")
         note_html = f'<p class="te-note">{html.escape(note)}</p>' if note else ""
         self._html(f'<p class="te-caption" data-kind="table">{html.escape(caption)}</p>{body}{note_html}')

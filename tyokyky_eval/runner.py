@@ -39,6 +39,7 @@ from pathlib import Path
 import nbformat
 
 from tyokyky_eval import __version__, provenance
+from tyokyky_eval.publication import CONTENT_SECURITY_POLICY, escape_html, safe_markdown_html
 from tyokyky_eval.cluster import dask_executor
 from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
 from tyokyky_eval.i18n import fmt_date, has_text, t
@@ -176,6 +177,47 @@ def _failed_cell_of(source: Path, exc: Exception) -> str:
     return f"in the cell starting {first!r}" if first else "in a cell"
 
 
+#: Output types kept in an executed notebook: what the appendix shows, nothing else.
+PUBLISHED_MIME = ("text/html", "text/markdown", "image/png", "image/svg+xml")
+WITHHELD = "<withheld>"
+
+
+def sanitise_executed(path: Path, source: Path, parameters: dict | None = None) -> None:
+    """Make an executed notebook publishable, in place. papermill writes the run's parameters (the
+    user's file paths) into an ``injected-parameters`` cell and the notebook metadata: their values
+    are replaced by ``"<withheld>"`` (``language`` is kept). Outputs are kept only when they are what
+    the appendix shows (``PUBLISHED_MIME``); printed text, warnings, errors and plain reprs (which
+    could show row-level data or paths) are removed. The parameters withheld are those papermill
+    recorded as injected (else ``parameters``)."""
+    nb = nbformat.read(str(path), as_version=4)
+    injected = nb.metadata.get("papermill", {}).get("parameters") or parameters or {}
+    shown = {k: (v if k == "language" else WITHHELD) for k, v in injected.items()}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in shown.items())
+            cell.outputs = []
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data = {k: v for k, v in output.get("data", {}).items() if k in PUBLISHED_MIME}
+            if data:
+                output["data"] = {**data, "text/plain": output["data"].get("text/plain", "")} \
+                    if "text/plain" in output["data"] else data
+                kept.append(output)
+        cell.outputs = kept
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        meta["parameters"] = shown
+        meta["input_path"] = source.name
+        meta["output_path"] = f"executed/{path.name}"
+        meta.pop("environment_variables", None)
+    nbformat.write(nb, str(path))
+
+
 def _failed_cell(source: Path, executed: Path, index: int) -> str:
     """'in cell N (id …, first line: …)' with N counted from 1 in the source notebook, as the user
     sees it; papermill's index counts its own injected and error-marker cells."""
@@ -193,9 +235,9 @@ def _failed_cell(source: Path, executed: Path, index: int) -> str:
 
 # -- HTML -------------------------------------------------------------------------------------------
 def _markdown(text: str) -> str:
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
-
-    return markdown2html_mistune(text)
+    """Markdown → HTML with raw HTML escaped and links and images shown as text only
+    (``publication.safe_markdown_html``): prose cells and generated prose alike."""
+    return safe_markdown_html(text)
 
 
 def _output_html(output) -> str:
@@ -295,39 +337,44 @@ def _title_page(project: Project) -> str:
         rows.append((t("appendix.evaluation_period", lang), f"{fmt_date(start, lang)}–{fmt_date(end, lang)}"))
     rows.append((t("appendix.cutoff_date", lang), fmt_date(p.cutoff_date, lang)))
     rows.append((t("appendix.language", lang), t("appendix.language_name", lang)))
-    facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
-    synthetic = (f'<p class="te-synthetic">{html.escape(t("appendix.synthetic_note", lang))}</p>'
+    facts = "".join(f"<dt>{escape_html(k)}</dt><dd>{escape_html(v)}</dd>" for k, v in rows)
+    synthetic = (f'<p class="te-synthetic">{escape_html(t("appendix.synthetic_note", lang))}</p>'
                  if p.synthetic else "")
-    description = f"<p>{html.escape(p.description)}</p>" if p.description else ""
-    return (f'<header class="te-title-page"><p class="te-kind">{html.escape(t("appendix.appendix", lang))}</p>'
-            f'<h1 class="te-title">{html.escape(p.title)}</h1>{description}<dl>{facts}</dl>{synthetic}'
-            f'<p class="te-note">{html.escape(t("appendix.generated_by", lang, version=__version__))}</p>'
+    description = f"<p>{escape_html(p.description)}</p>" if p.description else ""
+    return (f'<header class="te-title-page"><p class="te-kind">{escape_html(t("appendix.appendix", lang))}</p>'
+            f'<h1 class="te-title">{escape_html(p.title)}</h1>{description}<dl>{facts}</dl>{synthetic}'
+            f'<p class="te-note">{escape_html(t("appendix.generated_by", lang, version=__version__))}</p>'
             f"</header>")
 
 
 def provenance_html(record: dict, language: str) -> str:
-    """The closing section: software, parameters and input files with their checksums."""
+    """The closing section: software, and the parameters and input tables with their checksums.
+    Tables are named by their canonical name, never by the user's file name or path."""
     def tr(key):
-        return html.escape(t(f"appendix.{key}", language))
+        return escape_html(t(f"appendix.{key}", language))
+
+    def table_name(table):
+        key = f"codes.table.{table}"
+        return escape_html(t(key, language) if has_text(key, language) else table)
 
     git = record["package"]["git"]
-    commit = (f'<code>{git["commit"]}</code>{" (+)" if git["dirty"] else ""}' if git
+    commit = (f'<code>{escape_html(git["commit"])}</code>{" (+)" if git["dirty"] else ""}' if git
               else tr("not_available"))
     files = "".join(
-        f'<tr><td>{html.escape(table)}</td><td>{html.escape(info["path"])}</td><td><code>{info["sha256"]}</code></td></tr>'
+        f'<tr><td>{table_name(table)}</td><td><code>{escape_html(info["sha256"])}</code></td></tr>'
         for table, info in record["input_files"].items())
-    packages = "".join(f"<tr><td>{html.escape(name)}</td><td>{html.escape(v or '–')}</td></tr>"
+    packages = "".join(f"<tr><td>{escape_html(name)}</td><td>{escape_html(v or '–')}</td></tr>"
                        for name, v in record["packages"].items())
     param = record["parameters_file"]
     return (f'<section class="te-section te-provenance"><h1>{tr("provenance")}</h1><p>{tr("provenance_intro")}</p>'
             f'<table><tbody>'
-            f'<tr><td>{tr("package_version")}</td><td>{html.escape(record["package"]["version"])}</td></tr>'
+            f'<tr><td>{tr("package_version")}</td><td>{escape_html(record["package"]["version"])}</td></tr>'
             f'<tr><td>{tr("git_commit")}</td><td>{commit}</td></tr>'
-            f'<tr><td>{tr("parameters_file")}</td><td>{html.escape(param["path"])} <code>{param["sha256"]}</code></td></tr>'
-            f'<tr><td>{tr("python")}</td><td>{html.escape(record["python"]["version"])}</td></tr>'
-            f'<tr><td>{tr("run_started")}</td><td>{html.escape(record["run"]["started"])}</td></tr>'
+            f'<tr><td>{tr("parameters_file")}</td><td><code>{escape_html(param["sha256"])}</code></td></tr>'
+            f'<tr><td>{tr("python")}</td><td>{escape_html(record["python"]["version"])}</td></tr>'
+            f'<tr><td>{tr("run_started")}</td><td>{escape_html(record["run"]["started"])}</td></tr>'
             f'</tbody></table>'
-            f'<h2>{tr("input_files")}</h2><table><thead><tr><th></th><th>{tr("file")}</th><th>{tr("sha256")}</th>'
+            f'<h2>{tr("input_files")}</h2><table><thead><tr><th>{tr("table")}</th><th>{tr("sha256")}</th>'
             f'</tr></thead><tbody>{files}</tbody></table>'
             f'<h2>{tr("packages")}</h2><table><thead><tr><th>{tr("package")}</th><th>{tr("version")}</th></tr>'
             f'</thead><tbody>{packages}</tbody></table></section>')
@@ -362,9 +409,11 @@ def assemble_html(project: Project, sections: list[str], record: dict) -> str:
     body += provenance_html(record, language)
     body, entries = anchor_headings(number_captions(mark_wide_tables(body), language))
     return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"/>'
+            f'<meta http-equiv="Content-Security-Policy" content="{escape_html(CONTENT_SECURITY_POLICY)}"/>'
+            f'<meta name="referrer" content="no-referrer"/>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"/>'
             f'<meta name="generator" content="tyokyky-eval {__version__}"/>'
-            f"<title>{html.escape(project.params.title)}</title><style>{STYLE}</style></head>\n"
+            f"<title>{escape_html(project.params.title)}</title><style>{STYLE}</style></head>\n"
             f"<body>{_title_page(project)}{_toc(entries, language)}<main>{body}</main></body></html>\n")
 
 
@@ -386,10 +435,21 @@ def find_chromium() -> str | None:
     return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
 
 
+#: Chromium flags that cut it off the network: every request (loopback included, ``<-loopback>``)
+#: goes to a proxy on a closed port, and every host name resolves to nothing. The appendix is one
+#: self-contained page, so printing needs no network; its Content-Security-Policy forbids remote
+#: loads as well (two independent locks: a payload in the data must get past both).
+OFFLINE_FLAGS = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+                 "--host-resolver-rules=MAP * ~NOTFOUND", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-domain-reliability",
+                 "--no-pings", "--disable-client-side-phishing-detection", "--dns-prefetch-disable",
+                 "--disable-features=NetworkPrediction,OptimizationHints,MediaRouter,DialMediaRouteProvider")
+
+
 def chromium_command(browser: str, profile: Path, *args: str) -> list[str]:
-    """Headless Chromium with no network chatter, no sandbox (containers, root) and a throwaway
-    profile folder."""
-    return [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    """Headless Chromium without network access (``OFFLINE_FLAGS``), no sandbox (containers, root)
+    and a throwaway profile folder."""
+    return [browser, "--headless", "--no-sandbox", "--disable-gpu", *OFFLINE_FLAGS,
             "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args]
 
 
@@ -630,12 +690,14 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
             status[source.name] = "skipped"
             continue
         target = work / "executed" / source.name
-        arguments = (source, target, {"params_path": str(params_path), "language": language,
-                                      "output_dir": str(work), "validated_dir": str(validated)}, kernel, progress)
+        parameters = {"params_path": str(params_path), "language": language, "output_dir": str(work),
+                      "validated_dir": str(validated)}
+        arguments = (source, target, parameters, kernel, progress)
         if _time_left(deadline, project_id) is None:
             execute_notebook(*arguments)
         else:
             execute_notebook(*arguments, deadline=deadline)
+        sanitise_executed(target, source, parameters)
         sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
         status[source.name] = "executed"
     record = provenance.collect(project.params, language, status, started)

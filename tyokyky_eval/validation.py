@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from tyokyky_eval import dictionary
+from tyokyky_eval import dictionary, identifiers
 from tyokyky_eval.errors import DataError, Problem
 from tyokyky_eval.i18n import fmt_date, t
 from tyokyky_eval.params import Params, suggest
@@ -478,6 +478,7 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
     raw_columns = {table: list(c.raw.columns) if c.raw is not None else [] for table, c in collectors.items()}
     result.problems.extend(_check_analyses(params, frames, raw_columns, language))
     for table, collect in collectors.items():
+        identifiers.check(table, frames[table], collect)  # no names or identity codes in code columns
         result.problems.extend(collect.problems)
         if frames[table] is not None:
             result.tables[table] = frames[table].reset_index(drop=True)

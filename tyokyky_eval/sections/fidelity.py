@@ -37,12 +37,17 @@ NOT_PUBLISHED = "recorded_not_published"
 NS = "fidelity"
 
 
-def reason_code(value) -> str | None:
-    """The publishable code of a ``na_reason``: the value when it is a short code
-    (``[a-z0-9_]{1,40}``), ``recorded_not_published`` for any other text, None when empty."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value) == "":
+def reason_code(value, declared=None) -> str | None:
+    """The publishable code of a ``na_reason``: the value when it is a declared reason code (the
+    instrument's ``na_reasons`` and ``analyses.fidelity.na_reasons``; case and surrounding spaces
+    ignored) or, without declared codes, a short code (``[a-z0-9_]{1,40}``);
+    ``recorded_not_published`` for any other text; None when empty."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == "":
         return None
-    return str(value) if REASON_CODE.fullmatch(str(value)) else NOT_PUBLISHED
+    text = str(value).strip()
+    if declared:
+        return {str(c).lower(): str(c) for c in declared}.get(text.lower(), NOT_PUBLISHED)
+    return text if REASON_CODE.fullmatch(text) else NOT_PUBLISHED
 
 
 def _plain(text) -> str:
@@ -120,7 +125,9 @@ class FidelitySection(Section):
     def unrated_published(self) -> pd.DataFrame:
         """The unrated items with a ``reason`` code in place of the typed ``na_reason``."""
         out = self.unrated.copy()
-        out.insert(list(out.columns).index("na_reason"), "reason", out["na_reason"].map(reason_code))
+        declared = self.instrument.reason_labels(self.options.na_reasons)
+        out.insert(list(out.columns).index("na_reason"), "reason",
+                   out["na_reason"].map(lambda v: reason_code(v, declared)))
         return self._names(out.drop(columns="na_reason"))
 
     def _shown(self, columns) -> tuple[str, ...]:
@@ -146,7 +153,8 @@ class FidelitySection(Section):
                                        "n_section_items", "n_items_rated", "subtotal", "mean_item_score"]),
                   decimals={"subtotal": 0, "mean_item_score": 2}, namespace=NS),
             table("fidelity_unrated", unrated, "fidelity.caption_unrated", note="fidelity.note_unrated",
-                  columns=self._shown(unrated.columns), code_columns=("status", "reason"), namespace=NS),
+                  columns=self._shown(unrated.columns), code_columns=("status", "reason"), namespace=NS,
+                  labels={"reason": self.instrument.reason_labels(self.options.na_reasons)}),
             table("fidelity_item_matrix", matrix, "fidelity.caption_items", note="fidelity.note_items",
                   columns=self._shown([c for c in matrix.columns if c != "section"]), namespace=NS),
             table("fidelity_change", self.change, "fidelity.caption_change", note="fidelity.note_change",
