@@ -6,11 +6,8 @@ from __future__ import annotations
 import errno
 import os
 import unicodedata
-import zipfile
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 import yaml
 
