@@ -22,3 +22,14 @@ def attack(unknowns, equations: list, bounds: dict) -> dict:
         assert low.status == 0 and high.status == 0, "the published numbers must be consistent"
         out[name] = (low.fun, -high.fun)
     return out
+
+
+def equation(total, parts):
+    """``total`` − Σ ``parts`` = 0 as ``({unknown: coefficient}, constant)``; each term is
+    ``({unknown: 1.0}, 0.0)`` for a hidden count or ``({}, value)`` for a published one."""
+    coefficients, constant = dict(total[0]), -total[1]
+    for unknown, value in parts:
+        for name, c in unknown.items():
+            coefficients[name] = coefficients.get(name, 0.0) - c
+        constant += value
+    return coefficients, constant

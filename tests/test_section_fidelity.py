@@ -15,7 +15,7 @@ from tyokyky_eval import fidelity, publication, sections
 from tyokyky_eval.project import load_project
 from tyokyky_eval.sections.fidelity import NOT_PUBLISHED, reason_code
 
-from attacker import attack
+from attacker import attack, equation
 
 MIN_CELLS = (3, 5, 10)
 NAME = "Matti Meikäläinen 010180-123A"  # what staff type into a reason field
@@ -67,14 +67,6 @@ def relations(section) -> tuple[list, list, dict]:
             bounds[name] = (1, rules.min_cell - 1) if value == rules.symbol(publication.PRIMARY) else (0, None)
             return {name: 1.0}, 0.0
         return {}, float(value)
-
-    def equation(total, parts):
-        coefficients, constant = dict(total[0]), -total[1]
-        for unknown, value in parts:
-            for name, c in unknown.items():
-                coefficients[name] = coefficients.get(name, 0.0) - c
-            constant += value
-        return coefficients, constant
 
     change = shown["fidelity_change"]
     for i in range(len(change)):

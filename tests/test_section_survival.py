@@ -8,7 +8,7 @@ import pytest
 from tyokyky_eval import demo, publication, sections
 from tyokyky_eval.project import load_project
 
-from attacker import attack
+from attacker import attack, equation
 
 MIN_CELLS = (3, 5, 10)
 
@@ -50,23 +50,14 @@ def relations(section) -> tuple[dict, list, dict]:
         total = term("summary", 0, column, summary.at[0, column])
         parts = [term("summary", i, column, summary.at[i, column]) for i in range(1, len(summary))]
         if len(parts):
-            equations.append(_equation(total, parts))
+            equations.append(equation(total, parts))
     total_n = term("summary", 0, "n", summary.at[0, "n"])
-    equations.append(_equation(total_n, [term("rules", i, "n", v) for i, v in enumerate(rule_table["n"])]))
+    equations.append(equation(total_n, [term("rules", i, "n", v) for i, v in enumerate(rule_table["n"])]))
     jobs = [term("rules", i, "n", v) for i, (r, v) in enumerate(zip(rule_table["rule"], rule_table["n"]))
             if r in ("job", "job_after_end", "event_reason_at_end")]
-    equations.append(_equation(term("summary", 0, "n_events", summary.at[0, "n_events"]), jobs))
+    equations.append(equation(term("summary", 0, "n_events", summary.at[0, "n_events"]), jobs))
     return unknowns, equations, bounds
 
-
-def _equation(total, parts):
-    """total − Σ parts = 0 as ({unknown: coefficient}, constant)."""
-    coefficients, constant = dict(total[0]), -total[1]
-    for unknown, value in parts:
-        for name, c in unknown.items():
-            coefficients[name] = coefficients.get(name, 0.0) - c
-        constant += value
-    return coefficients, constant
 
 
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
