@@ -321,7 +321,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'none'; object-src 'n
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
-_MARKDOWN_SPECIAL = re.compile(r"""([\\`*_\[\]()#!|~])""")
+_MARKDOWN_SPECIAL = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
 
 
 def escape_html(text) -> str:
@@ -330,11 +330,11 @@ def escape_html(text) -> str:
 
 
 def escape_markdown(text) -> str:
-    """``text`` for insertion into Markdown prose: the characters that form links, images, emphasis,
-    code and tables are backslash-escaped and ``<``, ``>``, ``&`` become entities, so the value
-    renders as itself (no link, image, tag or markup). Line breaks become spaces."""
+    """``text`` for insertion into Markdown prose: every ASCII punctuation character is
+    backslash-escaped (CommonMark allows this for all of them), so the value renders as itself: no
+    emphasis, heading, list, link, image, code, math or raw HTML (``<`` becomes ``\\<`` and is shown
+    as ``&lt;``). Line breaks become spaces."""
     text = "" if text is None else " ".join(str(text).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
