@@ -167,7 +167,7 @@ def attacked(tmp_path_factory, loopback) -> Path:
     survey["title"] = {"fi": f"Kysely {attack}", "en": f"Survey {attack}"}
     (root / "parameters" / "own_survey.yaml").write_text(yaml.safe_dump(survey, allow_unicode=True), encoding="utf-8")
     raw = yaml.safe_load(params.read_text(encoding="utf-8"))
-    raw["title"] = f"Hanke {attack}"
+    raw["title"] = "Hanke " + " ".join(payloads(loopback)[:3])  # a title has at most 300 characters
     raw["description"] = f"Kuvaus {attack} **lihava**"
     raw["data"]["fidelity"] = f"../demo-data/{FILE_NAME}"
     raw["data"]["kykyviisari"] = f"../demo-data/{WARNED_FILE}"
