@@ -24,7 +24,7 @@ def _project(root, folder, project_id):
 
 
 def _one_section(folder):
-    """A one-section notebook folder: loads the project and prints its client count (one kernel
+    """A one-section notebook folder: loads the project and shows its client count (one kernel
     start, so the test stays fast whatever sections the package has)."""
     import nbformat
 
@@ -37,7 +37,8 @@ def _one_section(folder):
     nb.cells = [parameters, nbformat.v4.new_markdown_cell("# Clients"),
                 nbformat.v4.new_code_cell("from tyokyky_eval.project import load_project\n"
                                           "project = load_project(params_path, validated=validated_dir)\n"
-                                          "print('clients:', len(project.tables['clients']))")]
+                                          "from IPython.display import Markdown, display\n"
+                                          "display(Markdown(f\"clients: {len(project.tables['clients'])}\"))")]
     folder.mkdir()
     nbformat.write(nb, str(folder / "00_clients.ipynb"))
     return folder

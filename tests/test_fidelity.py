@@ -81,7 +81,6 @@ def test_unrated_items_are_listed_with_reasons_and_missing_rows_count():
     listed = fidelity.unrated_items(items, IPS, "en")
     assert listed["item"].tolist() == [4, 8, 20]
     assert listed["na_reason"].tolist() == ["no psychiatric team", "no team leader", None]  # internal only
-    assert listed["reason"].tolist() == ["reason recorded (not published)"] * 2 + [None]  # free text
     assert listed["short_name"].iloc[0] == "Integration with treatment through team assignment"
     row = fidelity.scores(items, IPS).iloc[0]
     assert row["n_items_rated"] == 22 and row["total"] == 66  # 22 × 3
@@ -302,20 +301,16 @@ def test_misspelt_option_is_a_parameter_error(tmp_path):
         load_project(write_project(tmp_path, rows, "analyses:\n  fidelity:\n    development_treshold: 3\n"))
 
 
-def test_declared_reason_codes_are_labelled_and_free_text_is_not_published():
-    scores = all_items([3] * 25)
-    scores[4], scores[5], scores[8] = None, None, None
-    frame = review(scores, reasons={4: "no_psychiatric_team", 5: " Other ", 8: "Matti Meikäläinen 131052-308T"})
-    items = fidelity.item_table(frame, IPS)
-    assert items.set_index("item").loc[[4, 5, 8], "reason"].tolist() == ["no_psychiatric_team", "other",
-                                                                       fidelity.UNPUBLISHED_REASON]
-    listed = fidelity.unrated_items(items, IPS, "fi")
-    assert listed["reason"].tolist() == ["Ei psykiatrista hoitotiimiä, johon integroitua", "Muu syy",
-                                         "syy kirjattu (ei julkaista)"]
-    own = fidelity.Options(na_reasons={"other": {"fi": "Jokin muu", "en": "Something else"},
-                                       "no_coach": {"fi": "Ei valmentajaa", "en": "No coach"}})
-    assert fidelity.unrated_items(fidelity.item_table(frame, IPS, own), IPS, "en", own)["reason"].tolist() == [
-        "No psychiatric treatment team to integrate with", "Something else", "reason recorded (not published)"]
+def test_declared_reason_codes_are_published_and_free_text_is_not():
+    """Reason codes declared in the instrument (and added in the parameters) are published with their
+    labels; any other text becomes "reason recorded (not published)" (the section's table)."""
+    from tyokyky_eval.sections.fidelity import NOT_PUBLISHED, reason_code
+
+    declared = IPS.reason_labels({"no_coach": {"fi": "Ei valmentajaa", "en": "No coach"}})
+    assert declared["no_psychiatric_team"]["fi"] == "Ei psykiatrista hoitotiimiä, johon integroitua"
+    assert [reason_code(v, declared) for v in ("no_psychiatric_team", " Other ", "no_coach",
+                                               "Matti Meikäläinen 131052-308T", "")] == [
+        "no_psychiatric_team", "other", "no_coach", NOT_PUBLISHED, None]
     with pytest.raises(ValueError, match="needs labels fi and en"):
         fidelity.Options(na_reasons={"x": {"fi": "vain suomeksi"}})
     with pytest.raises(ValueError, match="not a code"):

@@ -60,7 +60,7 @@ def summarise(kyky, clients, options=prepost.Options()):
     ({"comparisons": [["baseline", "six_months"]]}, "not a pair of timepoints"),
     ({"reliability": {"work_ability": 1.2}}, "0 ≤ r < 1"),
     ({"reference_sd": {"work_ability": 0}}, "> 0"),
-    ({"subgroup": "servce"}, "not a clients column"),
+    ({"subgroup": ""}, "must name a clients column"),
 ])
 def test_options_reject_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -73,11 +73,12 @@ def test_quality_counts_and_their_total_reveal_no_small_count(min_cell, counts):
 def test_quality_shows_kinds_in_words_never_messages():
     project = make_project(synthetic_clients(30, 0), 5)
     project.warnings = warnings({"no_such_key": 6})
+    project.labels = {"clients": "clients.csv"}
     section = OverviewSection(project)
     shown = next(t for t in section.tables() if t.name == QUALITY).data
     assert "Matti" not in shown.to_string() and "Matti" not in " ".join(section.text("en"))
     assert shown["kind"].iloc[0] == "Other remark"
-    assert shown["file"].iloc[0] == "clients.csv"
+    assert shown["file"].iloc[0] == "clients"  # the table, never the user's file name
 
 
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
@@ -113,6 +114,6 @@ def test_months_not_days_and_rules_in_the_text():
     assert list(data.columns) == ["table", "n_rows", "n_units", "first_month", "last_month"]
     assert data["first_month"].iloc[0] == pd.Timestamp(project.table("clients")["start_date"].min()).strftime("%Y-%m")
     text = section.text("en")
-    assert "\\[linkki\\]\\(http://x\\)" in text[0]
+    assert publication.escape_markdown("[linkki](http://x)") in text[0]
     assert text[-1] == section.rules.legend("en") and "“x”" in text[-2]
     assert section.figures("en") == []

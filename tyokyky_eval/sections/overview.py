@@ -24,6 +24,7 @@ full-precision tables.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import PurePath
 
 import pandas as pd
 
@@ -79,7 +80,7 @@ class OverviewSection(Section):
     def _quality_frame(self) -> pd.DataFrame:
         quality = self.quality
         tables = {label: table for table, label in self.project.labels.items()}  # file names are not published
-        frame = pd.DataFrame({"file": quality["file"].map(lambda f: tables.get(f, "parameters")),
+        frame = pd.DataFrame({"file": quality["file"].map(lambda f: tables.get(PurePath(str(f)).name, "parameters")),
                               "column": quality["column"], "kind": quality["kind"], "n": quality["n"]})
         total = pd.DataFrame([{"file": "total", "column": "", "kind": "", "n": int(quality["n"].sum())}])
         return pd.concat([frame, total], ignore_index=True)
