@@ -8,7 +8,7 @@ import pandas as pd
 
 from tyokyky_eval.i18n import fmt_date, fmt_number, fmt_percent
 from tyokyky_eval.report import Report
-from tyokyky_eval.runner import anchor_headings, number_captions
+from tyokyky_eval.appendix import anchor_headings, number_captions
 
 NNBSP = "\u202f"
 

@@ -16,7 +16,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from tyokyky_eval import demo, runner
+from tyokyky_eval import appendix, demo, runner
 from tyokyky_eval.cli import main
 from tyokyky_eval.i18n import t
 from tyokyky_eval.resources import resource_dir
@@ -106,7 +106,7 @@ def test_finnish_run_numbers_captions_and_keeps_only_finnish_prose(workspace, sm
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no temporary folder left behind
     out = capsys.readouterr().out
     assert "Appendix:" in out
-    assert ("PDF:" in out) if runner.find_chromium() else (t("appendix.pdf_skipped_no_chromium", "fi") in out)
+    assert ("PDF:" in out) if appendix.find_chromium() else (t("appendix.pdf_skipped_no_chromium", "fi") in out)
 
 
 @pytest.mark.slow

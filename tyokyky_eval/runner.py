@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -38,60 +37,15 @@ from pathlib import Path
 
 import nbformat
 
-from tyokyky_eval import __version__, provenance
-from tyokyky_eval.publication import CONTENT_SECURITY_POLICY, escape_html, safe_markdown_html
+from tyokyky_eval import provenance
+from tyokyky_eval.appendix import assemble_html, print_pdf, render_cells
 from tyokyky_eval.cluster import dask_executor
 from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
-from tyokyky_eval.i18n import fmt_date, has_text, t
+from tyokyky_eval.i18n import has_text, t
 from tyokyky_eval.kernel import ensure_kernel
 from tyokyky_eval.project import Project, load_project, save_validated
 from tyokyky_eval.resources import resource_dir
 from tyokyky_eval.sections import REGISTRY
-
-LANGUAGE_TAGS = {"fi", "en"}
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-STYLE = """
-:root { --ink: #1d1d1f; --muted: #5a5a60; --rule: #c8c8cc; }
-body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; color: var(--ink); line-height: 1.45;
-       max-width: 60rem; margin: 0 auto; padding: 1.5rem; }
-h1 { font-size: 1.6rem; border-bottom: 2px solid var(--ink); padding-bottom: .2rem; margin-top: 2.5rem; }
-h2 { font-size: 1.25rem; margin-top: 1.8rem; }
-h3 { font-size: 1.05rem; }
-a { color: #0b5394; }
-.te-title-page { min-height: 40vh; display: flex; flex-direction: column; justify-content: center; }
-.te-title-page h1 { font-size: 2.2rem; border: none; }
-.te-title-page .te-kind { text-transform: uppercase; letter-spacing: .08em; color: var(--muted); }
-.te-title-page dl { display: grid; grid-template-columns: max-content auto; gap: .3rem 1.2rem; }
-.te-title-page dt { color: var(--muted); }
-.te-synthetic { border: 2px solid #b45309; padding: .6rem .9rem; font-weight: bold; }
-.te-toc ol { list-style: none; padding-left: 0; }
-.te-toc ol ol { padding-left: 1.4rem; }
-.te-toc li { margin: .2rem 0; }
-table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: .9rem; }
-th, td { border-bottom: 1px solid var(--rule); padding: .25rem .6rem; text-align: right; vertical-align: top; }
-th { border-bottom: 2px solid var(--ink); }
-th:first-child, td:first-child { text-align: left; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; }
-.te-caption { font-weight: bold; margin: 1.2rem 0 .3rem; break-after: avoid; }
-.te-caption-label { margin-right: .3rem; }
-.te-note { font-size: .85rem; color: var(--muted); }
-figure.te-figure { margin: 1rem 0; break-inside: avoid; }
-figure.te-figure img, .te-output img { max-width: 100%; height: auto; }
-.te-provenance code { font-size: .8rem; word-break: break-all; }
-@page { size: A4; margin: 18mm 16mm; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 10.5pt; }
-  table { font-size: 8.5pt; max-width: 100%; }
-  th, td { padding: .12rem .35rem; }
-  th { overflow-wrap: anywhere; }
-  table.te-wide { font-size: 7pt; }
-  table.te-wide th, table.te-wide td { padding: .1rem .2rem; }
-  .te-title-page, .te-toc { break-after: page; }
-  .te-section { break-before: page; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
 
 
 @dataclass
@@ -233,190 +187,6 @@ def _failed_cell(source: Path, executed: Path, index: int) -> str:
     return f"{where} (id {cell.get('id', '?')}, first line: {first!r})"
 
 
-# -- HTML -------------------------------------------------------------------------------------------
-def _markdown(text: str) -> str:
-    """Markdown → HTML with raw HTML escaped and links and images shown as text only
-    (``publication.safe_markdown_html``): prose cells and generated prose alike."""
-    return safe_markdown_html(text)
-
-
-def _output_html(output) -> str:
-    """Rich outputs only (HTML, Markdown, images); streams, errors and plain text reprs are left out
-    so that no stray print or warning reaches the published appendix."""
-    if output.get("output_type") not in ("display_data", "execute_result"):
-        return ""
-    data = output.get("data", {})
-    if "text/html" in data:
-        return "".join(data["text/html"])
-    if "text/markdown" in data:
-        return _markdown("".join(data["text/markdown"]))
-    if "image/png" in data:
-        return f'<img alt="" src="data:image/png;base64,{"".join(data["image/png"]).strip()}"/>'
-    if "image/svg+xml" in data:
-        return "".join(data["image/svg+xml"])
-    return ""
-
-
-def render_cells(nb: nbformat.NotebookNode, language: str) -> str:
-    """HTML of one executed notebook: prose of ``language`` and cell outputs, no code."""
-    parts = []
-    for cell in nb.cells:
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & LANGUAGE_TAGS and language not in tags:
-            continue
-        if cell.cell_type == "markdown":
-            parts.append(_markdown(cell.source))
-        elif cell.cell_type == "code" and not tags & {"parameters", "injected-parameters"}:
-            outputs = "".join(_output_html(o) for o in cell.get("outputs", []))
-            if outputs:
-                parts.append(f'<div class="te-output">{outputs}</div>')
-    return "\n".join(parts)
-
-
-def number_captions(body: str, language: str) -> str:
-    """Number the ``te-caption`` markers in document order: 'Taulukko 1.', 'Kuvio 1.' …; each
-    caption gets the anchor ``table-N`` / ``figure-N``."""
-    counters = {"table": 0, "figure": 0}
-
-    def label(match: re.Match) -> str:
-        kind = match.group(1)
-        counters[kind] += 1
-        n = counters[kind]
-        text = t(f"appendix.{kind}_label", language, n=n)
-        return (f'<p class="te-caption" data-kind="{kind}" id="{kind}-{n}">'
-                f'<span class="te-caption-label">{html.escape(text)}</span>')
-
-    return re.sub(r'<p class="te-caption" data-kind="(table|figure)">', label, body)
-
-
-_HEADING = re.compile(r"<h([1-6])(?:\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
-_ANCHOR_LINK = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
-
-
-def anchor_headings(body: str) -> tuple[str, list[tuple[int, str, str]]]:
-    """Give every heading a stable id (``s1``, ``s2`` …) and return the contents entries
-    ``(level, id, text)`` of the levels 1–2."""
-    entries = []
-
-    def replace(match: re.Match) -> str:
-        level, inner = int(match.group(1)), _ANCHOR_LINK.sub("", match.group(2)).strip()
-        anchor = f"s{len(entries) + 1}"
-        entries.append((level, anchor, html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()))
-        return f'<h{level} id="{anchor}">{inner}</h{level}>'
-
-    body = _HEADING.sub(replace, body)
-    return body, [e for e in entries if e[0] <= 2]
-
-
-def _toc(entries, language: str) -> str:
-    items, open_sub = [], False
-    for level, anchor, text in entries:
-        link = f'<a href="#{anchor}">{html.escape(text)}</a>'
-        if level == 1:
-            if open_sub:
-                items.append("</ol></li>")
-            elif items:
-                items.append("</li>")
-            items.append(f"<li>{link}")
-            open_sub = False
-        else:
-            if not open_sub:
-                items.append("<ol>")
-                open_sub = True
-            items.append(f"<li>{link}</li>")
-    items.append("</ol></li>" if open_sub else ("</li>" if items else ""))
-    return (f'<nav class="te-toc"><h2 class="te-toc-title">{html.escape(t("appendix.contents", language))}</h2>'
-            f'<ol>{"".join(items)}</ol></nav>')
-
-
-def _title_page(project: Project) -> str:
-    p, lang = project.params, project.language
-    rows = []
-    if p.evaluation_period:
-        start, end = p.evaluation_period
-        rows.append((t("appendix.evaluation_period", lang), f"{fmt_date(start, lang)}–{fmt_date(end, lang)}"))
-    rows.append((t("appendix.cutoff_date", lang), fmt_date(p.cutoff_date, lang)))
-    rows.append((t("appendix.language", lang), t("appendix.language_name", lang)))
-    facts = "".join(f"<dt>{escape_html(k)}</dt><dd>{escape_html(v)}</dd>" for k, v in rows)
-    synthetic = (f'<p class="te-synthetic">{escape_html(t("appendix.synthetic_note", lang))}</p>'
-                 if p.synthetic else "")
-    description = f"<p>{escape_html(p.description)}</p>" if p.description else ""
-    return (f'<header class="te-title-page"><p class="te-kind">{escape_html(t("appendix.appendix", lang))}</p>'
-            f'<h1 class="te-title">{escape_html(p.title)}</h1>{description}<dl>{facts}</dl>{synthetic}'
-            f'<p class="te-note">{escape_html(t("appendix.generated_by", lang, version=__version__))}</p>'
-            f"</header>")
-
-
-def provenance_html(record: dict, language: str) -> str:
-    """The closing section: software, and the parameters and input tables with their checksums.
-    Tables are named by their canonical name, never by the user's file name or path."""
-    def tr(key):
-        return escape_html(t(f"appendix.{key}", language))
-
-    def table_name(table):
-        key = f"codes.table.{table}"
-        return escape_html(t(key, language) if has_text(key, language) else table)
-
-    git = record["package"]["git"]
-    commit = (f'<code>{escape_html(git["commit"])}</code>{" (+)" if git["dirty"] else ""}' if git
-              else tr("not_available"))
-    files = "".join(
-        f'<tr><td>{table_name(table)}</td><td><code>{escape_html(info["sha256"])}</code></td></tr>'
-        for table, info in record["input_files"].items())
-    packages = "".join(f"<tr><td>{escape_html(name)}</td><td>{escape_html(v or '–')}</td></tr>"
-                       for name, v in record["packages"].items())
-    param = record["parameters_file"]
-    return (f'<section class="te-section te-provenance"><h1>{tr("provenance")}</h1><p>{tr("provenance_intro")}</p>'
-            f'<table><tbody>'
-            f'<tr><td>{tr("package_version")}</td><td>{escape_html(record["package"]["version"])}</td></tr>'
-            f'<tr><td>{tr("git_commit")}</td><td>{commit}</td></tr>'
-            f'<tr><td>{tr("parameters_file")}</td><td><code>{escape_html(param["sha256"])}</code></td></tr>'
-            f'<tr><td>{tr("python")}</td><td>{escape_html(record["python"]["version"])}</td></tr>'
-            f'<tr><td>{tr("run_started")}</td><td>{escape_html(record["run"]["started"])}</td></tr>'
-            f'</tbody></table>'
-            f'<h2>{tr("input_files")}</h2><table><thead><tr><th>{tr("table")}</th><th>{tr("sha256")}</th>'
-            f'</tr></thead><tbody>{files}</tbody></table>'
-            f'<h2>{tr("packages")}</h2><table><thead><tr><th>{tr("package")}</th><th>{tr("version")}</th></tr>'
-            f'</thead><tbody>{packages}</tbody></table></section>')
-
-
-WIDE_TABLE_COLUMNS = 8
-_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL)
-
-
-def mark_wide_tables(body: str) -> str:
-    """Give tables of more than ``WIDE_TABLE_COLUMNS`` columns the class ``te-wide`` (a smaller font
-    in print, so that every column fits the page width)."""
-    def mark(match: re.Match) -> str:
-        attributes, inner = match.group(1), match.group(2)
-        first_row = re.search(r"<tr\b.*?</tr>", inner, re.DOTALL)
-        columns = len(re.findall(r"<t[hd]\b", first_row.group(0))) if first_row else 0
-        if columns <= WIDE_TABLE_COLUMNS:
-            return match.group(0)
-        if 'class="' in attributes:
-            attributes = attributes.replace('class="', 'class="te-wide ', 1)
-        else:
-            attributes += ' class="te-wide"'
-        return f"<table{attributes}>{inner}</table>"
-
-    return _TABLE.sub(mark, body)
-
-
-def assemble_html(project: Project, sections: list[str], record: dict) -> str:
-    """One self-contained HTML page: title page, contents, the sections, provenance."""
-    language = project.language
-    body = "\n".join(f'<section class="te-section">{s}</section>' for s in sections)
-    body += provenance_html(record, language)
-    body, entries = anchor_headings(number_captions(mark_wide_tables(body), language))
-    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"/>'
-            f'<meta http-equiv="Content-Security-Policy" content="{escape_html(CONTENT_SECURITY_POLICY)}"/>'
-            f'<meta name="referrer" content="no-referrer"/>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"/>'
-            f'<meta name="generator" content="tyokyky-eval {__version__}"/>'
-            f"<title>{escape_html(project.params.title)}</title><style>{STYLE}</style></head>\n"
-            f"<body>{_title_page(project)}{_toc(entries, language)}<main>{body}</main></body></html>\n")
-
-
 def _section_title(nb: nbformat.NotebookNode, source: Path, language: str) -> str:
     titles = section_metadata(nb)["title"]
     return titles.get(language) or next(iter(titles.values()), source.stem)
@@ -427,48 +197,6 @@ def _skipped_section(nb, source: Path, missing: list[str], language: str) -> str
                       for m in missing)
     return (f"<h1>{html.escape(_section_title(nb, source, language))}</h1>"
             f'<p class="te-skipped">{html.escape(t("appendix.section_skipped", language, missing=names))}</p>')
-
-
-# -- PDF --------------------------------------------------------------------------------------------
-def find_chromium() -> str | None:
-    """Path of a headless-capable Chromium, or None."""
-    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
-
-
-#: Chromium flags that cut it off the network: every request (loopback included, ``<-loopback>``)
-#: goes to a proxy on a closed port, and every host name resolves to nothing. The appendix is one
-#: self-contained page, so printing needs no network; its Content-Security-Policy forbids remote
-#: loads as well (two independent locks: a payload in the data must get past both).
-OFFLINE_FLAGS = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-                 "--host-resolver-rules=MAP * ~NOTFOUND", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-domain-reliability",
-                 "--no-pings", "--disable-client-side-phishing-detection", "--dns-prefetch-disable",
-                 "--disable-features=NetworkPrediction,OptimizationHints,MediaRouter,DialMediaRouteProvider")
-
-
-def chromium_command(browser: str, profile: Path, *args: str) -> list[str]:
-    """Headless Chromium without network access (``OFFLINE_FLAGS``), no sandbox (containers, root)
-    and a throwaway profile folder."""
-    return [browser, "--headless", "--no-sandbox", "--disable-gpu", *OFFLINE_FLAGS,
-            "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args]
-
-
-def print_pdf(html_path: Path, pdf_path: Path, language: str, timeout: int = 180) -> tuple[bool, str]:
-    """Print the HTML to PDF with headless Chromium; returns (printed, message when skipped)."""
-    browser = find_chromium()
-    if browser is None:
-        return False, t("appendix.pdf_skipped_no_chromium", language)
-    with tempfile.TemporaryDirectory(prefix="tyokyky-chromium-") as profile:
-        command = chromium_command(browser, Path(profile), "--no-pdf-header-footer",
-                                   f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri())
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-            reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            reason = str(exc)
-    if pdf_path.is_file() and pdf_path.stat().st_size > 0:
-        return True, ""
-    return False, t("appendix.pdf_failed", language, reason=reason)
 
 
 # -- one project ------------------------------------------------------------------------------------
