@@ -11,15 +11,7 @@ from statsmodels.duration.hazard_regression import PHReg
 
 from tyokyky_eval.schoenfeld import _risk_counts, ph_test, transformed_time
 
-
-def generated(seed=1, n=80, ties=True):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 2))
-    t_event = rng.exponential(300 * np.exp(-0.5 * x[:, 0] + 0.3 * x[:, 1]))
-    t_cens = rng.uniform(50, 700, n)
-    time = np.minimum(t_event, t_cens)
-    time = np.ceil(time) if ties else time
-    return time, (t_event <= t_cens).astype(int), x
+from test_survival import generated  # noqa: E402  (the same synthetic cohorts)
 
 
 # -- the oracle: the first implementation, one risk set per event time (O(n · event times)) --------
