@@ -8,13 +8,17 @@ Usage inside Python::
 The first code cell is always the papermill ``parameters`` cell. ``section`` names the registered
 section (``tyokyky_eval.sections.REGISTRY``), whose input tables the runner requires; a notebook of
 your own may list ``requires`` instead. The runner leaves the section out (with one sentence) when a
-project lacks them.
+project lacks them. Add the section's "your own analysis" snippet
+``notebooks/own_analysis/<notebook>.yaml`` and check the result with ``python tools/notebook_shape.py``.
 """
 from __future__ import annotations
 
 import nbformat
 
-PARAMETERS = 'params_path = "../parameters/demo.yaml"\nlanguage = "fi"\noutput_dir = None\nvalidated_dir = None'
+from notebook_shape import PARAMETER_HELP  # tools/ is on the path wherever make_notebook is
+
+PARAMETERS = "\n".join(f"{name} = {value}  # {PARAMETER_HELP[name]}" for name, value in (
+    ("params_path", '"../parameters/demo.yaml"'), ("language", '"fi"'), ("output_dir", "None"), ("validated_dir", "None")))
 
 
 def make_notebook(path, cells, section=None, requires=(), title=None) -> None:

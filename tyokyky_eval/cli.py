@@ -85,6 +85,29 @@ def _kernel(args) -> int:
     return 0
 
 
+def _lab(args) -> int:
+    from tyokyky_eval import lab
+
+    copy = lab.prepare(args.params, args.language, args.dir, force=args.force)
+    for message in copy.skipped:
+        print(message)
+    if copy.kept:
+        print(f"Working copy with your changes, kept as it was (--force prepares a fresh one): {copy.folder}")
+    else:
+        print(f"Working copy of {len(copy.notebooks)} notebooks, not the published appendix: {copy.folder}")
+    command = lab.jupyter_lab_command(copy.folder, browser=not args.no_browser)
+    shown = lab.command_text(command)
+    if not lab.has_jupyterlab():
+        print("JupyterLab is not installed in this environment. Install it with "
+              f"{lab.command_text([sys.executable, '-m', 'pip', 'install', 'jupyterlab'])}, then start it with: {shown}")
+    elif args.prepare_only:
+        print(f"Start JupyterLab on it with: {shown}")
+    else:
+        print(f"Starting JupyterLab (Ctrl-C stops it; it prints the address to open): {shown}", flush=True)
+        return lab.start_jupyter_lab(command)
+    return 0
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -124,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                    help="time limit of each project; a project over it fails and the others go on")
     p.set_defaults(func=_run_all)
+    p = sub.add_parser("lab", help="prepare a working copy of the notebooks for a project and open it in JupyterLab")
+    p.add_argument("params")
+    p.add_argument("--language", choices=("fi", "en"))
+    p.add_argument("--dir", default="tyokyky-lab",
+                   help="folder for working copies (default ./tyokyky-lab); the copy goes to DIR/<project_id>")
+    p.add_argument("--force", action="store_true",
+                   help="replace a working copy you have changed with a fresh one (your changes are lost)")
+    p.add_argument("--prepare-only", action="store_true", help="prepare the copy and print how to start JupyterLab")
+    p.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
+    p.set_defaults(func=_lab)
     p = sub.add_parser("demo-data", help="write deterministic synthetic demo data")
     p.add_argument("--out", help="folder for the demo project's data")
     p.add_argument("--params", nargs="+", metavar="FILE",
