@@ -19,7 +19,7 @@ from pathlib import Path
 from tyokyky_eval import __version__
 from tyokyky_eval.params import Params
 
-KEY_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pandera",
+KEY_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera",
                 "papermill", "nbconvert", "nbformat", "ipykernel", "pyyaml", "openpyxl", "tqdm")
 
 
