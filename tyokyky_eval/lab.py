@@ -66,7 +66,7 @@ def prepare(params_path: str | Path, language: str | None = None, directory: str
     existing = _read_manifest(folder, language)
     if existing and not force and _changed(folder, existing):
         if existing["language"] != language:
-            raise OutputError(t("lab.other_language", language, path=folder, language=existing["language"]))
+            raise OutputError(t("lab.other_language", language, path=folder, other=existing["language"]))
         return WorkingCopy(folder, language, sorted(existing["notebooks"]), kept=True)
     kernel = ensure_kernel()
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -181,8 +181,11 @@ def has_jupyterlab() -> bool:
 
 
 def jupyter_lab_command(folder: Path, browser: bool = True) -> list[str]:
-    """The command that starts this environment's JupyterLab on ``folder``."""
+    """The command that starts this environment's JupyterLab on ``folder`` (as root too, which
+    JupyterLab otherwise refuses: containers often run as root)."""
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}"]
+    if getattr(os, "geteuid", lambda: 1)() == 0:
+        command.append("--allow-root")
     return command if browser else [*command, "--no-browser"]
 
 
