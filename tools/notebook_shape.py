@@ -29,10 +29,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 PARAMETER_HELP = {
-    "params_path": "the project's parameters file (YAML); the data paths in it are relative to it",
-    "language": '"fi" or "en": the language of the texts, tables and figures',
-    "output_dir": "set by `tyokyky-eval run`: folder for the published tables; None writes none",
-    "validated_dir": "set by `tyokyky-eval run`: its already validated tables; None reads and validates the data files",
+    "params_path": "the project's parameters file; its data paths are relative to it",
+    "language": '"fi" or "en": the language of texts, tables and figures',
+    "output_dir": "set by `tyokyky-eval run`; None: write no files",
+    "validated_dir": "set by `tyokyky-eval run`; None: read and validate the data files",
 }
 STEPS = ("sections.load(", "report.show_tables(", "report.show_figures(")
 SNIPPET_KEYS = {"fi", "en", "code"}
