@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import secrets
-import shutil
 import socket
 import subprocess
 import tempfile

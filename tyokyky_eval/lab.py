@@ -64,11 +64,11 @@ def prepare(params_path: str | Path, language: str | None = None, directory: str
     folder = Path(directory).absolute() / project_id
     _check_outside_data(folder, project)
     existing = _read_manifest(folder, language)
+    kernel = ensure_kernel()
     if existing and not force and _changed(folder, existing):
         if existing["language"] != language:
             raise OutputError(t("lab.other_language", language, path=folder, other=existing["language"]))
         return WorkingCopy(folder, language, sorted(existing["notebooks"]), kept=True)
-    kernel = ensure_kernel()
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{project_id}-", dir=folder.parent))
     try:
@@ -79,7 +79,7 @@ def prepare(params_path: str | Path, language: str | None = None, directory: str
             if missing:
                 copy.skipped.append(t("lab.skipped", language, notebook=source.name, missing=", ".join(missing)))
                 continue
-            nbformat.write(working_notebook(source, project, params_path, kernel), str(staging / source.name))
+            nbformat.write(working_notebook(nb, source, project, params_path, kernel), str(staging / source.name))
             copy.notebooks.append(source.name)
         manifest = {"project_id": project_id, "language": language, "params_path": str(params_path),
                     "tyokyky_eval": __version__,
@@ -93,12 +93,13 @@ def prepare(params_path: str | Path, language: str | None = None, directory: str
     return copy
 
 
-def working_notebook(source: Path, project: Project, params_path: Path, kernel: str) -> nbformat.NotebookNode:
-    """The notebook ``source`` as a working copy for ``project`` (see the module docstring)."""
+def working_notebook(nb: nbformat.NotebookNode, source: Path, project: Project, params_path: Path,
+                     kernel: str) -> nbformat.NotebookNode:
+    """The notebook ``nb`` (read from ``source``) as a working copy for ``project`` (see the module
+    docstring)."""
     import papermill
 
     language = project.language
-    nb = nbformat.read(str(source), as_version=4)
     documented = papermill.inspect_notebook(nb)  # parameter name → default and help comment
     nb = papermill.execute_notebook(nb, None, parameters={"params_path": str(params_path), "language": language},
                                     prepare_only=True, kernel_name=kernel, progress_bar=False)
