@@ -197,10 +197,12 @@ def command_text(command: list[str]) -> str:
 
 def start_jupyter_lab(command: list[str]) -> int:
     """Run JupyterLab until it stops and return its exit code. Ctrl-C is left to JupyterLab, which
-    asks before it shuts down and stops its kernels."""
+    asks before it shuts down and stops its kernels; SIGTERM is passed on to it."""
     process = subprocess.Popen(command)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, lambda signum, frame: process.terminate())}
     try:
         return process.wait()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
