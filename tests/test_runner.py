@@ -12,7 +12,9 @@ import re
 import time
 from pathlib import Path
 
+import docx
 import nbformat
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -103,6 +105,10 @@ def test_finnish_run_numbers_captions_and_keeps_only_finnish_prose(workspace, sm
     folder = tmp_path / "demo"
     assert sorted(p.name for p in (folder / "executed").iterdir()) == ["00_tiny.ipynb", "10_needs_fidelity.ipynb"]
     assert (folder / "tables-internal" / "tiny.csv").read_text() == "mean\n1234.5\n6.25\n"
+    assert {p.name for p in folder.iterdir()} <= runner.APPENDIX_ENTRIES  # no table or figure records
+    sheet = openpyxl.load_workbook(folder / "tables.xlsx")["Taulukko 1"]
+    assert (sheet["A1"].value, sheet["A4"].value, sheet["A4"].number_format) == ("Taulukko 1. Tiny table", 1234.5, "#,##0.00")
+    assert "Taulukko 2. Tiny table" in [p.text for p in docx.Document(str(folder / "appendix.docx")).paragraphs]
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no temporary folder left behind
     out = capsys.readouterr().out
     assert "Appendix:" in out

@@ -65,6 +65,7 @@ class Block:
     rows: list = field(default_factory=list)
     classes: tuple = ()
     src: str = ""
+    runs: list = field(default_factory=list)  # (text, bold, italic, code); ``text`` is their sum
 
 
 class _PageParser(HTMLParser):
@@ -76,7 +77,6 @@ class _PageParser(HTMLParser):
         self.blocks: list[Block] = []
         self.stack: list[tuple[str, tuple]] = []
         self.current: Block | None = None
-        self.label = ""
         self.lists: list[list] = []  # [ordered, count] per open list
         self.table: Block | None = None
         self.cell: list[str] | None = None
@@ -86,10 +86,21 @@ class _PageParser(HTMLParser):
 
     def _flush(self) -> None:
         block, self.current = self.current, None
-        if block is not None:
-            block.text = _SPACE.sub(" ", block.text).strip()
-            if block.text or block.kind == "caption":
-                self.blocks.append(block)
+        if block is None:
+            return
+        runs, text = [], block.text  # a prefix ("1. ", "Kieli: ") set when the block began
+        for part, *marks in block.runs:
+            part = _SPACE.sub(" ", part)
+            if not text.strip() or text.endswith(" "):
+                part = part.lstrip(" ")
+            if part:
+                runs.append((part, *marks))
+                text += part
+        if runs:
+            runs[-1] = (runs[-1][0].rstrip(" "), *runs[-1][1:])
+        block.runs, block.text = [(block.text, False, False, False), *runs] if block.text else runs, text.strip()
+        if block.text or block.kind == "caption":
+            self.blocks.append(block)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -115,11 +126,9 @@ class _PageParser(HTMLParser):
                                      style="figure" if self._inside("figure", "te-figure") else ""))
         elif tag == "br":
             self._data("\n")
-        elif tag == "span" and "te-caption-label" in classes:
-            self.label = ""
         elif tag == "dd" and self.current is None and self.blocks and self.blocks[-1].style == "term":
             self.current = self.blocks.pop()  # a definition continues its term: "Kieli: suomi"
-            self.current.style, self.current.text = "", self.current.text + ": "
+            self.current.style, self.current.text, self.current.runs = "", self.current.text + ": ", []
         elif tag in _BLOCKS and self.table is None:
             self._flush()
             self.current = self._block(tag, classes, attrs)
@@ -128,7 +137,7 @@ class _PageParser(HTMLParser):
         if tag[0] == "h" and tag[1:].isdigit():
             style = ("Title" if "te-title" in classes else "TOC Heading" if "te-toc-title" in classes
                      else HEADING_STYLES.get(int(tag[1]), "Heading 3"))
-            return Block("heading", style=style, level=int(tag[1]))
+            return Block("heading", style=style)
         if "te-caption" in classes:
             return Block("caption", style=attrs.get("data-kind") or "table")
         if tag == "li":
@@ -181,13 +190,13 @@ class _PageParser(HTMLParser):
             self.cell.append(data)
             return
         if self._inside("span", "te-caption-label"):
-            self.label += data
-            return
+            return  # "Taulukko 1.": Word numbers its captions itself (``_caption``)
         if self.current is None:
             if not data.strip():
                 return
             self.current = Block("paragraph")
-        self.current.text += data
+        self.current.runs.append((data, self._inside("strong") or self._inside("b"),
+                                  self._inside("em") or self._inside("i"), self._inside("code")))
 
 
 def page_blocks(page: str) -> list[Block]:
@@ -266,6 +275,17 @@ def _table(document, rows: list[list[tuple[bool, str]]], numeric: list[list[bool
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
+def _paragraph(document, block: Block, style: str | None):
+    """A paragraph of ``block``'s runs (bold, italic and code kept)."""
+    paragraph = document.add_paragraph(style=style)
+    for text, bold, italic, code in block.runs:
+        run = paragraph.add_run(text)
+        run.bold, run.italic = bold or None, italic or None
+        if code:
+            run.font.name = "Consolas"
+    return paragraph
+
+
 def _caption(document, kind: str, number: int, text: str, language: str) -> None:
     before, after = _caption_parts(kind, language)
     paragraph = document.add_paragraph(style="Caption")
@@ -289,6 +309,7 @@ def write_docx(page: str, records: list[dict], path: Path, language: str, title:
     import base64
 
     from docx.enum.text import WD_BREAK
+    from docx.shared import Mm
 
     document = _document(language)
     queue = {kind: [r for r in records if r["kind"] == kind] for kind in ("table", "figure")}
@@ -302,16 +323,13 @@ def write_docx(page: str, records: list[dict], path: Path, language: str, title:
     blocks = page_blocks(page)
     for i, block in enumerate(blocks):
         if block.kind == "heading":
-            document.add_paragraph(block.text, style=block.style)
+            _paragraph(document, block, block.style)
         elif block.kind == "paragraph":
-            document.add_paragraph(block.text, style=_PARAGRAPH_STYLES.get(block.style, block.style))
+            _paragraph(document, block, _PARAGRAPH_STYLES.get(block.style, block.style))
+        elif block.kind == "item" and block.style == "ordered":  # numbered as shown: lists restart
+            _paragraph(document, block, "List Paragraph").paragraph_format.left_indent = Mm(6 * block.level)
         elif block.kind == "item":
-            style = "List Paragraph" if block.style == "ordered" else (
-                "List Bullet" if block.level <= 1 else "List Bullet 2")
-            paragraph = document.add_paragraph(block.text, style=style)
-            if block.style == "ordered":
-                from docx.shared import Mm
-                paragraph.paragraph_format.left_indent = Mm(6 * block.level)
+            _paragraph(document, block, "List Bullet" if block.level <= 1 else "List Bullet 2")
         elif block.kind == "caption":
             counters[block.style] += 1
             _caption(document, block.style, counters[block.style], block.text, language)
