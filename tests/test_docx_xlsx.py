@@ -1,9 +1,10 @@
 """The appendix for editing (issue 17): ``appendix.docx`` and ``tables.xlsx``.
 
 Unit tests build both files from what ``Report`` shows (records and HTML of a small table and
-figure); the ``slow`` tests run the real notebooks on demo data and compare every table and figure
-of the HTML page with the Word document and the workbook, and render the Word file with LibreOffice
-where ``soffice`` is installed.
+figure); the ``slow`` tests run the real notebooks on demo data in Finnish and compare every table
+and figure of the HTML page with the Word document and the workbook, and render the Word file with
+LibreOffice where ``soffice`` is installed. ``test_runner`` checks that two runs give the same
+workbook and ``test_attacks`` attacks both files.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from tyokyky_eval.appendix import number_captions
 from tyokyky_eval.i18n import fmt_number
 from tyokyky_eval.report import PRINT_DPI, RECORDS, Report
 
-from test_runner import demo_project, small_notebooks, workspace  # noqa: F401 — fixtures
+from test_runner import demo_project
 
 matplotlib.use("Agg")
 
@@ -243,15 +244,6 @@ def test_every_html_table_and_figure_is_in_the_word_file_and_the_workbook(demo_r
     assert {"Title", "Heading 1", "Heading 2", "Caption", "Note"} <= headings
     no_external_links(demo_run / "appendix.docx")
     no_external_links(demo_run / "tables.xlsx")
-
-
-@pytest.mark.slow
-def test_two_runs_give_the_same_workbook(workspace, small_notebooks, tmp_path):
-    for output in ("one", "two"):
-        runner.run_project(workspace / "parameters" / "demo.yaml", tmp_path / output, progress=False, pdf=False,
-                           notebooks_dir=small_notebooks)
-    assert (tmp_path / "one" / "demo" / "tables.xlsx").read_bytes() == \
-        (tmp_path / "two" / "demo" / "tables.xlsx").read_bytes()
 
 
 class Text(HTMLParser):

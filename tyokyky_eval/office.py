@@ -260,7 +260,9 @@ def _table(document, rows: list[list[tuple[bool, str]]], numeric: list[list[bool
     from docx.oxml import OxmlElement
     from docx.shared import Pt
 
-    width = max(len(row) for row in rows)
+    width = max((len(row) for row in rows), default=0)
+    if width == 0:
+        return
     table = document.add_table(rows=len(rows), cols=width)
     table.style = document.styles[TABLE_STYLE]
     size = Pt(7.5 if width > WIDE_TABLE_COLUMNS else 9)

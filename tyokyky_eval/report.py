@@ -10,7 +10,9 @@ A notebook creates one ``Report`` after loading the project::
 ``table`` writes ``tables-internal/<name>.csv`` (full precision) and ``tables/<name>.csv``
 (publication-safe) when ``output_dir`` is set, and displays the publication-safe version with
 localised headers and Finnish or English number formatting. Captions are numbered when the appendix
-is assembled (``<p class="te-caption" data-kind="table|figure">``).
+is assembled (``<p class="te-caption" data-kind="table|figure">``). Every shown table and figure also
+leaves a record in ``<output_dir>/.records`` (``RECORDS``) from which the runner writes the Word and
+Excel appendix (``tyokyky_eval.office``).
 """
 from __future__ import annotations
 
