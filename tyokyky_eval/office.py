@@ -26,6 +26,7 @@ HEADING_STYLES = {1: "Heading 1", 2: "Heading 2"}  # deeper levels: "Heading 3"
 NOTE_STYLE = "Note"
 TABLE_STYLE = "Table Grid"
 WIDE_TABLE_COLUMNS = 8
+PROOFING_LANGUAGES = {"fi": "fi-FI", "en": "en-GB"}
 _SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML white space; no-break spaces stay
 _VOID = {"img", "br", "meta", "link", "hr", "input", "col", "wbr", "source"}
 _BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "blockquote"}
@@ -238,6 +239,8 @@ def _document(language: str):
     Table Grid), so that an evaluator's template can restyle it."""
     from docx import Document
     from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 
     document = Document()
@@ -249,7 +252,10 @@ def _document(language: str):
     note.base_style = document.styles["Normal"]
     note.font.size = Pt(8.5)
     document.styles["Normal"].font.size = Pt(10.5)
-    document.core_properties.language = language
+    proofing = OxmlElement("w:lang")  # Word checks the spelling in the appendix's language
+    proofing.set(qn("w:val"), PROOFING_LANGUAGES[language])
+    document.styles["Normal"].element.get_or_add_rPr().append(proofing)
+    document.core_properties.language = PROOFING_LANGUAGES[language]
     return document
 
 
@@ -382,6 +388,7 @@ def write_xlsx(records: list[dict], path: Path, language: str, title: str, stamp
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.hyperlink import Hyperlink
+    from openpyxl.xml.functions import tostring
     from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
@@ -431,15 +438,8 @@ def write_xlsx(records: list[dict], path: Path, language: str, title: str, stamp
     properties.created = properties.modified = stamp
     properties.language = language
     workbook.save(str(path))
-    reproducible_zip(path, stamp, {"docProps/core.xml": _core_xml(properties)})
-
-
-def _core_xml(properties) -> bytes:
-    """openpyxl's core properties as its writer serialises them (which stamps ``modified`` with the
-    clock; ``reproducible_zip`` puts this version back)."""
-    from openpyxl.xml.functions import tostring
-
-    return tostring(properties.to_tree())
+    properties.modified = stamp  # saving set it to the clock: put the stamp back into the file
+    reproducible_zip(path, stamp, {"docProps/core.xml": tostring(properties.to_tree())})
 
 
 # -- reproducible zip containers ------------------------------------------------------------------
