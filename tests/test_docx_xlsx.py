@@ -269,8 +269,12 @@ def test_workbook_publishes_nothing_the_html_does_not(demo_run):
     page.feed((demo_run / "appendix.html").read_text(encoding="utf-8"))
     text = "\n".join(page.parts)
     workbook = openpyxl.load_workbook(demo_run / "tables.xlsx")
+    legend = "Merkinnät: <5 = lukumäärä"
     for sheet in workbook.worksheets[1:]:
         assert sheet["A1"].value.split(" ", 2)[2] in text  # the caption after its number
+        values = [c.value for row in sheet.iter_rows(min_row=4) for c in row]
+        if "<5" in values:  # a suppressed cell: its symbol, and the legend under the table
+            assert any(isinstance(v, str) and legend in v for v in values), sheet.title
         for row in sheet.iter_rows(min_row=3):
             for cell in row:
                 if isinstance(cell.value, float):  # no more precision than the appendix shows
