@@ -307,3 +307,32 @@ def test_loopback_server_got_no_request(attacked, loopback, tmp_path):
     subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert (tmp_path / "out.pdf").is_file()
     assert Counter.hits == []
+
+
+def office_xml(path: Path) -> str:
+    """Every XML part of a Word or Excel file, decompressed."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return "\n".join(archive.read(n).decode("utf-8") for n in archive.namelist()
+                         if n.endswith((".xml", ".rels")))
+
+
+@pytest.mark.slow
+def test_word_and_excel_files_hold_no_free_text_formula_or_link(attacked):
+    import openpyxl
+
+    secrets = [NAME, HETU, "ei halunnut", "HYPERLINK", FILE_NAME, "matti_meikalainen", "maija_mehilainen",
+               str(attacked.parent.parent), "demo-data", "own_survey"]
+    for name in ("appendix.docx", "tables.xlsx"):
+        xml = office_xml(attacked / name)
+        assert not [s for s in secrets if s in xml], name
+        assert 'TargetMode="External"' not in xml and "<f>" not in xml and "<f " not in xml, name
+    docx_xml = office_xml(attacked / "appendix.docx")
+    assert "Hanke &lt;script&gt;" in docx_xml  # the title's payload as text
+    assert "syy kirjattu (ei julkaista)" in docx_xml  # the free text replaced by its declared label
+    workbook = openpyxl.load_workbook(attacked / "tables.xlsx")
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate)

@@ -10,9 +10,12 @@ from html import escape
 import json
 import re
 import time
+import zipfile
 from pathlib import Path
 
+import docx
 import nbformat
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -103,6 +106,10 @@ def test_finnish_run_numbers_captions_and_keeps_only_finnish_prose(workspace, sm
     folder = tmp_path / "demo"
     assert sorted(p.name for p in (folder / "executed").iterdir()) == ["00_tiny.ipynb", "10_needs_fidelity.ipynb"]
     assert (folder / "tables-internal" / "tiny.csv").read_text() == "mean\n1234.5\n6.25\n"
+    assert {p.name for p in folder.iterdir()} <= runner.APPENDIX_ENTRIES  # no table or figure records
+    sheet = openpyxl.load_workbook(folder / "tables.xlsx")["Taulukko 1"]
+    assert (sheet["A1"].value, sheet["A4"].value, sheet["A4"].number_format) == ("Taulukko 1. Tiny table", 1234.5, "#,##0.00")
+    assert "Taulukko 2. Tiny table" in [p.text for p in docx.Document(str(folder / "appendix.docx")).paragraphs]
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no temporary folder left behind
     out = capsys.readouterr().out
     assert "Appendix:" in out
@@ -220,14 +227,18 @@ def test_real_appendix_leaks_no_ids(real_appendix):
     assert all(ID_PATTERN.fullmatch(i) for i in ids)  # the search below would find every one of them
     folder = real_appendix / "demo"
     assert [p.name for p in real_appendix.iterdir()] == ["demo"]  # no work folder left behind
-    assert sorted(p.name for p in folder.iterdir()) == ["appendix.html", "executed", "provenance.json", "tables",
-                                                         "tables-internal"]  # the Parquet cache is gone
+    assert sorted(p.name for p in folder.iterdir()) == ["appendix.docx", "appendix.html", "executed", "provenance.json",
+                                                         "tables", "tables-internal", "tables.xlsx"]  # no cache, no records
     assert not list(folder.rglob("*.parquet"))
     published = [*folder.glob("appendix.*"), *(folder / "tables").rglob("*"), *(folder / "executed").rglob("*")]
     executed = sorted(p.name for p in (folder / "executed").iterdir())
     assert executed == sorted(p.name for p in Path(str(resource_dir("notebooks"))).glob("*.ipynb"))
     for path in (p for p in published if p.is_file()):
-        text = path.read_bytes().decode("utf-8", errors="ignore")
+        if path.suffix in (".docx", ".xlsx"):  # zip containers: their XML parts
+            with zipfile.ZipFile(path) as archive:
+                text = "".join(archive.read(n).decode("utf-8") for n in archive.namelist() if n.endswith(".xml"))
+        else:
+            text = path.read_bytes().decode("utf-8", errors="ignore")
         assert not ID_PATTERN.search(text), f"{path.name} contains an id: {ID_PATTERN.search(text).group()}"
     assert "DEMO-01" in (real_appendix.parent / "demo-data" / "clients.csv").read_text(encoding="utf-8-sig")
 
@@ -250,6 +261,8 @@ def test_validated_cache_changes_no_table(real_appendix, tmp_path, monkeypatch):
         cached = {p.name: p.read_bytes() for p in (real_appendix / "demo" / kind).iterdir()}
         uncached = {p.name: p.read_bytes() for p in (tmp_path / "demo" / kind).iterdir()}
         assert len(cached) > 10 and cached == uncached
+    # two runs of the same inputs: the same workbook, byte for byte
+    assert (real_appendix / "demo" / "tables.xlsx").read_bytes() == (tmp_path / "demo" / "tables.xlsx").read_bytes()
     executed = nbformat.read(str(tmp_path / "demo" / "executed" / "00_overview.ipynb"), as_version=4)
     assert "validated_dir" not in next(c for c in executed.cells
                                        if "injected-parameters" in c.metadata.get("tags", [])).source

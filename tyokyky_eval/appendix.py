@@ -1,11 +1,13 @@
 """The appendix as a document: the executed notebooks' outputs assembled into one self-contained
 HTML page (title page, contents, numbered tables and figures, provenance; stylesheet
-``appendix.css``, a Content-Security-Policy that lets nothing run or load) and printed to PDF by
-headless Chromium with networking cut off. The runner (``tyokyky_eval.runner``) executes the
+``appendix.css``, a Content-Security-Policy that lets nothing run or load), printed to PDF by
+headless Chromium with networking cut off, and written for editing as ``appendix.docx`` and
+``tables.xlsx`` (``tyokyky_eval.office``). The runner (``tyokyky_eval.runner``) executes the
 notebooks and calls these.
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 import shutil
@@ -218,6 +220,19 @@ def assemble_html(project: Project, sections: list[str], record: dict) -> str:
             f'<meta name="generator" content="tyokyky-eval {__version__}"/>'
             f"<title>{escape_html(project.params.title)}</title><style>{STYLE}</style></head>\n"
             f"<body>{_title_page(project)}{_toc(entries, language)}<main>{body}</main></body></html>\n")
+
+
+# -- Word and Excel --------------------------------------------------------------------------------
+def write_office(project: Project, page: str, record_folders: list[Path], work: Path) -> None:
+    """``appendix.docx`` (the ``page`` with its tables and figures from the records) and
+    ``tables.xlsx`` (the published tables) into ``work``, dated by the cut-off date."""
+    from tyokyky_eval import office
+
+    records = office.load_records(record_folders)
+    stamp = dt.datetime.combine(project.params.cutoff_date, dt.time())
+    title, language = project.params.title, project.language
+    office.write_docx(page, records, work / "appendix.docx", language, title, stamp)
+    office.write_xlsx(records, work / "tables.xlsx", language, title, stamp)
 
 
 # -- PDF --------------------------------------------------------------------------------------------

@@ -10,20 +10,54 @@ A notebook creates one ``Report`` after loading the project::
 ``table`` writes ``tables-internal/<name>.csv`` (full precision) and ``tables/<name>.csv``
 (publication-safe) when ``output_dir`` is set, and displays the publication-safe version with
 localised headers and Finnish or English number formatting. Captions are numbered when the appendix
-is assembled (``<p class="te-caption" data-kind="table|figure">``).
+is assembled (``<p class="te-caption" data-kind="table|figure">``). Every shown table and figure also
+leaves a record in ``<output_dir>/.records`` (``RECORDS``) from which the runner writes the Word and
+Excel appendix (``tyokyky_eval.office``).
 """
 from __future__ import annotations
 
 import base64
 import html
 import io
+import json
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tyokyky_eval.i18n import code_label, fmt_date, fmt_number, has_text, t
 from tyokyky_eval.project import Project
 from tyokyky_eval.publication import drop_free_text, neutralise_formulas, neutralise_markdown
+
+
+#: folder under ``output_dir`` where every shown table and figure leaves a record (caption, typed
+#: cells; the figure at print resolution) for the Word and Excel appendix; the runner moves it into
+#: the run's private folder after each notebook, so it is never published as such
+RECORDS = ".records"
+
+#: resolution of the figures in the Word appendix (the HTML page shows them at 110 dpi)
+PRINT_DPI = 200
+
+#: spreadsheet formats of dates, as ``fmt_date`` shows them
+DATE_FORMATS = {"fi": "d\\.m\\.yyyy", "en": "yyyy-mm-dd"}
+
+
+def number_format(decimals: int) -> str:
+    """Spreadsheet number format with ``decimals`` decimals and a thousands separator; Excel shows
+    it with the reader's decimal comma or point."""
+    return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: its text as shown; ``value`` the number (or ISO date) behind it, rounded as
+    shown, with its spreadsheet ``format``; ``value`` is None for text (labels, symbols, '–')."""
+
+    text: str
+    value: int | float | str | None = None
+    format: str = ""
 
 
 def _is_p_column(column: str) -> bool:
@@ -96,27 +130,50 @@ class Report:
 
         Float columns named ``p``, ``p_*`` or ``*_p`` are p-values (``p_value``)."""
         out = pd.DataFrame(index=frame.index)
+        for header, cells in self.typed_columns(frame, decimals, code_columns, namespace, headers):
+            out[header] = pd.Series([cell.text for cell in cells], index=frame.index, dtype=object)
+        return out
+
+    def typed_columns(self, frame: pd.DataFrame, decimals: int | dict = 1, code_columns=(),
+                      namespace: str | None = None, headers: dict | None = None) -> list[tuple[str, list[Cell]]]:
+        """``(header, cells)`` per column: each cell's text as shown and the number or date behind
+        it, rounded as shown (what ``format_frame`` shows and the Excel workbook stores)."""
+        columns = []
         for column in frame.columns:
             values = frame[column]
             digits = decimals.get(column, 1) if isinstance(decimals, dict) else decimals
             if column in code_columns:
-                shown = values.map(lambda v: "" if pd.isna(v) else self.code(column, v, namespace))
+                cells = [Cell("" if pd.isna(v) else self.code(column, v, namespace)) for v in values]
             elif pd.api.types.is_datetime64_any_dtype(values):
-                shown = values.map(self.date)
-            elif pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
-                shown = values.astype(object).map(lambda v: "–" if pd.isna(v) else str(v))
+                cells = [Cell(self.date(v)) if pd.isna(v) else
+                         Cell(self.date(v), v.date().isoformat(), DATE_FORMATS[self.language]) for v in values]
             elif pd.api.types.is_float_dtype(values) and _is_p_column(column):
-                shown = values.map(self.p_value)
-            elif pd.api.types.is_float_dtype(values):
-                shown = values.map(lambda v: self.number(v, digits))
+                cells = [self._p_cell(v) for v in values]
             else:
-                shown = values.map(lambda v: "–" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-                                   else (self.number(v, digits) if isinstance(v, float) else str(v)))
+                cells = [self._cell(v, digits) for v in values]
             header = (headers or {}).get(column) or self.header(column, namespace)
-            if header in out:  # two columns under one header would hide one of them
+            if header in (h for h, _ in columns):  # two columns under one header would hide one of them
                 raise ValueError(f"columns share the header {header!r}; give each its own locale text")
-            out[header] = shown
-        return out
+            columns.append((header, cells))
+        return columns
+
+    def _cell(self, value, digits: int) -> Cell:
+        """A number as shown (``number``; integers as they are) with its value; anything else as text."""
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return Cell("–")
+        if isinstance(value, (bool, np.bool_)):
+            return Cell(str(value))
+        if isinstance(value, (int, np.integer)):
+            return Cell(str(value), int(value), "0")
+        if isinstance(value, (float, np.floating)) and math.isfinite(value):
+            return Cell(self.number(value, digits), round(float(value), digits), number_format(digits))
+        return Cell(self.number(value, digits) if isinstance(value, float) else str(value))
+
+    def _p_cell(self, value) -> Cell:
+        """A p-value as ``p_value`` shows it: below 0.001 as text ('<0,001')."""
+        if not pd.isna(value) and value < 0.001:
+            return Cell(self.p_value(value))
+        return self._cell(value, 3)
 
     def table(self, frame: pd.DataFrame, name: str | None, caption: str, *,
               published: pd.DataFrame | None = None, decimals: int | dict = 1, code_columns=(),
@@ -175,10 +232,27 @@ class Report:
         neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
 
     def _show_table(self, frame, caption, decimals, code_columns, namespace, note, headers=None) -> None:
-        shown = self.format_frame(drop_free_text(frame), decimals, code_columns, namespace, headers)
+        columns = self.typed_columns(drop_free_text(frame), decimals, code_columns, namespace, headers)
+        shown = pd.DataFrame({h: [c.text for c in cells] for h, cells in columns}, dtype=object)
         body = shown.to_html(index=False, escape=True, border=0, classes="te-table", na_rep="–")
         note_html = f'<p class="te-note">{html.escape(note)}</p>' if note else ""
+        self._record("table", {"caption": caption, "note": note or "", "columns": [h for h, _ in columns],
+                               "rows": [[vars(c) for c in row] for row in zip(*(cells for _, cells in columns))]})
         self._html(f'<p class="te-caption" data-kind="table">{html.escape(caption)}</p>{body}{note_html}')
+
+    def _record(self, kind: str, record: dict, image: bytes | None = None) -> None:
+        """Leave ``record`` (and the figure's PNG) in ``<output_dir>/.records``, numbered in the order
+        shown; nothing without ``output_dir``."""
+        if self.output_dir is None:
+            return
+        folder = self.output_dir / RECORDS
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{len(list(folder.glob('*.json'))) + 1:04d}-{kind}"
+        if image is not None:
+            (folder / f"{stem}.png").write_bytes(image)
+            record = {**record, "image": f"{stem}.png"}
+        (folder / f"{stem}.json").write_text(json.dumps({"kind": kind, **record}, ensure_ascii=False),
+                                             encoding="utf-8")
 
     # -- figures ------------------------------------------------------------------------------
     def figure(self, fig, caption: str) -> None:
@@ -191,6 +265,10 @@ class Report:
 
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+        if self.output_dir is not None:
+            printed = io.BytesIO()
+            fig.savefig(printed, format="png", dpi=PRINT_DPI, bbox_inches="tight", metadata={"Software": None})
+            self._record("figure", {"caption": caption}, printed.getvalue())
         plt.close(fig)
         data = base64.b64encode(buffer.getvalue()).decode("ascii")
         self._html(f'<figure class="te-figure"><img alt="{html.escape(caption)}" '

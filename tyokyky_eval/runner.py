@@ -3,7 +3,8 @@
 ``run_project`` validates the project (nothing is written when the data are invalid), executes every
 notebook in order, and writes ``<output>/<project_id>/``: ``appendix.html`` (one self-contained page:
 title page, contents, numbered tables and figures, provenance; code hidden), ``appendix.pdf`` when
-headless Chromium is available, ``executed/*.ipynb``, ``tables/``, ``tables-internal/`` and
+headless Chromium is available, ``appendix.docx`` and ``tables.xlsx`` (``tyokyky_eval.office``),
+``executed/*.ipynb``, ``tables/``, ``tables-internal/`` and
 ``provenance.json``. Everything is written into a private temporary folder (outside the output
 folder), staged next to the destination and moved into place only when all of it succeeded, so a failure never replaces a previous good appendix, and
 only a folder recognised as an earlier appendix of the same project is ever replaced
@@ -38,12 +39,13 @@ from pathlib import Path
 import nbformat
 
 from tyokyky_eval import provenance
-from tyokyky_eval.appendix import assemble_html, print_pdf, render_cells
+from tyokyky_eval.appendix import assemble_html, print_pdf, render_cells, write_office
 from tyokyky_eval.cluster import dask_executor
 from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
 from tyokyky_eval.i18n import has_text, t
 from tyokyky_eval.kernel import ensure_kernel
 from tyokyky_eval.project import Project, load_project, save_validated
+from tyokyky_eval.report import RECORDS
 from tyokyky_eval.resources import resource_dir
 from tyokyky_eval.sections import REGISTRY
 
@@ -201,7 +203,8 @@ def _skipped_section(nb, source: Path, missing: list[str], language: str) -> str
 
 # -- one project ------------------------------------------------------------------------------------
 #: what a run writes into ``<output>/<project_id>/``; a folder holding anything else is not replaced
-APPENDIX_ENTRIES = {"appendix.html", "appendix.pdf", "executed", "tables", "tables-internal", "provenance.json"}
+APPENDIX_ENTRIES = {"appendix.html", "appendix.pdf", "appendix.docx", "tables.xlsx", "executed", "tables",
+                    "tables-internal", "provenance.json"}
 
 
 class RunTimeout(OutputError):
@@ -408,7 +411,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     result = RunResult(final)
     (work / "executed").mkdir()
     validated = save_validated(project, private / "validated")
-    sections, status = [], {}
+    sections, status, records = [], {}, []
     sources = notebook_paths(notebooks_dir)
     for source in tqdm(sources, desc=project_id, unit="notebook", position=0, disable=not progress):
         nb = nbformat.read(str(source), as_version=4)
@@ -428,8 +431,12 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
         sanitise_executed(target, source, parameters)
         sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
         status[source.name] = "executed"
+        if (work / RECORDS).is_dir():  # the notebook's table and figure records, kept private
+            records.append((work / RECORDS).rename(private / f"records-{len(records):03d}"))
     record = provenance.collect(project.params, language, status, started)
-    (work / "appendix.html").write_text(assemble_html(project, sections, record), encoding="utf-8")
+    page = assemble_html(project, sections, record)
+    (work / "appendix.html").write_text(page, encoding="utf-8")
+    write_office(project, page, records, work)
     if pdf:
         left = _time_left(deadline, project_id)
         printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language,

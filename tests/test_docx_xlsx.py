@@ -1,0 +1,304 @@
+"""The appendix for editing (issue 17): ``appendix.docx`` and ``tables.xlsx``.
+
+Unit tests build both files from what ``Report`` shows (records and HTML of a small table and
+figure); the ``slow`` tests run the real notebooks on demo data in Finnish and compare every table
+and figure of the HTML page with the Word document and the workbook, and render the Word file with
+LibreOffice where ``soffice`` is installed. ``test_runner`` checks that two runs give the same
+workbook and ``test_attacks`` attacks both files.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import struct
+import subprocess
+import time
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import docx
+import matplotlib
+import openpyxl
+import pandas as pd
+import pytest
+
+from tyokyky_eval import office, report as report_module, runner
+from tyokyky_eval.appendix import number_captions
+from tyokyky_eval.i18n import fmt_number
+from tyokyky_eval.report import PRINT_DPI, RECORDS, Report
+
+from test_runner import demo_project
+
+matplotlib.use("Agg")
+
+ATTACK = '=HYPERLINK("http://127.0.0.1:9/x","klikkaa")'
+STAMP = dt.datetime(2022, 12, 31)
+
+
+def collapse(text: str) -> str:
+    """HTML white space collapsed (no-break spaces kept, as a browser shows them)."""
+    return re.sub(r"[ \t\n\r\f]+", " ", text).strip()
+
+
+class Tables(HTMLParser):
+    """Captions, ``te-table`` cells and figures of a page, as a reader sees them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables, self.captions, self.figures = [], [], 0
+        self.cell = self.caption = None
+        self.active = False  # inside a te-table
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self.active = "te-table" in (attrs.get("class") or "")
+            if self.active:
+                self.tables.append([])
+        elif tag == "tr" and self.active:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.active:
+            self.cell = ""
+        elif tag == "p" and "te-caption" in (attrs.get("class") or ""):
+            self.caption = ""
+        elif tag == "img" and "data:image/png" in (attrs.get("src") or ""):
+            self.figures += 1
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.active = False
+        elif tag in ("td", "th") and self.cell is not None:
+            self.tables[-1][-1].append(collapse(self.cell))
+            self.cell = None
+        elif tag == "p" and self.caption is not None:
+            self.captions.append(collapse(self.caption))
+            self.caption = None
+        elif tag == "span" and self.caption is not None:
+            self.caption += " "
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+        elif self.caption is not None:
+            self.caption += data
+
+
+def read_page(page: str) -> Tables:
+    parser = Tables()
+    parser.feed(page)
+    return parser
+
+
+def shown(cell, language: str) -> str:
+    """A workbook cell as the HTML shows it."""
+    if cell.data_type == "s":
+        return cell.value
+    if isinstance(cell.value, dt.datetime):
+        return f"{cell.value.day}.{cell.value.month}.{cell.value.year}" if language == "fi" else \
+            cell.value.date().isoformat()
+    if cell.number_format == "0":
+        return str(cell.value)
+    decimals = len(cell.number_format.partition(".")[2])
+    return fmt_number(cell.value, language, decimals)
+
+
+def workbook_tables(path: Path) -> list[tuple[str, list[list]]]:
+    """(A1 caption, [header row, data rows…]) per table sheet; every cell checked to be no formula."""
+    workbook = openpyxl.load_workbook(path)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            assert all(cell.data_type != "f" for cell in row), sheet.title
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name), name
+    return [(sheet["A1"].value, [list(r) for r in sheet.iter_rows(min_row=3) if any(c.value is not None for c in r)])
+            for sheet in workbook.worksheets[1:]]
+
+
+def docx_pictures(path: Path) -> list[tuple[int, int]]:
+    """Pixel size of every PNG in the Word file."""
+    with zipfile.ZipFile(path) as archive:
+        return [struct.unpack(">II", archive.read(n)[16:24]) for n in sorted(archive.namelist())
+                if n.startswith("word/media/") and n.endswith(".png")]
+
+
+def no_external_links(path: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.endswith(".rels"):
+                assert b'TargetMode="External"' not in archive.read(name), name
+
+
+# -- files made from what a Report shows -----------------------------------------------------------
+@pytest.fixture
+def shown_outputs(tmp_path, monkeypatch):
+    """Records and the page of one attacked table and one figure, as a notebook would show them."""
+    import matplotlib.pyplot as plt
+
+    def build(language: str):
+        folder = tmp_path / language
+        displayed = []
+        monkeypatch.setattr(report_module, "_display", lambda obj: displayed.append(obj.data))
+        rep = Report(SimpleNamespace(language=language), output_dir=folder)
+        frame = pd.DataFrame({"service": [ATTACK, "ips"], "n": pd.Series([12, "<5"], dtype=object),
+                              "mean": [1234.5, float("nan")], "p": [0.0004, 0.2],
+                              "day": pd.to_datetime(["2022-12-31", None])})
+        rep.table(frame, None, "+cmd|' /C calc'!A0", decimals={"mean": 2}, note="@SUM(1) <5 = 1–4")
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.bar(["a", "b"], [1, 2])
+        rep.figure(fig, "Kuvio = 1")
+        page = number_captions("<html><body><h1>Osa</h1><h2>Alaosa</h2>" + "".join(displayed) + "</body></html>",
+                               language)
+        return office.load_records([folder / RECORDS]), page
+
+    return build
+
+
+@pytest.mark.parametrize("language", ["fi", "en"])
+def test_workbook_stores_numbers_as_numbers_and_no_text_as_formula(shown_outputs, tmp_path, language):
+    records, page = shown_outputs(language)
+    path = tmp_path / "tables.xlsx"
+    office.write_xlsx(records, path, language, "=Hanke", STAMP)
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == (["Sisällys", "Taulukko 1"] if language == "fi" else ["Contents", "Table 1"])
+    sheet = workbook.worksheets[1]
+    assert sheet["A1"].value == ("Taulukko 1. " if language == "fi" else "Table 1. ") + "+cmd|' /C calc'!A0"
+    assert [c.value for c in sheet[3]] == ["service", "n", "mean", "p", "day"]
+    assert sheet["A4"].value == ATTACK and sheet["A4"].data_type == "s"
+    assert (sheet["B4"].value, sheet["B4"].number_format) == (12, "0") and sheet["B5"].value == "<5"
+    assert (sheet["C4"].value, sheet["C4"].number_format) == (1234.5, "#,##0.00") and sheet["C5"].value == "–"
+    assert sheet["D4"].value == ("<0,001" if language == "fi" else "<0.001") and sheet["D4"].data_type == "s"
+    assert (sheet["D5"].value, sheet["D5"].number_format) == (0.2, "#,##0.000")
+    assert sheet["E4"].value == dt.datetime(2022, 12, 31) and sheet["E5"].value == "–"
+    assert sheet["A7"].value == "@SUM(1) <5 = 1–4"  # the note and legend under the table
+    tables = read_page(page).tables
+    assert [[shown(c, language) for c in row] for row in workbook_tables(path)[0][1][:3]] == tables[0]
+    link = workbook.worksheets[0]["A5"].hyperlink  # contents → the table's sheet, inside the workbook
+    assert link.location == f"'{workbook.sheetnames[1]}'!A1" and not link.target
+    no_external_links(path)
+
+
+def test_word_document_has_styles_captions_tables_and_print_figures(shown_outputs, tmp_path):
+    records, page = shown_outputs("fi")
+    path = tmp_path / "appendix.docx"
+    office.write_docx(page, records, path, "fi", "Hanke", STAMP)
+    document = docx.Document(str(path))
+    styled = [(p.style.name, p.text) for p in document.paragraphs if p.text]
+    assert ("Heading 1", "Osa") in styled and ("Heading 2", "Alaosa") in styled
+    assert [t for s, t in styled if s == "Caption"] == ["Taulukko 1. +cmd|' /C calc'!A0", "Kuvio 1. Kuvio = 1"]
+    assert ("Note", "@SUM(1) <5 = 1–4") in styled
+    assert [[c.text for c in r.cells] for r in document.tables[0].rows] == read_page(page).tables[0]
+    assert document.tables[0].style.name == office.TABLE_STYLE
+    assert "SEQ Taulukko" in document.element.xml and "SEQ Kuvio" in document.element.xml
+    (width, _), = docx_pictures(path)
+    assert width >= 3 * PRINT_DPI * 0.8  # a 3-inch figure at print resolution
+    assert document.core_properties.created.replace(tzinfo=None) == STAMP and document.core_properties.title == "Hanke"
+    no_external_links(path)
+
+
+def test_office_files_are_reproducible(shown_outputs, tmp_path):
+    records, page = shown_outputs("fi")
+    for name, write in (("tables.xlsx", lambda p: office.write_xlsx(records, p, "fi", "Hanke", STAMP)),
+                        ("appendix.docx", lambda p: office.write_docx(page, records, p, "fi", "Hanke", STAMP))):
+        write(tmp_path / f"1-{name}")
+        time.sleep(1.1)  # a clock time in the file would differ
+        write(tmp_path / f"2-{name}")
+        assert (tmp_path / f"1-{name}").read_bytes() == (tmp_path / f"2-{name}").read_bytes(), name
+
+
+def test_records_that_disagree_with_the_page_are_refused(shown_outputs, tmp_path):
+    records, page = shown_outputs("en")
+    records[0]["caption"] = "another table"
+    with pytest.raises(ValueError, match="disagree"):
+        office.write_docx(page, records, tmp_path / "appendix.docx", "en", "Project", STAMP)
+    with pytest.raises(ValueError, match="left over"):
+        office.write_docx("<p>no tables</p>", records[1:], tmp_path / "appendix.docx", "en", "Project", STAMP)
+
+
+# -- the real notebooks ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("office")
+    runner.run_project(demo_project(root), root / "out", progress=False, pdf=False)
+    return root / "out" / "demo"
+
+
+@pytest.mark.slow
+def test_every_html_table_and_figure_is_in_the_word_file_and_the_workbook(demo_run):
+    page = read_page((demo_run / "appendix.html").read_text(encoding="utf-8"))
+    assert len(page.tables) > 10 and page.figures > 3
+    document = docx.Document(str(demo_run / "appendix.docx"))
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert captions == page.captions
+    assert [re.match(r"(Taulukko|Kuvio) \d+", c).group(0) for c in captions if c.startswith("Taulukko")] == \
+        [f"Taulukko {n}" for n in range(1, len(page.tables) + 1)]
+    word_tables = [[[c.text for c in row.cells] for row in table.rows] for table in document.tables]
+    assert word_tables[:len(page.tables)] == page.tables  # then the provenance tables
+    assert len(docx_pictures(demo_run / "appendix.docx")) == page.figures
+    sheets = workbook_tables(demo_run / "tables.xlsx")
+    assert [caption for caption, _ in sheets] == [c for c in page.captions if c.startswith("Taulukko")]
+    for (_, rows), table in zip(sheets, page.tables):
+        assert [[shown(c, "fi") for c in row] for row in rows[:len(table)]] == table
+    headings = {p.style.name for p in document.paragraphs}
+    assert {"Title", "Heading 1", "Heading 2", "Caption", "Note"} <= headings
+    no_external_links(demo_run / "appendix.docx")
+    no_external_links(demo_run / "tables.xlsx")
+
+
+class Text(HTMLParser):
+    """The visible text of a page."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self.skip = [], False
+
+    def handle_starttag(self, tag, attrs):
+        self.skip = tag in ("style", "title")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(collapse(data))
+
+
+@pytest.mark.slow
+def test_workbook_publishes_nothing_the_html_does_not(demo_run):
+    page = Text()
+    page.feed((demo_run / "appendix.html").read_text(encoding="utf-8"))
+    text = "\n".join(page.parts)
+    workbook = openpyxl.load_workbook(demo_run / "tables.xlsx")
+    legend = "Merkinnät: <5 = lukumäärä"
+    for sheet in workbook.worksheets[1:]:
+        assert sheet["A1"].value.split(" ", 2)[2] in text  # the caption after its number
+        values = [c.value for row in sheet.iter_rows(min_row=4) for c in row]
+        if "<5" in values:  # a suppressed cell: its symbol, and the legend under the table
+            assert any(isinstance(v, str) and legend in v for v in values), sheet.title
+        for row in sheet.iter_rows(min_row=3):
+            for cell in row:
+                if isinstance(cell.value, float):  # no more precision than the appendix shows
+                    assert cell.value == round(cell.value, len(cell.number_format.partition(".")[2]))
+                elif isinstance(cell.value, str):
+                    assert cell.value in text, (sheet.title, cell.coordinate, cell.value)
+
+
+@pytest.mark.slow
+def test_word_file_renders_in_libreoffice(demo_run, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None or shutil.which("pdftoppm") is None:
+        pytest.skip("LibreOffice (soffice) or pdftoppm not installed")
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), str(demo_run / "appendix.docx")],
+                   check=True, capture_output=True, timeout=300)
+    pdf = tmp_path / "appendix.pdf"
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
+                   check=True, timeout=120)
+    from matplotlib.image import imread
+
+    for image in sorted(tmp_path.glob("page*.png")):
+        pixels = imread(image)
+        assert pixels.std() > 0.01, image.name  # not blank
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-l", "2", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "Arviointiliite" in text and "Sisällys" in text
