@@ -36,8 +36,9 @@ CLIENT_COLUMNS = ["service", "n_clients", "n_employed", "n_not_employed", "n_mul
                   "n_no_wage_subsidy", "n_wage_subsidy_unknown", "wage_subsidy_share", "ci_low", "ci_high"]
 JOB_COLUMNS = (["service", "n_jobs", "n_additional_jobs", "n_with_hours", "hours_median", "hours_q1", "hours_q3"]
                + [f"n_{s}" for s in SECTORS] + ["n_sector_unknown"])
-TENURE_COLUMNS = ["service", "days", "n_followed", "n_still_employed", "n_ended", "share", "ci_low", "ci_high",
-                  "n_at_risk", "n_ended_interval", "retention", "retention_ci_low", "retention_ci_high"]
+TENURE_COLUMNS = ["service", "days", "n_followed", "n_still_employed", "n_ended", "n_ended_between", "share",
+                  "ci_low", "ci_high", "n_at_risk", "n_ended_interval", "retention", "retention_ci_low",
+                  "retention_ci_high"]
 
 
 @dataclass(frozen=True)
@@ -161,18 +162,22 @@ def durations(starts: pd.DataFrame, cutoff_date) -> pd.DataFrame:
 def tenure(starts: pd.DataFrame, cutoff_date, days) -> pd.DataFrame:
     """Still employed ``days`` after the job start (one row per day; columns of
     :data:`TENURE_COLUMNS` without ``service``): the share among job starts followed that long
-    (Wilson CI) and the Kaplan–Meier retention S(d) = P(duration > d) with its log(−log) 95 % CI
-    (:func:`tyokyky_eval.survival.kaplan_meier`); ``n_at_risk`` = jobs lasting or followed more than
-    ``d`` days, ``n_ended_interval`` = jobs ended in (previous day, d]."""
+    (Wilson CI; ``n_ended_between`` = those of them that ended after the previous day, the step
+    between two rows) and the Kaplan–Meier retention S(d) = P(duration > d) with its log(−log) 95 %
+    CI (:func:`tyokyky_eval.survival.kaplan_meier`); ``n_at_risk`` = jobs lasting or followed more
+    than ``d`` days, ``n_ended_interval`` = jobs ended in (previous day, d]."""
     cutoff = pd.Timestamp(cutoff_date)
     span = durations(starts, cutoff)
-    rows = []
+    lasted = (starts["job_end"] - starts["job_start"]).dt.days + 1  # NaN = ongoing
+    rows, previous = [], 0
     for d in days:
         followed = (starts["job_start"] + pd.Timedelta(days=d)).le(cutoff)
-        still = followed & (starts["job_end"].isna() | starts["job_end"].ge(starts["job_start"] + pd.Timedelta(days=d)))
+        still = followed & ~lasted.le(d)
+        between = followed & lasted.gt(previous) & lasted.le(d)  # ended after the previous day
         n, k = int(followed.sum()), int(still.sum())
-        rows.append([d, n, k, n - k, *_wilson(k, n), int(span["time_days"].gt(d).sum())])
-    out = pd.DataFrame(rows, columns=TENURE_COLUMNS[1:9])
+        rows.append([d, n, k, n - k, int(between.sum()), *_wilson(k, n), int(span["time_days"].gt(d).sum())])
+        previous = d
+    out = pd.DataFrame(rows, columns=TENURE_COLUMNS[1:10])
     if len(span):
         at = sv.at_times(sv.kaplan_meier(span["time_days"], span["ended"]), days)
         out["n_ended_interval"] = at["n_events"].to_numpy()
