@@ -37,8 +37,7 @@ CLIENT_COLUMNS = ["service", "n_clients", "n_employed", "n_not_employed", "n_mul
 JOB_COLUMNS = (["service", "n_jobs", "n_additional_jobs", "n_with_hours", "hours_median", "hours_q1", "hours_q3"]
                + [f"n_{s}" for s in SECTORS] + ["n_sector_unknown"])
 TENURE_COLUMNS = ["service", "days", "n_followed", "n_still_employed", "n_ended", "n_ended_between", "share",
-                  "ci_low", "ci_high", "n_at_risk", "n_ended_interval", "retention", "retention_ci_low",
-                  "retention_ci_high"]
+                  "ci_low", "ci_high", "n_ended_interval", "retention", "retention_ci_low", "retention_ci_high"]
 
 
 @dataclass(frozen=True)
@@ -164,8 +163,9 @@ def tenure(starts: pd.DataFrame, cutoff_date, days) -> pd.DataFrame:
     :data:`TENURE_COLUMNS` without ``service``): the share among job starts followed that long
     (Wilson CI; ``n_ended_between`` = those of them that ended after the previous day, the step
     between two rows) and the Kaplan–Meier retention S(d) = P(duration > d) with its log(−log) 95 %
-    CI (:func:`tyokyky_eval.survival.kaplan_meier`); ``n_at_risk`` = jobs lasting or followed more
-    than ``d`` days, ``n_ended_interval`` = jobs ended in (previous day, d]."""
+    CI (:func:`tyokyky_eval.survival.kaplan_meier`); ``n_ended_interval`` = jobs ended in (previous
+    day, d]. The jobs at risk beyond ``d`` in the Kaplan–Meier are exactly ``n_still_employed``
+    (a job still on at ``d`` has been followed that long), so no separate count is given."""
     cutoff = pd.Timestamp(cutoff_date)
     span = durations(starts, cutoff)
     lasted = (starts["job_end"] - starts["job_start"]).dt.days + 1  # NaN = ongoing
@@ -175,9 +175,9 @@ def tenure(starts: pd.DataFrame, cutoff_date, days) -> pd.DataFrame:
         still = followed & ~lasted.le(d)
         between = followed & lasted.gt(previous) & lasted.le(d)  # ended after the previous day
         n, k = int(followed.sum()), int(still.sum())
-        rows.append([d, n, k, n - k, int(between.sum()), *_wilson(k, n), int(span["time_days"].gt(d).sum())])
+        rows.append([d, n, k, n - k, int(between.sum()), *_wilson(k, n)])
         previous = d
-    out = pd.DataFrame(rows, columns=TENURE_COLUMNS[1:10])
+    out = pd.DataFrame(rows, columns=TENURE_COLUMNS[1:9])
     if len(span):
         at = sv.at_times(sv.kaplan_meier(span["time_days"], span["ended"]), days)
         out["n_ended_interval"] = at["n_events"].to_numpy()
@@ -186,8 +186,8 @@ def tenure(starts: pd.DataFrame, cutoff_date, days) -> pd.DataFrame:
     else:
         out["n_ended_interval"] = 0
         out[["retention", "retention_ci_low", "retention_ci_high"]] = np.nan
-    beyond = out["n_at_risk"].eq(0)  # no job followed that long: not estimable
-    out.loc[beyond, ["retention", "retention_ci_low", "retention_ci_high"]] = np.nan
+    beyond = out["days"].map(lambda d: not span["time_days"].ge(d).any())  # no job followed that long
+    out.loc[beyond.to_numpy(), ["retention", "retention_ci_low", "retention_ci_high"]] = np.nan
     return out
 
 

@@ -14,7 +14,7 @@ Three tables, one row per service (never pooled across services):
   and the Kaplan–Meier retention. Tenure steps: the share at a later day is withheld when the jobs
   that ended between the two days (``n_ended_between``) are fewer than ``min_cell``, and the
   Kaplan–Meier estimate when the jobs ended since the previous day (``n_ended_interval``) or those
-  still at risk are; so no published pair of rows reveals a few job endings.
+  still employed (= still at risk) are; so no published pair of rows reveals a few job endings.
 
 Counts below ``min_cell`` are suppressed (``<5``), secondary suppression keeps every line safe,
 and statistics computed from a hidden count are withheld (``..``).
@@ -79,10 +79,9 @@ class EmploymentSection(Section):
                 namespace="employment", decimals={c: 1 for c in HOURS}),
             publication.Table(
                 TENURE, self.tenure, "employment.caption_tenure",
-                counts=("n_followed", "n_still_employed", "n_ended", "n_ended_between", "n_at_risk",
-                        "n_ended_interval"),
-                derived={"n_still_employed": TENURE_SHARE[2:], "n_ended": TENURE_SHARE[2:],
-                         "n_ended_between": TENURE_SHARE, "n_ended_interval": RETENTION, "n_at_risk": RETENTION},
+                counts=("n_followed", "n_still_employed", "n_ended", "n_ended_between", "n_ended_interval"),
+                derived={"n_still_employed": TENURE_SHARE[2:] + RETENTION, "n_ended": TENURE_SHARE[2:],
+                         "n_ended_between": TENURE_SHARE, "n_ended_interval": RETENTION},
                 lines=tenure_lines, note="employment.note_tenure", code_columns=("service",),
                 namespace="employment", decimals={c: 2 for c in ("share", "ci_low", "ci_high", *RETENTION)}),
         ]
