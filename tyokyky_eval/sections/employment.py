@@ -17,7 +17,9 @@ Three tables, one row per service (never pooled across services):
   still employed (= still at risk) are; so no published pair of rows reveals a few job endings.
 
 Counts below ``min_cell`` are suppressed (``<5``), secondary suppression keeps every line safe,
-and statistics computed from a hidden count are withheld (``..``).
+the pathways section's integer-programming audit then checks every hidden count against all these
+relations and the symbols' ranges (:meth:`EmploymentSection.relations`), and statistics computed
+from a hidden count are withheld (``..``).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from tyokyky_eval import employment as em
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, t
 from tyokyky_eval.sections import Section
+from tyokyky_eval.sections.pathways import audit
 
 CLIENTS, JOBS, TENURE = "employment_clients", "employment_jobs", "employment_tenure"
 SHARE = ("wage_subsidy_share", "ci_low", "ci_high")
@@ -87,10 +90,54 @@ class EmploymentSection(Section):
         ]
 
     def statuses(self) -> dict[str, pd.DataFrame]:
-        """The publication layer's statuses, then the tenure steps (:meth:`_steps`)."""
-        status = publication.protect(self.tables(), self.rules, self.links())
+        """The publication layer's statuses; then the integer-programming audit of the pathways
+        section (:func:`tyokyky_eval.sections.pathways.audit`) over :meth:`relations`, which also
+        sees the ranges the symbols give (two "<3" sectors of a "<3" total are 1, 1 and 2);
+        statistics of a count it hides are withheld; then the tenure steps (:meth:`_steps`)."""
+        tables = self.tables()
+        status = publication.protect(tables, self.rules, self.links())
+        audit({table.name: table.data for table in tables}, status, self.relations(), self.rules)
+        for table in tables:
+            cells = status[table.name]
+            for count, stats in table.derived.items():
+                hidden = cells[count].isin([publication.PRIMARY, publication.SECONDARY])
+                for column in stats:
+                    cells.loc[hidden & cells[column].eq(""), column] = publication.WITHHELD
         self._steps(status[TENURE])
         return status
+
+    def relations(self) -> list:
+        """Every linear relation an attacker knows between the counts, as
+        ``(((coefficient, (table, row, column)), …), low, high)``: the lines of the tables and
+        across them, and clients with more than one job ≤ additional jobs and ≤ employed, jobs
+        with hours ≤ jobs, jobs ended between two days ≤ ended, and from one day to a later one,
+        fewer jobs followed and still employed."""
+        def term(table, i, column, coefficient=1.0):
+            return coefficient, (table, i, column)
+
+        out = []
+        sectors = [f"n_{s}" for s in em.SECTORS] + ["n_sector_unknown"]
+        for i in range(len(self.clients)):
+            out += [((term(CLIENTS, i, "n_employed"), term(CLIENTS, i, "n_not_employed"),
+                      term(CLIENTS, i, "n_clients", -1.0)), 0.0, 0.0),
+                    ((term(CLIENTS, i, "n_wage_subsidy"), term(CLIENTS, i, "n_no_wage_subsidy"),
+                      term(CLIENTS, i, "n_wage_subsidy_unknown"), term(CLIENTS, i, "n_employed", -1.0)), 0.0, 0.0),
+                    (tuple(term(JOBS, i, c) for c in sectors) + (term(JOBS, i, "n_jobs", -1.0),), 0.0, 0.0),
+                    ((term(CLIENTS, i, "n_employed"), term(JOBS, i, "n_additional_jobs"),
+                      term(JOBS, i, "n_jobs", -1.0)), 0.0, 0.0),
+                    ((term(CLIENTS, i, "n_multiple_jobs"), term(JOBS, i, "n_additional_jobs", -1.0)), -np.inf, 0.0),
+                    ((term(CLIENTS, i, "n_multiple_jobs"), term(CLIENTS, i, "n_employed", -1.0)), -np.inf, 0.0),
+                    ((term(JOBS, i, "n_with_hours"), term(JOBS, i, "n_jobs", -1.0)), -np.inf, 0.0)]
+        for _, rows in self.tenure.groupby("service", sort=False):
+            order = list(rows.sort_values("days").index)
+            for i in order:
+                out += [((term(TENURE, i, "n_still_employed"), term(TENURE, i, "n_ended"),
+                          term(TENURE, i, "n_followed", -1.0)), 0.0, 0.0),
+                        ((term(TENURE, i, "n_ended_between"), term(TENURE, i, "n_ended", -1.0)), -np.inf, 0.0)]
+            for i, j in zip(order, order[1:]):
+                for column in ("n_followed", "n_still_employed"):
+                    out.append(((term(TENURE, j, column), term(TENURE, i, column, -1.0)), -np.inf, 0.0))
+        return out
 
     def _steps(self, status: pd.DataFrame) -> None:
         """In place, per service and day: an estimate is withheld when the jobs that ended since the
