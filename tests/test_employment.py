@@ -291,7 +291,9 @@ def test_project_without_employment_has_no_section(project_files):
 
 def test_section_runs_on_a_project_without_jobs(project_files):
     project = load_project(project_files.save_params(), "en")
-    project = Project(project.params, "en", {**project.tables, "employment": jobs()})
-    section = sections.load("employment", project)
-    assert section.services == [] and section.figures("en") == []
-    assert "no jobs" in section.text("en")[-1]
+    for table in (jobs(), None):
+        with_table = Project(project.params, "en", {**project.tables, "employment": table})
+        section = sections.load("employment", with_table)
+        assert section.services == [] and section.figures("en") == []
+        assert "no jobs" in section.text("en")[-1]
+        assert all(frame.empty for frame in section.published().values())

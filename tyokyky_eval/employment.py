@@ -61,6 +61,14 @@ class Options:
         object.__setattr__(self, "services", tuple(self.services))
 
 
+def no_jobs() -> pd.DataFrame:
+    """An employment table without rows (typed as validation types it)."""
+    return pd.DataFrame({"client_id": pd.Series(dtype=object), "job_start": pd.Series(dtype="datetime64[ns]"),
+                         "job_end": pd.Series(dtype="datetime64[ns]"), "hours_per_week": pd.Series(dtype=float),
+                         "wage_subsidy": pd.Series(dtype="boolean"), "employer_sector": pd.Series(dtype=object),
+                         "competitive": pd.Series(dtype="boolean")})
+
+
 def job_starts(jobs: pd.DataFrame, clients: pd.DataFrame, options: Options = Options()) -> pd.DataFrame:
     """The jobs that count as job starts (see the module docstring), with the client's ``service``,
     sorted by client, start, then more hours first."""

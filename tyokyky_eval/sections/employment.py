@@ -49,6 +49,8 @@ class EmploymentSection(Section):
         params = project.params
         self.options = options = params.options("employment")
         clients, jobs = project.table("clients"), project.table("employment")
+        if jobs is None:  # the runner leaves the section out; a notebook run by hand says "no jobs"
+            jobs = em.no_jobs()
         self.starts = starts = em.job_starts(jobs, clients, options)
         self.services = services = em.reported_services(clients, jobs, options)
         self.clients = em.client_table(clients, starts, services)
