@@ -284,9 +284,18 @@ def test_demo_wage_subsidy_is_almost_all():
 
 
 def test_project_without_employment_has_no_section(project_files):
+    """The runner leaves notebooks/45_employment.ipynb out (with its one sentence) when the
+    project has no employment table, and runs it when it has one."""
+    import nbformat
+
+    from tyokyky_eval import runner
+
+    nb = nbformat.read(ROOT / "notebooks" / "45_employment.ipynb", 4)
+    assert runner.section_metadata(nb)["requires"] == ["clients", "employment"]
     project = load_project(project_files.save_params(), "en")
-    assert project.table("employment") is None
-    assert sections.REGISTRY["employment"].requires == ("clients", "employment")
+    assert runner.missing_tables(nb, project) == ["employment"]
+    with_jobs = load_project(with_employment(project_files, demo_jobs(project_files)).path, "en")
+    assert runner.missing_tables(nb, with_jobs) == []
 
 
 def test_section_runs_on_a_project_without_jobs(project_files):
