@@ -53,7 +53,8 @@ class Options:
             raise ValueError(f"min_hours must be a number of hours ≥ 0, got {self.min_hours!r}")
         days = self.tenure_days
         if isinstance(days, str) or not hasattr(days, "__iter__") or not days or any(
-                isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in days) or list(days) != sorted(set(days)):
+                isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in days) \
+                or list(days) != sorted(set(days)):
             raise ValueError(f"tenure_days must be increasing whole numbers of days, e.g. [90, 180], got {days!r}")
         if isinstance(self.services, str) or not hasattr(self.services, "__iter__"):
             raise ValueError(f"services must be a list of service codes, got {self.services!r}")

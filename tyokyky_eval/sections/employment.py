@@ -28,7 +28,7 @@ import pandas as pd
 
 from tyokyky_eval import employment as em
 from tyokyky_eval import publication
-from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, t
+from tyokyky_eval.i18n import code_label, fmt_percent, t
 from tyokyky_eval.sections import Section
 from tyokyky_eval.sections.pathways import audit
 
@@ -190,7 +190,8 @@ class EmploymentSection(Section):
             share = row["wage_subsidy_share"]
             if self._shown(share):
                 out.append(publication.text("employment.text.wage_subsidy", language, service=label,
-                                            share=fmt_percent(share, language), low=fmt_percent(row["ci_low"], language),
+                                            share=fmt_percent(share, language),
+                                            low=fmt_percent(row["ci_low"], language),
                                             high=fmt_percent(row["ci_high"], language)))
             elif row["n_employed"] != 0:
                 out.append(publication.text("employment.text.wage_subsidy_withheld", language, service=label,
