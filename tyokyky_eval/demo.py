@@ -3,11 +3,14 @@
 Calibration (seed 003, see DOMAIN.md): 35 clients; referrals kuntakokeilu 19, social work 6, TYP 3,
 TE services 3, work-ability coordinator / lifestyle guidance 2, self-referred 2 (the report lists 36
 referrals for 35 clients); outcomes employed 10, work trial 6, rehabilitative work 1, pension 2,
-moved to another service 2, dropped out 9, still in service 5; two job coaches. For other sizes the
-same mix is apportioned by the largest-remainder method, so shares stay exact for any ``clients``.
+moved to another service 2, dropped out 9, still in service 5; two job coaches; wage subsidy for
+almost all first jobs (``wage_subsidy_share`` 0.9, exact: 9 of 10); with an ``employment`` table,
+one employed client in ten has a second job (Essote: 10 employed, one of them twice). For other
+sizes the same mix is apportioned by the largest-remainder method, so shares stay exact for any
+``clients``.
 
 Every table is generated with vectorised NumPy; 100 000 clients take a few seconds. The clients and
-Kykyviisari files are written the way Finnish Excel exports them (semicolon, decimal comma, dates as
+Kykyviisari (and employment) files are written the way Finnish Excel exports them (semicolon, decimal comma, dates as
 31.12.2022, Finnish headers and labels, UTF-8 with BOM), so the demo exercises ``column_map`` and
 ``value_map``; fidelity and feedback are plain canonical CSV.
 """
@@ -38,6 +41,11 @@ CLIENT_COLUMNS_FI = {
     "first_employment_date": "Ensimmäinen työ alkoi", "wage_subsidy": "Palkkatuki",
     "job_coach_id": "Työhönvalmentaja", "birth_year": "Syntymävuosi", "gender": "Sukupuoli",
 }
+EMPLOYMENT_COLUMNS_FI = {
+    "client_id": "Asiakasnumero", "job_start": "Työsuhde alkoi", "job_end": "Työsuhde päättyi",
+    "hours_per_week": "Tunnit/vko", "wage_subsidy": "Palkkatuki", "employer_sector": "Työnantajan sektori",
+    "competitive": "Avoimet työmarkkinat",
+}
 KYKYVIISARI_COLUMNS_FI = {
     "client_id": "Asiakasnumero", "measured_on": "Vastauspäivä", "work_ability": "Työkyky",
     "functioning": "Toimintakyky", "mind": "Henkinen hyvinvointi", "inclusion": "Sosiaalinen osallisuus",
@@ -53,7 +61,13 @@ LABELS_FI = {
                         "work_ability_coordinator": "Työkykykoordinaattori",
                         "lifestyle_guidance": "Elintapaohjaus", "self": "Oma yhteydenotto", "other": "Muu"},
     "gender": {"female": "nainen", "male": "mies", "other": "muu", "unknown": "ei tiedossa"},
+    "employer_sector": {"private": "yksityinen", "public": "julkinen", "third_sector": "kolmas sektori",
+                        "other": "muu"},
 }
+# Employer sectors of the jobs, hours a week (low, high) and job length in days (low, high)
+SECTOR_MIX = {"private": 6, "public": 2, "third_sector": 2}
+HOURS = (10, 37.5)
+JOB_DAYS = (60, 540)
 # Kykyviisari baseline means (0–10) and true mean change at ~6 months and at the end
 MEASURES = {"work_ability": 5.6, "functioning": 6.4, "mind": 6.0, "inclusion": 5.8, "body": 6.5,
             "skills": 6.8, "everyday_life": 6.6}
@@ -83,6 +97,9 @@ class DemoSpec:
     referral_mix: dict = field(default_factory=lambda: dict(REFERRAL_MIX))
     outcome_mix: dict = field(default_factory=lambda: dict(OUTCOME_MIX))
     clients_per_coach: float = 17.5
+    wage_subsidy_share: float = 0.9  # of first jobs (exact, largest remainder)
+    ongoing_job_share: float = 0.25  # of clients still in service who already have a job
+    second_job_share: float = 0.1  # of clients with a job who have a second one (employment table)
     sites: tuple = ("mikkeli", "mantyharju")
     review_dates: tuple = (dt.date(2021, 9, 15), dt.date(2022, 9, 15))
     baseline_response: float = 0.9
@@ -98,7 +115,7 @@ class DemoSpec:
     #   groups: {group: {n, items: {item: {category: weight} or a list of them, one per round}}}};
     #   category counts are apportioned exactly (largest remainder). Empty = the demo's surveys.
     surveys: tuple = ()
-    tables: tuple = ("clients", "kykyviisari", "fidelity", "feedback")
+    tables: tuple = ("clients", "kykyviisari", "fidelity", "feedback")  # also "employment"
 
 
 def apportion(total: int, weights: dict) -> dict:
@@ -118,6 +135,16 @@ def _shuffled_labels(rng, total: int, weights: dict) -> np.ndarray:
     return rng.permutation(labels)
 
 
+def _exact_share(u: np.ndarray, among: np.ndarray, share: float, of: int | None = None) -> np.ndarray:
+    """True for round(share × k) members of ``among`` (k = its size, or ``of``; at most all of
+    them): those with the smallest ``u``."""
+    rank = np.empty(len(u), dtype=int)
+    order = np.argsort(np.where(among, u, np.inf), kind="stable")
+    rank[order] = np.arange(len(u))
+    k = int(np.floor(share * (among.sum() if of is None else of) + 0.5))
+    return among & (rank < k)
+
+
 def _clients(rng, spec: DemoSpec) -> pd.DataFrame:
     n = spec.clients
     reason = _shuffled_labels(rng, n, spec.outcome_mix)
@@ -135,11 +162,12 @@ def _clients(rng, spec: DemoSpec) -> pd.DataFrame:
     # First competitive job: employed clients (job, then follow-along support until the end);
     # a quarter of those still in service have already found a job (time-unlimited support).
     employed = reason == "employed"
-    has_job = employed | (ongoing & (rng.random(n) < 0.25))
+    has_job = employed | (ongoing & (rng.random(n) < spec.ongoing_job_share))
     days_in = np.where(ongoing, (pd.Timestamp(spec.cutoff_date) - start).days, duration)
     job_offset = np.floor(days_in * rng.uniform(0.25, 0.8, n)).astype(int)
     job = (start + pd.to_timedelta(job_offset, unit="D")).where(has_job)
-    wage = pd.array(np.where(has_job, rng.random(n) < 0.3, pd.NA), dtype="boolean")
+    wage = pd.array(np.where(has_job, _exact_share(rng.random(n), has_job, spec.wage_subsidy_share), pd.NA),
+                    dtype="boolean")
     # Coaches take new clients in turn (round robin by start date), which keeps caseloads even.
     n_coaches = max(2, int(round(n / spec.clients_per_coach)))
     coach = np.empty(n, dtype=int)
@@ -168,7 +196,8 @@ def _cohort_clients(rng, spec: DemoSpec) -> pd.DataFrame:
                       referral_mix=dict(cohort.get("referral_mix", spec.referral_mix)),
                       outcome_mix=dict(cohort.get("outcome_mix", spec.outcome_mix)),
                       project_start=cohort.get("project_start", spec.project_start),
-                      clients_per_coach=cohort.get("clients_per_coach", spec.clients_per_coach) or 1.0)
+                      clients_per_coach=cohort.get("clients_per_coach", spec.clients_per_coach) or 1.0,
+                      **{k: cohort[k] for k in ("wage_subsidy_share", "ongoing_job_share") if k in cohort})
         frame = _clients(rng, sub)
         coached = cohort.get("clients_per_coach", spec.clients_per_coach)
         frame["job_coach_id"] = (cohort["service"].upper() + "-" + frame["job_coach_id"]) if coached else None
@@ -210,6 +239,37 @@ def _kykyviisari(rng, clients: pd.DataFrame, spec: DemoSpec) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out = out[out["measured_on"] <= cutoff]
     return out.sort_values(["client_id", "measured_on"], kind="stable").reset_index(drop=True)
+
+
+def _employment(rng, clients: pd.DataFrame, spec: DemoSpec) -> pd.DataFrame:
+    """Jobs of the clients with a first job: that job (its start and wage subsidy as in clients),
+    and for ``second_job_share`` of them (exact, per service) a second job after the first ended; competitive,
+    hours a week and employer sectors plausible for IPS; jobs after the cut-off are not seen."""
+    cutoff = pd.Timestamp(spec.cutoff_date)
+    first = clients[clients["first_employment_date"].notna()].reset_index(drop=True)
+    n = len(first)
+    length = rng.integers(JOB_DAYS[0], JOB_DAYS[1] + 1, n)
+    end = first["first_employment_date"] + pd.to_timedelta(length, unit="D")
+    u, eligible = rng.random(n), (end + pd.Timedelta(days=90) < cutoff).to_numpy()
+    second = np.zeros(n, dtype=bool)
+    for service in first["service"].unique():  # exact per service (Essote's IPS pilot: 1 of 10)
+        mine = first["service"].eq(service).to_numpy()
+        second |= _exact_share(u, eligible & mine, spec.second_job_share, int(mine.sum()))
+    jobs = pd.DataFrame({"client_id": first["client_id"], "job_start": first["first_employment_date"],
+                         "job_end": end, "wage_subsidy": first["wage_subsidy"]})
+    gap = pd.to_timedelta(rng.integers(14, 90, n), unit="D")
+    more = pd.DataFrame({"client_id": first["client_id"], "job_start": end + gap,
+                         "job_end": end + gap + pd.to_timedelta(rng.integers(*JOB_DAYS, n), unit="D"),
+                         "wage_subsidy": pd.array(rng.random(n) < spec.wage_subsidy_share, dtype="boolean")})
+    jobs = pd.concat([jobs, more[second]], ignore_index=True)
+    m = len(jobs)
+    jobs["job_end"] = jobs["job_end"].where(jobs["job_end"] <= cutoff)  # still in the job at the cut-off
+    jobs["hours_per_week"] = np.round(rng.uniform(*HOURS, m) * 2) / 2
+    jobs["employer_sector"] = _shuffled_labels(rng, m, SECTOR_MIX) if m else []
+    jobs["competitive"] = True
+    columns = ["client_id", "job_start", "job_end", "hours_per_week", "wage_subsidy", "employer_sector",
+               "competitive"]
+    return jobs[columns].sort_values(["client_id", "job_start"], kind="stable").reset_index(drop=True)
 
 
 def _fidelity(rng, spec: DemoSpec) -> pd.DataFrame:
@@ -283,8 +343,8 @@ def _surveys(rng, spec: DemoSpec) -> pd.DataFrame:
 
 
 def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
-    """Canonical synthetic tables: clients, kykyviisari, fidelity, feedback (same spec → same data);
-    only those named in ``spec.tables``."""
+    """Canonical synthetic tables: clients, kykyviisari, fidelity, feedback, employment (same spec →
+    same data); only those named in ``spec.tables``."""
     # One random stream per table, so that changing one table's model leaves the others as they were.
     rng = np.random.default_rng(spec.seed)
     clients = _cohort_clients(rng, spec) if spec.cohorts else _clients(rng, spec)
@@ -296,6 +356,8 @@ def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
         "fidelity": _fidelity(np.random.default_rng([spec.seed, 2]), spec),
         "feedback": _surveys(feedback_rng, spec) if spec.surveys else _feedback(feedback_rng, clients),
     }
+    if "employment" in spec.tables:
+        tables["employment"] = _employment(np.random.default_rng([spec.seed, 4]), clients, spec)
     return {name: tables[name] for name in spec.tables}
 
 
@@ -333,7 +395,8 @@ def write(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]:
     paths = {name: out / f"{name}.csv" for name in tables}
     if "clients" in tables:
         clients = tables["clients"].copy()
-        for column, labels in LABELS_FI.items():
+        for column in ("end_reason", "referral_source", "gender"):
+            labels = LABELS_FI[column]
             clients[column] = clients[column].map(labels).fillna("")
         for column in ("start_date", "end_date", "first_employment_date"):
             clients[column] = _finnish_dates(clients[column])
@@ -345,6 +408,15 @@ def write(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]:
         kyky["measured_on"] = _finnish_dates(kyky["measured_on"])
         kyky.rename(columns=KYKYVIISARI_COLUMNS_FI).to_csv(paths["kykyviisari"], sep=";", decimal=",",
                                                            index=False, encoding="utf-8-sig")
+    if "employment" in tables:
+        jobs = tables["employment"].copy()
+        for column in ("job_start", "job_end"):
+            jobs[column] = _finnish_dates(jobs[column])
+        jobs["employer_sector"] = jobs["employer_sector"].map(LABELS_FI["employer_sector"]).fillna("")
+        for column in ("wage_subsidy", "competitive"):
+            jobs[column] = jobs[column].map({True: "kyllä", False: "ei"}).fillna("")
+        jobs.rename(columns=EMPLOYMENT_COLUMNS_FI).to_csv(paths["employment"], sep=";", decimal=",", index=False,
+                                                          encoding="utf-8-sig")
     for name in ("fidelity", "feedback"):
         if name in tables:
             tables[name].to_csv(paths[name], index=False)

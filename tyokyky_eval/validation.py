@@ -347,6 +347,39 @@ def _check_clients(clients: pd.DataFrame, params: Params, c: _Collector):
                shown=reason)
 
 
+def _check_employment(jobs: pd.DataFrame, clients: pd.DataFrame | None, params: Params, c: _Collector,
+                      c_clients: _Collector | None) -> pd.DataFrame | None:
+    """Jobs: end not before start, start not after the cut-off, client in the clients table; then
+    the clients table with ``first_employment_date`` and ``wage_subsidy`` derived from the jobs
+    (:func:`tyokyky_eval.employment.derive_clients`), a disagreement reported at the clients row."""
+    from tyokyky_eval import employment
+
+    cutoff, lang = pd.Timestamp(params.cutoff_date), c.language
+    start, end = jobs["job_start"], jobs["job_end"]
+    c.add_mask(jobs, start > cutoff, "job_start", "date_after_cutoff", cutoff=fmt_date(cutoff, lang))
+    for row in jobs.index[end < start]:
+        c.add(row, "job_end", "end_before_start", fmt_date(end[row], lang), start=fmt_date(start[row], lang))
+    if clients is None:
+        return None
+    c.add_mask(jobs, jobs["client_id"].notna() & ~jobs["client_id"].isin(clients["client_id"]), "client_id",
+               "orphan_client")
+    usable = jobs[start.notna() & ~(end < start) & jobs["client_id"].isin(clients["client_id"])]
+    derived, conflicts = employment.derive_clients(clients, usable, params.options("employment"))
+    for row, conflict in conflicts.iterrows():
+        shown = conflict["derived"]
+        if isinstance(shown, pd.Timestamp):
+            shown = fmt_date(shown, lang)
+        elif pd.isna(shown):
+            shown = t("validation.no_job_start", lang)
+        else:
+            shown = t(f"validation.{'yes' if shown else 'no'}", lang)
+        value = conflict["given"]
+        c_clients.add(row, conflict["column"], "employment_conflict",
+                      fmt_date(value, lang) if isinstance(value, pd.Timestamp) else value,
+                      file=c.label, derived=shown, min_hours=params.options("employment").min_hours)
+    return derived
+
+
 def _check_measurements(kyky: pd.DataFrame, clients: pd.DataFrame | None, params: Params, c: _Collector):
     cutoff = pd.Timestamp(params.cutoff_date)
     c.add_mask(kyky, kyky["measured_on"] > cutoff, "measured_on", "date_after_cutoff",
@@ -467,6 +500,11 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
     clients = frames.get("clients")
     if clients is not None:
         _check_clients(clients, params, collectors["clients"])
+    if frames.get("employment") is not None:
+        derived = _check_employment(frames["employment"], clients, params, collectors["employment"],
+                                    collectors.get("clients"))
+        if derived is not None:
+            frames["clients"] = clients = derived
     if frames.get("kykyviisari") is not None:
         _check_measurements(frames["kykyviisari"], clients, params, collectors["kykyviisari"])
     if frames.get("fidelity") is not None:

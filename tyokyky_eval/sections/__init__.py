@@ -42,6 +42,7 @@ REGISTRY: dict[str, Entry] = {e.name: e for e in (
     Entry("fidelity", "tyokyky_eval.sections.fidelity", ("fidelity",), "tyokyky_eval.fidelity"),
     Entry("prepost", "tyokyky_eval.sections.prepost", ("clients", "kykyviisari"), "tyokyky_eval.prepost"),
     Entry("survival", "tyokyky_eval.sections.survival", ("clients",), "tyokyky_eval.survival"),
+    Entry("employment", "tyokyky_eval.sections.employment", ("clients", "employment"), "tyokyky_eval.employment"),
     Entry("feedback", "tyokyky_eval.sections.feedback", ("feedback",), "tyokyky_eval.feedback"),
     Entry("pathways", "tyokyky_eval.sections.pathways", ("clients",), "tyokyky_eval.pathways"),
 )}
