@@ -99,6 +99,10 @@ class DemoSpec:
     #   category counts are apportioned exactly (largest remainder). Empty = the demo's surveys.
     surveys: tuple = ()
     tables: tuple = ("clients", "kykyviisari", "fidelity", "feedback")
+    # activities: one mapping per activity model (see ``_activities``): group activities {kind,
+    #   count, organisations, participants: [low, high]}, client events {kind, service, share} and
+    #   chains {chain: [kinds], service, reach: [probability per step], days: [mean days between steps]}
+    activities: tuple = ()
 
 
 def apportion(total: int, weights: dict) -> dict:
@@ -282,6 +286,44 @@ def _surveys(rng, spec: DemoSpec) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _activities(rng, clients: pd.DataFrame, spec: DemoSpec) -> pd.DataFrame:
+    """Synthetic activities: group activities (trainings, workshops) spread evenly at random over
+    the project, client events for a share of a service's clients within 60 days of their start,
+    and chains of steps (each reached with its probability after the previous one, the gap drawn
+    around its mean days); nothing after the cut-off."""
+    start, cutoff = pd.Timestamp(spec.project_start), pd.Timestamp(spec.cutoff_date)
+    span = (cutoff - start).days
+    frames = []
+    for model in spec.activities:
+        organisations = list(model.get("organisations", [model.get("organisation")]))
+        if "chain" in model or "share" in model:
+            who = clients[clients["service"].eq(model["service"])]
+            n = len(who)
+            day = who["start_date"].to_numpy() + pd.to_timedelta(rng.integers(0, 31, n), unit="D").to_numpy()
+            steps = model["chain"] if "chain" in model else [model["kind"]]
+            reach = model.get("reach", [model.get("share")])
+            days = [0] + list(model.get("days", []))
+            alive = np.ones(n, dtype=bool)
+            for k, kind in enumerate(steps):
+                if k:
+                    day = day + pd.to_timedelta(np.maximum(1, rng.poisson(days[k], n)), unit="D").to_numpy()
+                alive &= rng.random(n) < reach[k]
+                frames.append(pd.DataFrame({"date": day[alive], "kind": kind,
+                                            "organisation": rng.choice(organisations, int(alive.sum())),
+                                            "participants": pd.NA, "client_id": who["client_id"].to_numpy()[alive]}))
+        else:
+            count = int(model["count"])
+            low, high = model.get("participants", (5, 20))
+            frames.append(pd.DataFrame({
+                "date": start + pd.to_timedelta(np.sort(rng.integers(0, span + 1, count)), unit="D"),
+                "kind": model["kind"], "organisation": rng.choice(organisations, count),
+                "participants": rng.integers(low, high + 1, count), "client_id": None}))
+    columns = ["date", "kind", "organisation", "participants", "client_id"]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    out = out[pd.to_datetime(out["date"]) <= cutoff].astype({"participants": "Int64"})
+    return out.sort_values(["date", "kind"], kind="stable").reset_index(drop=True)[columns]
+
+
 def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
     """Canonical synthetic tables: clients, kykyviisari, fidelity, feedback (same spec → same data);
     only those named in ``spec.tables``."""
@@ -296,6 +338,8 @@ def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
         "fidelity": _fidelity(np.random.default_rng([spec.seed, 2]), spec),
         "feedback": _surveys(feedback_rng, spec) if spec.surveys else _feedback(feedback_rng, clients),
     }
+    if "activities" in spec.tables:
+        tables["activities"] = _activities(np.random.default_rng([spec.seed, 4]), clients, spec)
     return {name: tables[name] for name in spec.tables}
 
 
@@ -345,7 +389,7 @@ def write(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]:
         kyky["measured_on"] = _finnish_dates(kyky["measured_on"])
         kyky.rename(columns=KYKYVIISARI_COLUMNS_FI).to_csv(paths["kykyviisari"], sep=";", decimal=",",
                                                            index=False, encoding="utf-8-sig")
-    for name in ("fidelity", "feedback"):
+    for name in ("fidelity", "feedback", "activities"):
         if name in tables:
             tables[name].to_csv(paths[name], index=False)
     (out / "README.txt").write_text(SYNTHETIC_NOTICE + "\n", encoding="utf-8")
