@@ -98,19 +98,23 @@ class ActivitiesSection(Section):
         return out
 
     def links(self) -> tuple[publication.Line, ...]:
-        """The totals of the two counts tables are the same numbers; the first step of a funnel and
-        the ``all`` row of an event share are the distinct clients of their kind."""
+        """Cells that are the same number: the totals of the two counts tables; a client kind's
+        events and distinct clients where they are equal (one event per client); a funnel step's
+        clients and the distinct clients of its kind, and the ``all`` row of an event share and the
+        distinct clients of its kind, where equal (they usually are)."""
         period, organisation = _total_rows(self.by_period, "period"), _total_rows(self.by_organisation, "organisation")
         out = [publication.Line(((BY_ORGANISATION, organisation[kind], c),), (BY_PERIOD, row, c))
                for kind, row in period.items() for c in COUNTS]
-        for chain, steps in self.options.chains.items():
-            if steps[0] in period:
-                out.append(publication.Line(((funnel_name(chain), 0, "n_reached"),),
-                                            (BY_PERIOD, period[steps[0]], "n_clients")))
-        for kind, frame in self.events.items():
-            if kind in period:
-                out.append(publication.Line(((event_name(kind), len(frame) - 1, "n_with_event"),),
-                                            (BY_PERIOD, period[kind], "n_clients")))
+        for name, frame in ((BY_PERIOD, self.by_period), (BY_ORGANISATION, self.by_organisation)):
+            same = frame["kind"].isin(self.person_kinds) & frame["n_events"].eq(frame["n_clients"])
+            out += [publication.Line(((name, i, "n_events"),), (name, i, "n_clients")) for i in np.flatnonzero(same)]
+        clients = {kind: self.by_period.at[row, "n_clients"] for kind, row in period.items()}
+        cells = [((funnel_name(chain), k, "n_reached"), kind, frame.at[k, "n_reached"])
+                 for chain, frame in self.funnels.items() for k, kind in enumerate(frame["kind"])]
+        cells += [((event_name(kind), len(frame) - 1, "n_with_event"), kind, frame["n_with_event"].iloc[-1])
+                  for kind, frame in self.events.items()]
+        out += [publication.Line((cell,), (BY_PERIOD, period[kind], "n_clients"))
+                for cell, kind, n in cells if kind in period and clients[kind] == n]
         return tuple(out)
 
     def statuses(self) -> dict[str, pd.DataFrame]:
