@@ -89,7 +89,7 @@ def test_demo_parameters_map_the_generated_files(tmp_path):
     root = Path(__file__).resolve().parent.parent
     (tmp_path / "parameters").mkdir()
     shutil.copy(root / "parameters" / "demo.yaml", tmp_path / "parameters" / "demo.yaml")
-    demo.write(demo.generate(), tmp_path / "demo-data")
+    demo.write_for_params(tmp_path / "parameters" / "demo.yaml")  # as demo-data --out, plus its activities
     project = load_project(tmp_path / "parameters" / "demo.yaml")
     assert project.warnings == []
     expected = demo.generate()["clients"]
