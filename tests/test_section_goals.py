@@ -8,7 +8,6 @@ import nbformat
 import pandas as pd
 
 from tyokyky_eval import goals as gl
-from tyokyky_eval import publication
 from tyokyky_eval.params import Disclosure
 from tyokyky_eval.project import Project
 from tyokyky_eval.report import Report

@@ -37,11 +37,11 @@ class Options:
     synthetic: bool = False
 
     def __post_init__(self):
-        from tyokyky_eval.goals import _text
+        from tyokyky_eval.goals import bilingual
 
         if not isinstance(self.kinds, dict):
             raise ValueError("kinds must map activity codes to labels, e.g. {training: {fi: Koulutus, en: Training}}")
-        object.__setattr__(self, "kinds", {str(k): _text(v, f"kinds.{k}") for k, v in self.kinds.items()})
+        object.__setattr__(self, "kinds", {str(k): bilingual(v, f"kinds.{k}") for k, v in self.kinds.items()})
         if not isinstance(self.chains, dict) or not all(isinstance(v, list) and len(v) >= 2
                                                         for v in self.chains.values()):
             raise ValueError("chains must map a chain name to a list of at least two kinds")

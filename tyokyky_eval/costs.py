@@ -41,7 +41,7 @@ class Costs:
     caveat: dict | str | None = None
 
     def __post_init__(self):
-        from tyokyky_eval.goals import _text
+        from tyokyky_eval.goals import bilingual
 
         if self.budget:
             object.__setattr__(self, "budget", _amounts(self.budget, "budget"))
@@ -62,7 +62,7 @@ class Costs:
         if not self.budget and not self.spending:
             raise ValueError("give a budget (budget lines and amounts) or spending (per service and period)")
         if self.caveat is not None:
-            object.__setattr__(self, "caveat", _text(self.caveat, "caveat"))
+            object.__setattr__(self, "caveat", bilingual(self.caveat, "caveat"))
 
     @property
     def total(self) -> float:

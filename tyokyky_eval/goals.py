@@ -92,7 +92,7 @@ INDICATORS = {
 }
 
 
-def _text(value, where: str) -> dict:
+def bilingual(value, where: str) -> dict:
     """A text of the parameters: one string for both languages, or ``{fi: …, en: …}``."""
     if isinstance(value, str) and value.strip():
         return {"fi": value.strip(), "en": value.strip()}
@@ -125,12 +125,12 @@ class Goal:
 
         if not isinstance(self.id, str) or not is_code(self.id):
             raise ValueError(f"id {self.id!r} must be a short code (letters, digits, _ and -), e.g. pilot_clients")
-        object.__setattr__(self, "title", _text(self.title, "title"))
+        object.__setattr__(self, "title", bilingual(self.title, "title"))
         if self.indicator is None:
             if self.status not in STATUSES:
                 raise ValueError(f"an assessed goal needs status: one of {', '.join(STATUSES)} (or name an "
                                  f"indicator: {', '.join(INDICATORS)}); got {self.status!r}")
-            object.__setattr__(self, "justification", _text(self.justification, "justification"))
+            object.__setattr__(self, "justification", bilingual(self.justification, "justification"))
             extra = [k for k in ("target", "service", "year", "kind") if getattr(self, k) is not None]
             if extra:
                 raise ValueError(f"{', '.join(extra)} only go with an indicator")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from tyokyky_eval import activities as ac
 from tyokyky_eval import publication
-from tyokyky_eval.i18n import code_label, t
+from tyokyky_eval.i18n import t
 from tyokyky_eval.sections import Section
 
 BY_PERIOD = "activities_by_period"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from tyokyky_eval import costs as co
 from tyokyky_eval import publication
-from tyokyky_eval.i18n import fmt_number, fmt_percent, t
+from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, t
 from tyokyky_eval.sections import Section
 
 BUDGET, FUNDING, SPENDING, PER_CLIENT = "costs_budget", "costs_funding", "costs_spending", "costs_per_client"
@@ -87,8 +87,6 @@ class CostsSection(Section):
         return out + [caveat]
 
     def _label(self, column: str, code: str, language: str) -> str:
-        from tyokyky_eval.i18n import code_label
-
         return code_label(column, code, language, "costs")
 
     def figures(self, language: str) -> list[tuple[str, object]]:

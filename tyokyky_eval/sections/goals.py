@@ -13,8 +13,6 @@ What is published, and why:
 """
 from __future__ import annotations
 
-import pandas as pd
-
 from tyokyky_eval import goals as gl
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import t
