@@ -59,9 +59,14 @@ def demo_project(root: Path, clients: int = 35, drop: tuple = (), project_id: st
     """Demo data (ids DEMO-01 …) in ``root/demo-data`` and ``root/parameters/<id>.yaml`` made from the
     committed demo parameters, without the tables in ``drop``."""
     data = root / "demo-data"
-    if not data.is_dir():
-        demo.write(demo.generate(demo.DemoSpec(clients=clients)), data)
     text = (ROOT / "parameters" / "demo.yaml").read_text(encoding="utf-8")
+    if not data.is_dir():  # the data demo.yaml describes (demo-data --params), with ``clients`` clients
+        import yaml
+
+        raw = yaml.safe_load(text)
+        spec = demo.spec_from_synthetic({**raw["synthetic"], "cutoff_date": raw["cutoff_date"],
+                                         "tables": tuple(raw["data"]), "clients": clients})
+        demo.write(demo.generate(spec), data)
     text = text.replace("project_id: demo", f"project_id: {project_id}")
     for table in drop:
         text = text.replace(f"  {table}: ../demo-data/{table}.csv\n", "")
@@ -142,7 +147,7 @@ def test_provenance_hashes_match_the_inputs(workspace, small_notebooks, tmp_path
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
     assert record["parameters_file"] == {"sha256": sha(params)}  # no file names or paths: published
-    assert set(record["input_files"]) == {"clients", "kykyviisari", "fidelity", "feedback"}
+    assert set(record["input_files"]) == {"clients", "kykyviisari", "fidelity", "feedback", "activities"}
     for table, info in record["input_files"].items():
         assert info == {"sha256": sha(workspace / "demo-data" / f"{table}.csv")}
     assert record["package"]["version"] and record["python"]["version"].count(".") == 2
@@ -308,7 +313,8 @@ def test_validated_tables_round_trip(tmp_path):
     folder = save_validated(project, tmp_path / "validated")
     (tmp_path / "demo-data" / "clients.csv").write_text("not;the;clients\n", encoding="utf-8")  # not read again
     cached = load_project(params, "fi", validated=folder)
-    assert sorted(cached.tables) == sorted(project.tables) == ["clients", "feedback", "fidelity", "kykyviisari"]
+    assert sorted(cached.tables) == sorted(project.tables) == ["activities", "clients", "feedback", "fidelity",
+                                                               "kykyviisari"]
     for name, frame in project.tables.items():
         pd.testing.assert_frame_equal(cached.tables[name], frame, obj=name)
     assert cached.warnings == project.warnings and cached.labels == project.labels

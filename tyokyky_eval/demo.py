@@ -115,7 +115,11 @@ class DemoSpec:
     #   groups: {group: {n, items: {item: {category: weight} or a list of them, one per round}}}};
     #   category counts are apportioned exactly (largest remainder). Empty = the demo's surveys.
     surveys: tuple = ()
-    tables: tuple = ("clients", "kykyviisari", "fidelity", "feedback")  # also "employment"
+    tables: tuple = ("clients", "kykyviisari", "fidelity", "feedback")  # also "employment", "activities"
+    # activities: one mapping per activity model (see ``_activities``): group activities {kind,
+    #   count, organisations, participants: [low, high]}, client events {kind, service, share} and
+    #   chains {chain: [kinds], service, reach: [probability per step], days: [mean days between steps]}
+    activities: tuple = ()
 
 
 def apportion(total: int, weights: dict) -> dict:
@@ -342,6 +346,44 @@ def _surveys(rng, spec: DemoSpec) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _activities(rng, clients: pd.DataFrame, spec: DemoSpec) -> pd.DataFrame:
+    """Synthetic activities: group activities (trainings, workshops) spread evenly at random over
+    the project, client events for a share of a service's clients within 60 days of their start,
+    and chains of steps (each reached with its probability after the previous one, the gap drawn
+    around its mean days); nothing after the cut-off."""
+    start, cutoff = pd.Timestamp(spec.project_start), pd.Timestamp(spec.cutoff_date)
+    span = (cutoff - start).days
+    frames = []
+    for model in spec.activities:
+        organisations = list(model.get("organisations", [model.get("organisation")]))
+        if "chain" in model or "share" in model:
+            who = clients[clients["service"].eq(model["service"])]
+            n = len(who)
+            day = who["start_date"].to_numpy() + pd.to_timedelta(rng.integers(0, 31, n), unit="D").to_numpy()
+            steps = model["chain"] if "chain" in model else [model["kind"]]
+            reach = model.get("reach", [model.get("share")])
+            days = [0] + list(model.get("days", []))
+            alive = np.ones(n, dtype=bool)
+            for k, kind in enumerate(steps):
+                if k:
+                    day = day + pd.to_timedelta(np.maximum(1, rng.poisson(days[k], n)), unit="D").to_numpy()
+                alive &= rng.random(n) < reach[k]
+                frames.append(pd.DataFrame({"date": day[alive], "kind": kind,
+                                            "organisation": rng.choice(organisations, int(alive.sum())),
+                                            "participants": pd.NA, "client_id": who["client_id"].to_numpy()[alive]}))
+        else:
+            count = int(model["count"])
+            low, high = model.get("participants", (5, 20))
+            frames.append(pd.DataFrame({
+                "date": start + pd.to_timedelta(np.sort(rng.integers(0, span + 1, count)), unit="D"),
+                "kind": model["kind"], "organisation": rng.choice(organisations, count),
+                "participants": rng.integers(low, high + 1, count), "client_id": None}))
+    columns = ["date", "kind", "organisation", "participants", "client_id"]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    out = out[pd.to_datetime(out["date"]) <= cutoff].astype({"participants": "Int64"})
+    return out.sort_values(["date", "kind"], kind="stable").reset_index(drop=True)[columns]
+
+
 def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
     """Canonical synthetic tables: clients, kykyviisari, fidelity, feedback, employment (same spec →
     same data); only those named in ``spec.tables``."""
@@ -358,6 +400,8 @@ def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pd.DataFrame]:
     }
     if "employment" in spec.tables:
         tables["employment"] = _employment(np.random.default_rng([spec.seed, 4]), clients, spec)
+    if "activities" in spec.tables:
+        tables["activities"] = _activities(np.random.default_rng([spec.seed, 5]), clients, spec)
     return {name: tables[name] for name in spec.tables}
 
 
@@ -417,7 +461,7 @@ def write(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]:
             jobs[column] = jobs[column].map({True: "kyllä", False: "ei"}).fillna("")
         jobs.rename(columns=EMPLOYMENT_COLUMNS_FI).to_csv(paths["employment"], sep=";", decimal=",", index=False,
                                                           encoding="utf-8-sig")
-    for name in ("fidelity", "feedback"):
+    for name in ("fidelity", "feedback", "activities"):
         if name in tables:
             tables[name].to_csv(paths[name], index=False)
     (out / "README.txt").write_text(SYNTHETIC_NOTICE + "\n", encoding="utf-8")

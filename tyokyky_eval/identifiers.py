@@ -27,9 +27,11 @@ CODE_COLUMNS = {
     "fidelity": ("site_id", "rater"),
     "feedback": ("survey_id", "round", "respondent_group", "item_id"),
     "kykyviisari": (),
+    "activities": ("kind", "organisation"),
 }
 #: Pseudonymous id columns: never published, but must not be personal identity codes either.
-ID_COLUMNS = {"clients": ("client_id",), "kykyviisari": ("client_id",), "feedback": ("respondent_id",)}
+ID_COLUMNS = {"clients": ("client_id",), "kykyviisari": ("client_id",), "feedback": ("respondent_id",),
+              "activities": ("client_id",)}
 MAX_CODE_LENGTH = 40
 CODE = re.compile(rf"[^\W_][\w.\-]{{0,{MAX_CODE_LENGTH - 1}}}")
 #: Henkilötunnus: day, month, year, century sign, individual number, check character.

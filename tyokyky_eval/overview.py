@@ -8,9 +8,10 @@ import pandas as pd
 
 from tyokyky_eval.errors import Problem
 
-_DATE_COLUMN = {"clients": "start_date", "kykyviisari": "measured_on", "fidelity": "review_date"}
+_DATE_COLUMN = {"clients": "start_date", "kykyviisari": "measured_on", "fidelity": "review_date",
+                "activities": "date"}
 _UNIT_COLUMN = {"clients": "client_id", "kykyviisari": "client_id", "fidelity": "site_id",
-                "feedback": "survey_id"}
+                "feedback": "survey_id", "activities": "kind"}
 #: tables whose units are clients (their counts are counts of people)
 CLIENT_TABLES = ("clients", "kykyviisari")
 

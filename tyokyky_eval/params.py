@@ -26,7 +26,7 @@ ANALYSES = {name: entry.options for name, entry in REGISTRY.items() if entry.opt
 TOP_LEVEL_KEYS = {
     "project_id", "title", "description", "language", "cutoff_date", "evaluation_period", "data",
     "column_map", "value_map", "column_types", "instruments", "analyses", "disclosure", "validation",
-    "synthetic",
+    "synthetic", "goals", "activities", "costs",
 }
 #: types an extra (non-canonical) column may be declared as in ``column_types``
 COLUMN_TYPES = ("number", "integer", "boolean", "string")
@@ -110,6 +110,9 @@ class Params:
     disclosure: Disclosure = Disclosure()
     validation: ValidationRules = ValidationRules()
     synthetic: dict[str, Any] = field(default_factory=dict)
+    goals: tuple = ()  # tyokyky_eval.goals.Goal
+    activities: Any = field(default_factory=lambda: _activity_options())  # codes of the activities table
+    costs: Any = None  # tyokyky_eval.costs.Costs, None when the project declares no costs
 
     def options(self, analysis: str):
         """The validated ``Options`` of ``analysis`` (defaults when the file does not mention it)."""
@@ -352,6 +355,23 @@ def check_survey_spec(spec: str, base: Path) -> list[str]:
     return []
 
 
+def _activity_options(**values):
+    from tyokyky_eval.activities import Options
+
+    return Options(**values)
+
+
+def _plan_blocks(raw: dict, errors: list[str]) -> dict:
+    """The project's own plan: ``goals``, ``activities`` (codes of the activities table) and
+    ``costs`` (see ``tyokyky_eval.goals``, ``.activities``, ``.costs``)."""
+    from tyokyky_eval import activities, costs, goals
+
+    return {"goals": goals.parse_goals(raw.get("goals"), errors),
+            "activities": goals.build(activities.Options, raw.get("activities") or {}, "activities", errors)
+            or activities.Options(),
+            "costs": costs.parse_costs(raw.get("costs"), errors)}
+
+
 def load_params(path: str | Path) -> Params:
     """Read and validate a parameters file; raises ``ParameterError`` listing every problem."""
     path = Path(path)
@@ -454,6 +474,7 @@ def load_params(path: str | Path) -> Params:
         disclosure=_dataclass_from(Disclosure, raw.get("disclosure"), "disclosure", errors),
         validation=_dataclass_from(ValidationRules, raw.get("validation"), "validation", errors),
         synthetic=dict(raw.get("synthetic") or {}),
+        **_plan_blocks(raw, errors),
     )
     if params.synthetic:
         from tyokyky_eval.demo import spec_from_synthetic

@@ -80,8 +80,12 @@ def section_metadata(nb: nbformat.NotebookNode) -> dict:
 
 
 def missing_tables(nb: nbformat.NotebookNode, project: Project) -> list[str]:
-    """Tables the notebook requires that the project does not have."""
-    return [name for name in section_metadata(nb)["requires"] if project.table(name) is None]
+    """Tables the notebook requires that the project does not have, and the parameters block its
+    section is declared in (``goals``, ``costs``) when the project leaves it empty."""
+    section = REGISTRY.get(nb.metadata.get("tyokyky_eval", {}).get("section", ""))
+    block = [section.declared] if section and section.declared and not getattr(project.params, section.declared) \
+        else []
+    return [name for name in section_metadata(nb)["requires"] if project.table(name) is None] + block
 
 
 def _kernel_manager_class():

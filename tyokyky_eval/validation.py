@@ -442,6 +442,22 @@ def _check_feedback(fb: pd.DataFrame, params: Params, c: _Collector):
         c.add(row, "response", "response_out_of_scale", value, min=scale["min"], max=scale["max"], item=item)
 
 
+def _check_activities(activities: pd.DataFrame, clients: pd.DataFrame | None, params: Params, c: _Collector):
+    """Kinds are the codes declared under ``activities.kinds`` (when declared); a client event's
+    ``client_id`` exists in the clients table; no activity after the cut-off."""
+    kinds = list(params.activities.kinds)
+    if kinds:
+        unknown = activities["kind"].notna() & ~activities["kind"].isin(kinds)
+        for row in activities.index[unknown]:
+            value = activities.at[row, "kind"]
+            c.add(row, "kind", "not_in_codes", value, codes=", ".join(kinds), hint=suggest(value, kinds))
+    cutoff = pd.Timestamp(params.cutoff_date)
+    c.add_mask(activities, activities["date"] > cutoff, "date", "date_after_cutoff", cutoff=fmt_date(cutoff, c.language))
+    if clients is not None:
+        orphan = activities["client_id"].notna() & ~activities["client_id"].isin(clients["client_id"])
+        c.add_mask(activities, orphan, "client_id", "orphan_client")
+
+
 def _check_analyses(params: Params, frames: dict, raw_columns: dict, language: str) -> list[Problem]:
     """The options that name columns, covariates or codes of the data: what ``run`` would stumble
     on after minutes is reported here (survival group and covariates, pre/post subgroup, pathways
@@ -513,6 +529,8 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
         _check_fidelity(frames["fidelity"], collectors["fidelity"])
     if frames.get("feedback") is not None:
         _check_feedback(frames["feedback"], params, collectors["feedback"])
+    if frames.get("activities") is not None:
+        _check_activities(frames["activities"], clients, params, collectors["activities"])
     raw_columns = {table: list(c.raw.columns) if c.raw is not None else [] for table, c in collectors.items()}
     result.problems.extend(_check_analyses(params, frames, raw_columns, language))
     for table, collect in collectors.items():

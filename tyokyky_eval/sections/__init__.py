@@ -26,12 +26,14 @@ from tyokyky_eval import publication
 @dataclass(frozen=True)
 class Entry:
     """A registered section: ``name`` (also the ``analyses`` key, when ``options`` is set),
-    ``module`` (holding the section class ``Section`` there) and the tables it ``requires``."""
+    ``module`` (holding the section class ``Section`` there), the tables it ``requires`` and the
+    parameters block it is ``declared`` in (the section has nothing to show when that is empty)."""
 
     name: str
     module: str
     requires: tuple[str, ...]
     options: str | None = None  # module whose ``Options`` dataclass holds ``analyses.<name>``
+    declared: str | None = None  # a ``Params`` attribute (goals, costs) the section needs
 
     def load(self):
         return importlib.import_module(self.module).SECTION
@@ -39,12 +41,15 @@ class Entry:
 
 REGISTRY: dict[str, Entry] = {e.name: e for e in (
     Entry("overview", "tyokyky_eval.sections.overview", ()),
+    Entry("goals", "tyokyky_eval.sections.goals", (), declared="goals"),
     Entry("fidelity", "tyokyky_eval.sections.fidelity", ("fidelity",), "tyokyky_eval.fidelity"),
     Entry("prepost", "tyokyky_eval.sections.prepost", ("clients", "kykyviisari"), "tyokyky_eval.prepost"),
     Entry("survival", "tyokyky_eval.sections.survival", ("clients",), "tyokyky_eval.survival"),
     Entry("employment", "tyokyky_eval.sections.employment", ("clients", "employment"), "tyokyky_eval.employment"),
     Entry("feedback", "tyokyky_eval.sections.feedback", ("feedback",), "tyokyky_eval.feedback"),
     Entry("pathways", "tyokyky_eval.sections.pathways", ("clients",), "tyokyky_eval.pathways"),
+    Entry("activities", "tyokyky_eval.sections.activities", ("activities",)),
+    Entry("costs", "tyokyky_eval.sections.costs", (), declared="costs"),
 )}
 
 
