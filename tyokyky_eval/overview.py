@@ -9,11 +9,11 @@ import pandas as pd
 from tyokyky_eval.errors import Problem
 
 _DATE_COLUMN = {"clients": "start_date", "kykyviisari": "measured_on", "fidelity": "review_date",
-                "activities": "date"}
+                "activities": "date", "employment": "job_start"}
 _UNIT_COLUMN = {"clients": "client_id", "kykyviisari": "client_id", "fidelity": "site_id",
-                "feedback": "survey_id", "activities": "kind"}
+                "feedback": "survey_id", "activities": "kind", "employment": "client_id"}
 #: tables whose units are clients (their counts are counts of people)
-CLIENT_TABLES = ("clients", "kykyviisari")
+CLIENT_TABLES = ("clients", "kykyviisari", "employment")
 
 
 def data_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
