@@ -336,3 +336,9 @@ def test_word_and_excel_files_hold_no_free_text_formula_or_link(attacked):
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate)
+
+
+def test_generated_prose_shows_the_symbols_as_themselves():
+    """The legend's "<5" is made inert once: shown as "<5" in the appendix, never as "&lt;5"."""
+    html = safe_markdown_html(publication.neutralise_markdown("Merkinnät: <5 = lukumäärä 1–4; <script>"))
+    assert "&lt;5" in html and "&lt;script&gt;" in html and "&amp;" not in html

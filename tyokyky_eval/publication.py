@@ -391,10 +391,10 @@ _LINK_TARGET = re.compile(_UNESCAPED + r"\]\(")
 
 def neutralise_markdown(text: str) -> str:
     """Generated Markdown prose made inert as a whole (a second line of defence behind
-    ``escape_markdown`` of each inserted value): an unescaped ``<`` becomes ``&lt;`` (no raw HTML, no
-    autolink) and an unescaped ``](`` becomes ``]\\(`` (no inline link or image). Emphasis, lists and
-    headings written by the package keep working."""
-    text = _RAW_ANGLE.sub(r"\1&lt;", str(text))
+    ``escape_markdown`` of each inserted value): an unescaped ``<`` becomes ``\\<`` (no raw HTML, no
+    autolink; shown as ``<``, not as ``&lt;``) and an unescaped ``](`` becomes ``]\\(`` (no inline link
+    or image). Emphasis, lists and headings written by the package keep working."""
+    text = _RAW_ANGLE.sub(r"\1\\<", str(text))
     return _LINK_TARGET.sub(r"\1]\\(", text)
 
 
