@@ -47,10 +47,14 @@ OTHER_GROUPS, ALL = "other_groups", "all"
 ITEM_STATS = tuple(fb.SUMMARY_STATS)
 ROUND_STATS = ("mean_first", "mean_last", "statistic", "p", "effect_size")
 RESPONDENT_COLUMNS = ["survey_id", "round", "respondent_group", "n"]
-ITEM_COLUMNS = fb.KEYS + ["n"] + fb.SUMMARY_STATS
+ITEM_COLUMNS = fb.KEYS + ["n", "n_not_applicable"] + fb.SUMMARY_STATS
+#: count columns of the choice and theme tables: the parts (chosen / not chosen) and their total
+PARTS = {"feedback_choices": (("n", "n_not_chosen"), "n_respondents", ("share", "ci_low", "ci_high")),
+         "feedback_themes": (("n", "n_not_coded"), "n_answers", ())}
 DECIMALS = {"n": 0, "n_first": 0, "n_last": 0, "share": 2, "p": 3, "effect_size": 2, "statistic": 1, "round": 0,
             "mean": 2, "ci_low": 2, "ci_high": 2, "sd": 2, "median": 1, "q1": 1, "q3": 1, "mean_first": 2,
-            "mean_last": 2, "category_low": 0, "category_high": 0}
+            "mean_last": 2, "category_low": 0, "category_high": 0, "n_not_applicable": 0, "n_not_chosen": 0,
+            "n_respondents": 0, "n_not_coded": 0, "n_answers": 0}
 CODES = ("respondent_group", "test", "effect_measure", "paired", "rounds")
 
 
@@ -99,11 +103,21 @@ class FeedbackSection(Section):
         groups = [self.group_codes.get((s, g), g) for s, g in zip(raw["survey_id"], raw["respondent_group"])]
         self.responses = responses = raw.assign(respondent_group=pd.Series(groups, index=raw.index, dtype=object))
         self.respondents = fb.respondent_counts(responses)[RESPONDENT_COLUMNS]
-        self.summary = fb.item_summary(responses, options.confidence)[ITEM_COLUMNS]
+        self.summary = self._summary(responses)
         self.counts = fb.category_counts(responses, self.specs)
+        self.choices = fb.choice_shares(responses, self.specs, options.confidence)
+        self.themes = fb.theme_counts(responses, self.specs)
         self.comparison = fb.compare_rounds(responses)
         self.categories, self.full = self._categories()
         self._tables, self._answered_rounds = None, None
+
+    def _summary(self, responses: pd.DataFrame) -> pd.DataFrame:
+        """Item statistics with the 'don't know' answers counted (items answered only so included)."""
+        summary = fb.item_summary(responses, self.options.confidence)
+        na = fb.not_applicable_counts(responses)
+        out = summary.merge(na, on=fb.KEYS, how="outer").sort_values(fb.KEYS, kind="stable")
+        out[["n", "n_not_applicable"]] = out[["n", "n_not_applicable"]].fillna(0).astype(int)
+        return out.reset_index(drop=True)[ITEM_COLUMNS]
 
     # -- what may be published -------------------------------------------------------------------
     def _categories(self) -> tuple[pd.DataFrame, set]:
@@ -172,7 +186,9 @@ class FeedbackSection(Section):
     def internal(self) -> dict[str, pd.DataFrame]:
         """Full precision: every statistic, the unmerged categories, groups as published."""
         return {"feedback_respondents": self.respondents, "feedback_items": self.summary,
-                "feedback_categories": self.counts, "feedback_rounds": self.comparison}
+                "feedback_categories": self.counts, "feedback_rounds": self.comparison,
+                "feedback_choices": self.choices, "feedback_themes": self.themes,
+                "feedback_open_answers": fb.open_answers(self.responses, self.specs)}
 
     def tables(self) -> list[publication.Table]:
         """The tables with every protection applied in their data (symbols in place): the
@@ -181,6 +197,9 @@ class FeedbackSection(Section):
             tables = self._provisional_tables()
             statuses = publication.protect(tables, self.rules, self.links())
             self._audit(statuses)
+            for name in PARTS:
+                self._audit_parts(name, statuses[name])
+            self._audit_not_applicable(statuses["feedback_items"])
             self._tables = [dataclasses.replace(table, data=publication.published(table, self.rules,
                                                                                    statuses[table.name]))
                             for table in tables]
@@ -241,6 +260,52 @@ class FeedbackSection(Section):
                         and rounds.at[i, column] == "":
                     rounds.at[i, column] = publication.SECONDARY
 
+    def _audit_parts(self, name: str, cells: pd.DataFrame) -> None:
+        """Choices and themes, in place: an item's part counts (chosen / not chosen, and the options
+        of a single choice) have a total an attacker may know from the respondents table even where
+        it is hidden. Where that total and the symbols' ranges pin a hidden part to one value (two
+        "<5" of a total 8 are 4 and 4), the item's hidden parts become "x" (any value), and so does
+        every copy of a hidden total; the statistics of a hidden part are withheld."""
+        (parts, total, derived), data = PARTS[name], getattr(self, "choices" if name == "feedback_choices" else "themes")
+        m, hidden = self.rules.min_cell, (publication.PRIMARY, publication.SECONDARY)
+        values = data.reset_index(drop=True)
+        for _keys, rows in pd.Series(range(len(values))).groupby([values[k].to_numpy() for k in fb.KEYS]) \
+                if len(values) else []:
+            rows = list(rows)
+            lines = [[(r, c) for c in parts] for r in rows]
+            if name == "feedback_choices" and not self._multiple(values.iloc[rows[0]]):
+                lines.append([(r, "n") for r in rows])
+            if any(_pinned([cells.at[c] for c in line], [values.at[c] for c in line],
+                           float(values.at[rows[0], total]), m) for line in lines):
+                for r in rows:
+                    for c in parts:
+                        if cells.at[r, c] in hidden:
+                            cells.at[r, c] = publication.SECONDARY
+            if any(cells.at[r, total] in hidden for r in rows):
+                for r in rows:
+                    cells.at[r, total] = publication.SECONDARY if cells.at[r, total] == "" else cells.at[r, total]
+            for r in rows:
+                if any(cells.at[r, c] in hidden for c in parts):
+                    for column in derived:
+                        cells.at[r, column] = cells.at[r, column] or publication.WITHHELD
+
+    def _audit_not_applicable(self, cells: pd.DataFrame) -> None:
+        """'Don't know' counts, in place: with the respondents and the item's n published, 'don't
+        know' + left empty is known, so a 'don't know' count is shown only when it is 0, or it and
+        the empty answers are each 0 or at least ``min_cell``; otherwise "x" (any value in 0 … their
+        sum; a "<5" would pin 1 of a sum of 1)."""
+        m = self.rules.min_cell
+        respondents = self.respondents.set_index(["survey_id", "round", "respondent_group"])["n"]
+        for i, row in enumerate(self.summary.itertuples(index=False)):
+            na = int(row.n_not_applicable)
+            empty = int(respondents.get((row.survey_id, row.round, row.respondent_group), 0)) - int(row.n) - na
+            if na and not (na >= m and (empty == 0 or empty >= m)):
+                cells.at[i, "n_not_applicable"] = publication.SECONDARY
+
+    def _multiple(self, row) -> bool:
+        item = next(i for i in self.specs[row["survey_id"]]["items"] if i["id"] == row["item_id"])
+        return bool(item.get("multiple"))
+
     def _labels(self) -> dict[str, dict]:
         """Display texts from the survey specs: survey titles and item texts per language."""
         titles = {sid: spec["title"] for sid, spec in self.specs.items()}
@@ -248,7 +313,12 @@ class FeedbackSection(Section):
         for spec in self.specs.values():
             for item in spec["items"]:
                 items.setdefault(item["id"], item["text"])
-        return {"survey_id": titles, "item_id": items}
+        options: dict = {}
+        for spec in self.specs.values():
+            for item in spec["items"]:
+                for code, label in {**(item.get("options") or {}), **(item.get("themes") or {})}.items():
+                    options.setdefault(code, label)
+        return {"survey_id": titles, "item_id": items, "option": options, "theme": options}
 
     def _provisional_tables(self) -> list[publication.Table]:
         rules = self.rules
@@ -267,10 +337,31 @@ class FeedbackSection(Section):
                               columns=tuple(c for c in fb.CATEGORY_COLUMNS
                                             if c not in ("category_low", "category_high")),
                               labels=labels, **shown),
+            publication.Table("feedback_choices", self.choices, "feedback.caption_choices",
+                              counts=PARTS["feedback_choices"][0] + ("n_respondents",),
+                              derived={c: PARTS["feedback_choices"][2] for c in PARTS["feedback_choices"][0]},
+                              lines=self._part_lines(self.choices, "n_respondents"), note="feedback.note_choices",
+                              labels=labels, **shown),
+            publication.Table("feedback_themes", self.themes, "feedback.caption_themes",
+                              counts=PARTS["feedback_themes"][0] + ("n_answers",),
+                              lines=self._part_lines(self.themes, "n_answers"), note="feedback.note_themes",
+                              labels=labels, **shown),
             publication.Table("feedback_rounds", self._rounds_table(), "feedback.caption_rounds",
                               counts=("n_first", "n_last"), derived={"n_first": ROUND_STATS, "n_last": ROUND_STATS},
                               note="feedback.note_rounds", labels=labels, **shown),
         ]
+
+    def _part_lines(self, data: pd.DataFrame, total: str) -> tuple[publication.Line, ...]:
+        """Chosen + not chosen (coded + not coded) = the item's respondents, per row; the options of
+        a single-choice item add up to its respondents."""
+        parts = ("n", "n_not_chosen") if total == "n_respondents" else ("n", "n_not_coded")
+        lines = [publication.Line(tuple((i, c) for c in parts), (i, total)) for i in range(len(data))]
+        if total == "n_respondents":
+            for _keys, rows in pd.Series(range(len(data))).groupby([data[k].to_numpy() for k in fb.KEYS]) \
+                    if len(data) else []:
+                if not self._multiple(data.iloc[rows.iloc[0]]):
+                    lines.append(publication.Line(tuple((int(r), "n") for r in rows), (int(rows.iloc[0]), total)))
+        return tuple(lines)
 
     def links(self) -> tuple[publication.Line, ...]:
         """The categories of an item add up to its n in ``feedback_items`` (already applied in the
@@ -349,7 +440,7 @@ class FeedbackSection(Section):
             return []
         data = data[data["round"].eq(data["round"].max())]
         spec = self.specs[survey_id]
-        items = [i["id"] for i in spec["items"] if spec["scales"][i["scale"]]["type"] != "count"]
+        items = [i["id"] for i in spec["items"] if "scale" in i and spec["scales"][i["scale"]]["type"] != "count"]
         return [((item, group), rows) for item in items
                 for group, rows in data[data["item_id"].eq(item)].groupby("respondent_group", sort=True)
                 if rows["share"].map(self._shown).all() and rows["n"].map(self._shown).all()]
@@ -434,6 +525,22 @@ class FeedbackSection(Section):
             panels[0].legend(fontsize=7)
         fig.tight_layout()
         return fig
+
+
+def _pinned(states, values, total: float, min_cell: int) -> bool:
+    """True when the hidden cells of a line (``states`` primary / secondary / "") are pinned to one
+    value by ``total`` and the ranges their symbols give (primary 1 … min_cell − 1, secondary ≥ 0)."""
+    hidden = [(s, v) for s, v in zip(states, values) if s in (publication.PRIMARY, publication.SECONDARY)]
+    if not hidden:
+        return False
+    rest = total - sum(v for s, v in zip(states, values) if s == "")
+    bounds = [(1.0, min_cell - 1.0) if s == publication.PRIMARY else (0.0, np.inf) for s, _ in hidden]
+    for k, (low, high) in enumerate(bounds):
+        others_low = sum(b[0] for j, b in enumerate(bounds) if j != k)
+        others_high = sum(b[1] for j, b in enumerate(bounds) if j != k)
+        if max(low, rest - others_high) >= min(high, rest - others_low):
+            return True
+    return False
 
 
 SECTION = FeedbackSection
