@@ -53,7 +53,7 @@ def item_relations(section, shown: dict, keys: tuple, use_internal_mean: bool = 
     (when published) Σ v·c_v = n·mean and Σ v²·c_v = (n−1)·sd² + n·mean²."""
     rules = section.rules
     spec = section.specs[keys[0]]
-    scale = fb.item_scale(spec, keys[3])
+    scale = fb.item_scale(spec, keys[-1])
     values = list(range(scale["min"], scale["max"] + 1))
     names = [f"c{v}" for v in values]
     bounds = {name: (0, None) for name in names}
@@ -131,7 +131,7 @@ def test_the_mean_next_to_merged_bands_would_give_a_small_count_back(project_fil
                          "response": values})
     section = sections.load("feedback", project(project_files, 5, data=data))
     shown = section.published()
-    keys = ("process_evaluation", 1, "staff", "goals_clear")
+    keys = ("process_evaluation", "all", 1, "staff", "goals_clear")
     assert shown["feedback_categories"]["category"].tolist() == ["1–2", "3", "4–5"]
     assert shown["feedback_items"].iloc[0]["n"] == 24 and shown["feedback_items"].iloc[0]["mean"] == ".."
     names, equations, bounds = item_relations(section, shown, keys, use_internal_mean=True)
@@ -170,7 +170,7 @@ def test_groups_rounds_and_statistics_as_published(project_files, min_cell):
             continue
         rounds = [1, 3] if row.rounds != "all" else [1, 2, 3]
         for r in rounds:
-            key = (row.survey_id, r, row.respondent_group, row.item_id)
+            key = (row.survey_id, row.site, r, row.respondent_group, row.item_id)
             assert key in section.full
             if row.paired:
                 gap = n_item[key] - row.n_first

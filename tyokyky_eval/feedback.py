@@ -51,12 +51,14 @@ from tyokyky_eval.resources import resource_dir
 SCALE_TYPES = ("agreement", "rating", "yes_no", "count")
 #: item types without a numeric scale: open answers and multiple-choice questions
 TEXT, CHOICE = "text", "choice"
-KEYS = ["survey_id", "round", "respondent_group", "item_id"]
+#: a survey's results are per site (``all`` when the data have no sites), round, group and item
+KEYS = ["survey_id", "site", "round", "respondent_group", "item_id"]
+ALL_SITES = "all"
 SUMMARY_STATS = ["mean", "ci_low", "ci_high", "sd", "median", "q1", "q3"]
 CATEGORY_COLUMNS = KEYS + ["category", "category_low", "category_high", "n", "share"]
 CHOICE_COLUMNS = KEYS + ["option", "n", "n_not_chosen", "n_respondents", "share", "ci_low", "ci_high"]
 THEME_COLUMNS = KEYS + ["theme", "n", "n_not_coded", "n_answers"]
-ROUND_COLUMNS = ["survey_id", "respondent_group", "item_id", "rounds", "paired", "test", "n_first", "n_last",
+ROUND_COLUMNS = ["survey_id", "site", "respondent_group", "item_id", "rounds", "paired", "test", "n_first", "n_last",
                  "mean_first", "mean_last", "statistic", "p", "effect_size", "effect_measure"]
 
 
@@ -174,10 +176,16 @@ def out_of_scale(feedback: pd.DataFrame, specs: dict[str, dict]) -> pd.Series:
     return bad
 
 
+def with_site(feedback: pd.DataFrame) -> pd.DataFrame:
+    """``feedback`` with a ``site`` on every row (``all`` where none is given)."""
+    site = feedback["site"] if "site" in feedback else pd.Series(None, index=feedback.index, dtype=object)
+    return feedback.assign(site=site.astype(object).where(site.notna() & site.astype(str).ne(""), ALL_SITES))
+
+
 # -- item statistics ---------------------------------------------------------------------------
 def item_summary(feedback: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Per survey, round, group and item: ``n, mean, ci_low, ci_high, sd, median, q1, q3``."""
-    answered = feedback.dropna(subset=["response"])
+    answered = with_site(feedback).dropna(subset=["response"])
     grouped = answered.groupby(KEYS, sort=True)["response"]
     out = grouped.agg(n="count", mean="mean", sd="std", median="median").reset_index()
     out["q1"] = grouped.quantile(0.25).to_numpy(dtype=float)
@@ -194,11 +202,11 @@ def category_counts(feedback: pd.DataFrame, specs: dict[str, dict], language: st
     """Counts and shares of every category of every item (zeros included): ``survey_id, round,
     respondent_group, item_id, category, category_low, category_high, n, share`` (share = n /
     respondents answering the item). ``language`` is ignored (labels are the section's)."""
-    answered = feedback.dropna(subset=["response"])
+    answered = with_site(feedback).dropna(subset=["response"])
     counts = answered.groupby(KEYS + ["response"]).size()
     frames = []
     for keys, _ in answered.groupby(KEYS, sort=True):
-        scale = item_scale(specs[keys[0]], keys[3])
+        scale = item_scale(specs[keys[0]], keys[-1])
         values = np.arange(scale["min"], scale["max"] + 1)
         n = counts.loc[keys].reindex(values.astype(float), fill_value=0).to_numpy()
         frames.append(pd.DataFrame({
@@ -236,16 +244,16 @@ def answers(feedback: pd.DataFrame) -> pd.Series:
 
 
 def respondent_counts(feedback: pd.DataFrame) -> pd.DataFrame:
-    """Respondents per survey, round and group (``survey_id, round, respondent_group, n``): distinct
+    """Respondents per survey, site, round and group (``survey_id, site, round, respondent_group, n``): distinct
     ``respondent_id`` with at least one answer (:func:`answers`); without ids, the answers to the
     round's most answered item."""
-    answered = feedback[answers(feedback)]
-    keys = ["survey_id", "round", "respondent_group"]
+    answered = with_site(feedback[answers(feedback)])
+    keys = KEYS[:-1]
     if answered.empty:
         return pd.DataFrame(columns=keys + ["n"]).astype({"n": int})
     ids = answered["respondent_id"] if "respondent_id" in answered else pd.Series(pd.NA, index=answered.index)
     per_id = answered.assign(respondent_id=ids).groupby(keys)["respondent_id"].nunique()
-    per_item = answered.groupby(keys + ["item_id"]).size().groupby(level=[0, 1, 2]).max()
+    per_item = answered.groupby(keys + ["item_id"]).size().groupby(level=list(range(len(keys)))).max()
     n = per_id.where(per_id.gt(0), per_item).reindex(per_item.index).fillna(per_item)
     return n.astype(int).rename("n").reset_index()
 
@@ -255,7 +263,7 @@ def not_applicable_counts(feedback: pd.DataFrame) -> pd.DataFrame:
     (items without any such answer are left out)."""
     if "not_applicable" not in feedback:
         return pd.DataFrame(columns=KEYS + ["n_not_applicable"])
-    flagged = feedback[feedback["not_applicable"].fillna(False).astype(bool)]
+    flagged = with_site(feedback[feedback["not_applicable"].fillna(False).astype(bool)])
     return flagged.groupby(KEYS, sort=True).size().rename("n_not_applicable").reset_index()
 
 
@@ -265,7 +273,7 @@ def _rows_of(feedback: pd.DataFrame, specs: dict[str, dict], kind: str) -> pd.Da
     if not items or feedback.empty:
         return feedback.iloc[:0]
     keys = pd.Series(list(zip(feedback["survey_id"], feedback["item_id"])), index=feedback.index)
-    return feedback[keys.isin(items)]
+    return with_site(feedback[keys.isin(items)])
 
 
 def _item(specs: dict[str, dict], survey_id: str, item_id: str) -> dict:
@@ -286,7 +294,7 @@ def choice_shares(feedback: pd.DataFrame, specs: dict[str, dict], confidence: fl
         chosen = data.groupby("option")["respondent_id"].nunique()
         n_respondents = data["respondent_id"].nunique()
         rows += [(*keys, option, int(chosen.get(option, 0)), n_respondents)
-                 for option in _item(specs, keys[0], keys[3])["options"]]
+                 for option in _item(specs, keys[0], keys[-1])["options"]]
     out = pd.DataFrame(rows, columns=KEYS + ["option", "n", "n_respondents"])
     out["n_not_chosen"] = out["n_respondents"] - out["n"]
     out["share"] = out["n"] / out["n_respondents"]
@@ -307,7 +315,7 @@ def theme_counts(feedback: pd.DataFrame, specs: dict[str, dict]) -> pd.DataFrame
     for keys, data in texts.groupby(KEYS, sort=True):
         codes = data["themes"].fillna("").astype(str).str.split(";")
         rows += [(*keys, theme, int(codes.map(lambda c, theme=theme: theme in c).sum()), len(data))
-                 for theme in _item(specs, keys[0], keys[3]).get("themes") or {}]
+                 for theme in _item(specs, keys[0], keys[-1]).get("themes") or {}]
     out = pd.DataFrame(rows, columns=KEYS + ["theme", "n", "n_answers"])
     out["n_not_coded"] = out["n_answers"] - out["n"]
     return out[THEME_COLUMNS]
@@ -378,19 +386,20 @@ def _omnibus(values: pd.DataFrame, paired: bool, rounds) -> dict:
 
 
 def compare_rounds(feedback: pd.DataFrame) -> pd.DataFrame:
-    """Rounds of each survey, group and item compared: ``survey_id, respondent_group, item_id,
+    """Rounds of each survey, site, group and item compared: ``survey_id, site, respondent_group, item_id,
     rounds, paired, test, n_first, n_last, mean_first, mean_last, statistic, p, effect_size,
     effect_measure`` (first vs last round; with ≥ 3 rounds an omnibus row ``rounds = "all"``).
     ``paired`` is true when ``respondent_id`` links respondents across rounds."""
-    answered = feedback.dropna(subset=["response"])
+    answered = with_site(feedback).dropna(subset=["response"])
     rows = []
-    for (sid, group, item), values in answered.groupby(["survey_id", "respondent_group", "item_id"], sort=True):
+    for (sid, site, group, item), values in answered.groupby(["survey_id", "site", "respondent_group", "item_id"],
+                                                             sort=True):
         rounds = sorted(values["round"].unique())
         if len(rounds) < 2:
             continue
         ids = values["respondent_id"]
         paired = bool(ids.notna().all() and ids.groupby(ids).transform("size").gt(1).any())
-        base = {"survey_id": sid, "respondent_group": group, "item_id": item, "paired": paired}
+        base = {"survey_id": sid, "site": site, "respondent_group": group, "item_id": item, "paired": paired}
         rows.append({**base, "rounds": f"{rounds[0]}–{rounds[-1]}",
                      **_first_last(values, paired, rounds[0], rounds[-1])})
         if len(rounds) >= 3:

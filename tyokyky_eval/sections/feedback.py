@@ -43,10 +43,10 @@ from tyokyky_eval import publication
 from tyokyky_eval.i18n import code_label, t
 from tyokyky_eval.sections import Section
 
-OTHER_GROUPS, ALL = "other_groups", "all"
+OTHER_GROUPS, ALL, OTHER_SITES = "other_groups", "all", "other_sites"
 ITEM_STATS = tuple(fb.SUMMARY_STATS)
 ROUND_STATS = ("mean_first", "mean_last", "statistic", "p", "effect_size")
-RESPONDENT_COLUMNS = ["survey_id", "round", "respondent_group", "n"]
+RESPONDENT_COLUMNS = fb.KEYS[:-1] + ["n"]
 ITEM_COLUMNS = fb.KEYS + ["n", "n_not_applicable"] + fb.SUMMARY_STATS
 #: count columns of the choice and theme tables: the parts (chosen / not chosen) and their total
 PARTS = {"feedback_choices": (("n", "n_not_chosen"), "n_respondents", ("share", "ci_low", "ci_high")),
@@ -55,17 +55,18 @@ DECIMALS = {"n": 0, "n_first": 0, "n_last": 0, "share": 2, "p": 3, "effect_size"
             "mean": 2, "ci_low": 2, "ci_high": 2, "sd": 2, "median": 1, "q1": 1, "q3": 1, "mean_first": 2,
             "mean_last": 2, "category_low": 0, "category_high": 0, "n_not_applicable": 0, "n_not_chosen": 0,
             "n_respondents": 0, "n_not_coded": 0, "n_answers": 0}
-CODES = ("respondent_group", "test", "effect_measure", "paired", "rounds")
+CODES = ("site", "respondent_group", "test", "effect_measure", "paired", "rounds")
 
 
-def collapse_groups(respondents: pd.DataFrame, min_cell: int) -> dict[tuple, str]:
-    """``(survey_id, group) → published group``: per survey, groups with 0 < n < ``min_cell``
-    respondents in any round are combined into ``other_groups``; while that combination is small
-    in a round, the smallest remaining group joins it; when every group is combined it is ``all``."""
+def collapse_groups(respondents: pd.DataFrame, min_cell: int, column: str = "respondent_group",
+                    within=("survey_id",), other: str = OTHER_GROUPS) -> dict[tuple, str]:
+    """``(*within, code) → published code`` of ``column`` (respondent groups, or sites): within each
+    ``within`` combination, codes with 0 < n < ``min_cell`` respondents in any round are combined
+    into ``other``; while that combination is small in a round, the smallest remaining code joins
+    it; when every code is combined it is ``all``."""
     out = {}
-    for sid, rows in respondents.groupby("survey_id", sort=True):
-        sizes = rows.pivot_table(index="respondent_group", columns="round", values="n", aggfunc="sum",
-                                 fill_value=0)
+    for key, rows in respondents.groupby(list(within), sort=True):
+        sizes = rows.pivot_table(index=column, columns="round", values="n", aggfunc="sum", fill_value=0)
         code = {g: g for g in sizes.index}
 
         def small(groups) -> bool:
@@ -73,18 +74,18 @@ def collapse_groups(respondents: pd.DataFrame, min_cell: int) -> dict[tuple, str
             return bool(((n > 0) & (n < min_cell)).any())
 
         while True:
-            merged = [g for g in sizes.index if code[g] == OTHER_GROUPS]
-            kept = [g for g in sizes.index if code[g] != OTHER_GROUPS]
+            merged = [g for g in sizes.index if code[g] == other]
+            kept = [g for g in sizes.index if code[g] != other]
             below = [g for g in kept if small([g])]
             if not below and merged and small(merged) and kept:
                 below = [min(kept, key=lambda g: (int(sizes.loc[g].sum()), g))]
             if not below:
                 break
             for g in below:
-                code[g] = OTHER_GROUPS
-        if set(code.values()) == {OTHER_GROUPS}:
+                code[g] = other
+        if set(code.values()) == {other}:
             code = {g: ALL for g in code}
-        out.update({(sid, g): c for g, c in code.items()})
+        out.update({(*key, g): c for g, c in code.items()})
     return out
 
 
@@ -97,10 +98,12 @@ class FeedbackSection(Section):
         super().__init__(project)
         min_cell = self.rules.min_cell
         self.options = options = project.params.options("feedback")
-        raw = project.table("feedback")
+        raw = fb.with_site(project.table("feedback"))
         self.specs = fb.survey_specs(raw, options, base=project.params.path.parent)
-        self.group_codes = collapse_groups(fb.respondent_counts(raw), min_cell)
-        groups = [self.group_codes.get((s, g), g) for s, g in zip(raw["survey_id"], raw["respondent_group"])]
+        sites = collapse_groups(fb.respondent_counts(raw), min_cell, "site", other=OTHER_SITES)
+        raw["site"] = pd.Series([sites.get(k, k[-1]) for k in zip(raw["survey_id"], raw["site"])], index=raw.index, dtype=object)
+        self.group_codes = collapse_groups(fb.respondent_counts(raw), min_cell, within=("survey_id", "site"))
+        groups = [self.group_codes.get(k, k[-1]) for k in zip(raw["survey_id"], raw["site"], raw["respondent_group"])]
         self.responses = responses = raw.assign(respondent_group=pd.Series(groups, index=raw.index, dtype=object))
         self.respondents = fb.respondent_counts(responses)[RESPONDENT_COLUMNS]
         self.summary = self._summary(responses)
@@ -127,7 +130,7 @@ class FeedbackSection(Section):
         for keys, rows in self.counts.groupby(fb.KEYS, sort=True):
             rows = rows.reset_index(drop=True)
             if rows["n"].between(1, min_cell - 1).any():
-                rows = fb.merge_bands(rows, fb.centre(fb.item_scale(self.specs[keys[0]], keys[3])))
+                rows = fb.merge_bands(rows, fb.centre(fb.item_scale(self.specs[keys[0]], keys[-1])))
             else:
                 full.add(keys)
             frames.append(rows)
@@ -152,7 +155,7 @@ class FeedbackSection(Section):
         stats_hidden, counts_hidden = [], []
         for row in data.itertuples(index=False):
             rounds = self._rounds_of(row)
-            keys = [(row.survey_id, r, row.respondent_group, row.item_id) for r in rounds]
+            keys = [(row.survey_id, row.site, r, row.respondent_group, row.item_id) for r in rounds]
             whole = all(k in self.full for k in keys)
             pairs_ok = True
             if row.paired:
@@ -168,8 +171,8 @@ class FeedbackSection(Section):
         if self._answered_rounds is None:
             answered = self.responses.dropna(subset=["response"])
             self._answered_rounds = {k: sorted(v.unique()) for k, v in answered.groupby(
-                ["survey_id", "respondent_group", "item_id"])["round"]}
-        rounds = self._answered_rounds[(row.survey_id, row.respondent_group, row.item_id)]
+                ["survey_id", "site", "respondent_group", "item_id"])["round"]}
+        rounds = self._answered_rounds[(row.survey_id, row.site, row.respondent_group, row.item_id)]
         return rounds if row.rounds == "all" else [rounds[0], rounds[-1]]
 
     def _withhold(self, data: pd.DataFrame, rows: np.ndarray, columns) -> pd.DataFrame:
@@ -256,7 +259,7 @@ class FeedbackSection(Section):
             pairs = zip(("n_first", "n_last"), (rounds_used[0], rounds_used[-1])) if not row.paired else \
                 [(column, r) for column in ("n_first", "n_last") for r in rounds_used]
             for column, round_ in pairs:
-                if (row.survey_id, round_, row.respondent_group, row.item_id) in secret \
+                if (row.survey_id, row.site, round_, row.respondent_group, row.item_id) in secret \
                         and rounds.at[i, column] == "":
                     rounds.at[i, column] = publication.SECONDARY
 
@@ -295,10 +298,11 @@ class FeedbackSection(Section):
         the empty answers are each 0 or at least ``min_cell``; otherwise "x" (any value in 0 … their
         sum; a "<5" would pin 1 of a sum of 1)."""
         m = self.rules.min_cell
-        respondents = self.respondents.set_index(["survey_id", "round", "respondent_group"])["n"]
+        respondents = self.respondents.set_index(fb.KEYS[:-1])["n"]
         for i, row in enumerate(self.summary.itertuples(index=False)):
             na = int(row.n_not_applicable)
-            empty = int(respondents.get((row.survey_id, row.round, row.respondent_group), 0)) - int(row.n) - na
+            key = (row.survey_id, row.site, row.round, row.respondent_group)
+            empty = int(respondents.get(key, 0)) - int(row.n) - na
             if na and not (na >= m and (empty == 0 or empty >= m)):
                 cells.at[i, "n_not_applicable"] = publication.SECONDARY
 
@@ -376,8 +380,11 @@ class FeedbackSection(Section):
         return tuple(lines)
 
     # -- text ------------------------------------------------------------------------------------
-    def label(self, group: str, language: str) -> str:
-        return code_label("respondent_group", group, language, "feedback")
+    def label(self, group, language: str) -> str:
+        """A respondent group's label; for ``(site, group)`` with a site, "site: group"."""
+        site, group = group if isinstance(group, tuple) else (fb.ALL_SITES, group)
+        text = code_label("respondent_group", group, language, "feedback")
+        return text if site == fb.ALL_SITES else f"{code_label('site', site, language, 'feedback')}: {text}"
 
     def title(self, survey_id: str, language: str) -> str:
         spec = self.specs.get(survey_id)
@@ -402,7 +409,7 @@ class FeedbackSection(Section):
                 paragraphs.append(publication.text("feedback.no_answers", language, title=title))
                 continue
             parts = []
-            for group, by_round in rows.groupby("respondent_group", sort=True):
+            for group, by_round in rows.groupby(["site", "respondent_group"], sort=True):
                 counts = ", ".join(str(v) for v in by_round.sort_values("round")["n"])
                 parts.append(f"{self.label(group, language)} {counts}")
             paragraphs.append(publication.text("feedback.survey_sentence", language, title=title, survey_id=sid,
@@ -442,7 +449,7 @@ class FeedbackSection(Section):
         spec = self.specs[survey_id]
         items = [i["id"] for i in spec["items"] if "scale" in i and spec["scales"][i["scale"]]["type"] != "count"]
         return [((item, group), rows) for item in items
-                for group, rows in data[data["item_id"].eq(item)].groupby("respondent_group", sort=True)
+                for group, rows in data[data["item_id"].eq(item)].groupby(["site", "respondent_group"], sort=True)
                 if rows["share"].map(self._shown).all() and rows["n"].map(self._shown).all()]
 
     def figure_diverging(self, categories: pd.DataFrame, survey_id: str, language: str, ax=None):
@@ -507,7 +514,7 @@ class FeedbackSection(Section):
             return pd.to_numeric(values.map(lambda v: v if self._shown(v) else np.nan), errors="coerce")
 
         for panel, item in zip(panels, ids):
-            for group, g in data[data["item_id"].eq(item)].groupby("respondent_group", sort=True):
+            for group, g in data[data["item_id"].eq(item)].groupby(["site", "respondent_group"], sort=True):
                 mean = number(g["mean"])
                 err = np.vstack([mean - number(g["ci_low"]), number(g["ci_high"]) - mean])
                 label = self.label(group, language) if ax is None else \
