@@ -264,29 +264,31 @@ class FeedbackSection(Section):
                     rounds.at[i, column] = publication.SECONDARY
 
     def _audit_parts(self, name: str, cells: pd.DataFrame) -> None:
-        """Choices and themes, in place: an item's part counts (chosen / not chosen, and the options
-        of a single choice) have a total an attacker may know from the respondents table even where
-        it is hidden. Where that total and the symbols' ranges pin a hidden part to one value (two
-        "<5" of a total 8 are 4 and 4), the item's hidden parts become "x" (any value), and so does
-        every copy of a hidden total; the statistics of a hidden part are withheld."""
-        (parts, total, derived), data = PARTS[name], getattr(self, "choices" if name == "feedback_choices" else "themes")
-        m, hidden = self.rules.min_cell, (publication.PRIMARY, publication.SECONDARY)
+        """Choices and themes, in place: an item's parts (chosen + not chosen, and the options of a
+        single choice) add up to its respondents, which an attacker may know from the respondents
+        table even where hidden here. The integer-programming audit of the service paths
+        (:func:`tyokyky_eval.sections.pathways.audit`) hides more until no hidden part is worked
+        out; a hidden total is hidden in every row of its item, and the statistics of a hidden
+        part are withheld."""
+        from tyokyky_eval.sections.pathways import audit
+
+        (parts, total, derived), data = PARTS[name], self.choices if name == "feedback_choices" else self.themes
         values = data.reset_index(drop=True)
+        hidden = (publication.PRIMARY, publication.SECONDARY)
+        relations, items = [], []
         for _keys, rows in pd.Series(range(len(values))).groupby([values[k].to_numpy() for k in fb.KEYS]) \
                 if len(values) else []:
-            rows = list(rows)
-            lines = [[(r, c) for c in parts] for r in rows]
+            rows = [int(r) for r in rows]
+            items.append(rows)
+            n = float(values.at[rows[0], total])
+            relations += [(tuple((1.0, (name, r, c)) for c in parts), n, n) for r in rows]
             if name == "feedback_choices" and not self._multiple(values.iloc[rows[0]]):
-                lines.append([(r, "n") for r in rows])
-            if any(_pinned([cells.at[c] for c in line], [values.at[c] for c in line],
-                           float(values.at[rows[0], total]), m) for line in lines):
-                for r in rows:
-                    for c in parts:
-                        if cells.at[r, c] in hidden:
-                            cells.at[r, c] = publication.SECONDARY
+                relations.append((tuple((1.0, (name, r, "n")) for r in rows), n, n))
+        audit({name: values}, {name: cells}, relations, self.rules)
+        for rows in items:
             if any(cells.at[r, total] in hidden for r in rows):
                 for r in rows:
-                    cells.at[r, total] = publication.SECONDARY if cells.at[r, total] == "" else cells.at[r, total]
+                    cells.at[r, total] = cells.at[r, total] or publication.SECONDARY
             for r in rows:
                 if any(cells.at[r, c] in hidden for c in parts):
                     for column in derived:
@@ -532,22 +534,6 @@ class FeedbackSection(Section):
             panels[0].legend(fontsize=7)
         fig.tight_layout()
         return fig
-
-
-def _pinned(states, values, total: float, min_cell: int) -> bool:
-    """True when the hidden cells of a line (``states`` primary / secondary / "") are pinned to one
-    value by ``total`` and the ranges their symbols give (primary 1 … min_cell − 1, secondary ≥ 0)."""
-    hidden = [(s, v) for s, v in zip(states, values) if s in (publication.PRIMARY, publication.SECONDARY)]
-    if not hidden:
-        return False
-    rest = total - sum(v for s, v in zip(states, values) if s == "")
-    bounds = [(1.0, min_cell - 1.0) if s == publication.PRIMARY else (0.0, np.inf) for s, _ in hidden]
-    for k, (low, high) in enumerate(bounds):
-        others_low = sum(b[0] for j, b in enumerate(bounds) if j != k)
-        others_high = sum(b[1] for j, b in enumerate(bounds) if j != k)
-        if max(low, rest - others_high) >= min(high, rest - others_low):
-            return True
-    return False
 
 
 SECTION = FeedbackSection
