@@ -330,7 +330,8 @@ class FeedbackSection(Section):
         rules = self.rules
         note = {"min_cell": rules.min_cell, "primary": rules.symbol(publication.PRIMARY),
                 "secondary": rules.symbol(publication.SECONDARY), "withheld": rules.symbol(publication.WITHHELD)}
-        labels = self._labels()
+        every = self._labels()
+        labels = {k: every[k] for k in ("survey_id", "item_id")}
         shown = dict(decimals=DECIMALS, code_columns=CODES, namespace="feedback", note_values=note)
         return [
             publication.Table("feedback_respondents", self.respondents, "feedback.caption_respondents",
@@ -347,11 +348,11 @@ class FeedbackSection(Section):
                               counts=PARTS["feedback_choices"][0] + ("n_respondents",),
                               derived={c: PARTS["feedback_choices"][2] for c in PARTS["feedback_choices"][0]},
                               lines=self._part_lines(self.choices, "n_respondents"), note="feedback.note_choices",
-                              labels=labels, **shown),
+                              labels={**labels, "option": every["option"]}, **shown),
             publication.Table("feedback_themes", self.themes, "feedback.caption_themes",
                               counts=PARTS["feedback_themes"][0] + ("n_answers",),
                               lines=self._part_lines(self.themes, "n_answers"), note="feedback.note_themes",
-                              labels=labels, **shown),
+                              labels={**labels, "theme": every["theme"]}, **shown),
             publication.Table("feedback_rounds", self._rounds_table(), "feedback.caption_rounds",
                               counts=("n_first", "n_last"), derived={"n_first": ROUND_STATS, "n_last": ROUND_STATS},
                               note="feedback.note_rounds", labels=labels, **shown),
