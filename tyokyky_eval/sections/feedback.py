@@ -335,28 +335,39 @@ class FeedbackSection(Section):
         shown = dict(decimals=DECIMALS, code_columns=CODES, namespace="feedback", note_values=note)
         return [
             publication.Table("feedback_respondents", self.respondents, "feedback.caption_respondents",
-                              counts=("n",), note="feedback.note_respondents",
+                              counts=("n",), note="feedback.note_respondents", columns=self._columns(self.respondents),
                               labels={"survey_id": labels["survey_id"]}, **shown),
-            publication.Table("feedback_items", self._items_table(), "feedback.caption_items", counts=("n",),
-                              derived={"n": ITEM_STATS}, note="feedback.note_items", labels=labels, **shown),
+            publication.Table("feedback_items", self._items_table(), "feedback.caption_items",
+                              counts=("n",), derived={"n": ITEM_STATS}, note="feedback.note_items",
+                              columns=self._columns(self.summary), labels=labels, **shown),
             publication.Table("feedback_categories", self.categories, "feedback.caption_categories",
                               counts=("n",), derived={"n": ("share",)}, note="feedback.note_categories",
-                              columns=tuple(c for c in fb.CATEGORY_COLUMNS
+                              columns=tuple(c for c in self._columns(self.counts)
                                             if c not in ("category_low", "category_high")),
                               labels=labels, **shown),
             publication.Table("feedback_choices", self.choices, "feedback.caption_choices",
                               counts=PARTS["feedback_choices"][0] + ("n_respondents",),
                               derived={c: PARTS["feedback_choices"][2] for c in PARTS["feedback_choices"][0]},
                               lines=self._part_lines(self.choices, "n_respondents"), note="feedback.note_choices",
+                              columns=self._columns(self.choices),
                               labels={**labels, "option": every["option"]}, **shown),
             publication.Table("feedback_themes", self.themes, "feedback.caption_themes",
                               counts=PARTS["feedback_themes"][0] + ("n_answers",),
                               lines=self._part_lines(self.themes, "n_answers"), note="feedback.note_themes",
+                              columns=self._columns(self.themes),
                               labels={**labels, "theme": every["theme"]}, **shown),
             publication.Table("feedback_rounds", self._rounds_table(), "feedback.caption_rounds",
                               counts=("n_first", "n_last"), derived={"n_first": ROUND_STATS, "n_last": ROUND_STATS},
-                              note="feedback.note_rounds", labels=labels, **shown),
+                              note="feedback.note_rounds", columns=self._columns(self.comparison), labels=labels,
+                              **shown),
         ]
+
+    def _columns(self, frame: pd.DataFrame) -> tuple[str, ...]:
+        """The columns shown in the appendix: ``site`` only when the project's surveys have sites,
+        the 'don't know' count only when some scale declares such answers and one was given."""
+        sites = set(self.responses["site"]) != {fb.ALL_SITES}
+        na = bool(self.summary["n_not_applicable"].gt(0).any())
+        return tuple(c for c in frame.columns if (c != "site" or sites) and (c != "n_not_applicable" or na))
 
     def _part_lines(self, data: pd.DataFrame, total: str) -> tuple[publication.Line, ...]:
         """Chosen + not chosen (coded + not coded) = the item's respondents, per row; the options of
