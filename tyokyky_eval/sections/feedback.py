@@ -1,7 +1,8 @@
 """Section "Feedback surveys": the statistics of :mod:`tyokyky_eval.feedback`, published safely.
 
-One section object covers every survey of a project; its tables have a ``survey_id`` column
-(``feedback_respondents``, ``feedback_items``, ``feedback_categories``, ``feedback_rounds``).
+One section object covers every survey of a project; its tables have ``survey_id`` and ``site``
+columns (``feedback_respondents``, ``feedback_items``, ``feedback_categories``, ``feedback_choices``,
+``feedback_themes``, ``feedback_rounds``).
 What is published, and why:
 
 - **Respondent groups** of a survey with fewer than ``min_cell`` respondents in any round are
@@ -20,6 +21,18 @@ What is published, and why:
   statistics published; a paired comparison also needs its pairs to be 0 or at least ``min_cell``
   fewer than each round's respondents (else "round minus pairs" is a small group whose answers the
   means give back), and its pair count is withheld with it.
+- **Sites** (``site``, e.g. Pohde's uniform indicators in Ii, Oulu and Ylivieska): every table is
+  per site; sites with fewer than ``min_cell`` respondents in a round are combined into
+  ``other_sites`` by the same rule as groups (and groups then within each site). No total over the
+  sites is published, so "all minus the sites shown" cannot be formed.
+- **Choices and themes** (``feedback_choices``, ``feedback_themes``): chosen + not chosen (coded +
+  not coded) add up to the item's respondents (answers), and a single choice's options too; both
+  parts are counts under primary and secondary suppression, then an integer-programming audit
+  (:func:`tyokyky_eval.sections.pathways.audit`) that assumes the attacker knows the total hides
+  more until no hidden count is determined. Shares and Wilson CIs go with their count. Open
+  answers themselves are in ``tables-internal/feedback_open_answers.csv`` only.
+- **'Don't know'** counts are shown only when they and the answers left empty are each 0 or at
+  least ``min_cell`` (respondents − n gives their sum), else "x".
 - **Figures** are drawn from the published tables only: diverging bars for items whose published
   categories have no suppressed band, means by round where published.
 Internal tables (``tables-internal/``) hold the unmerged categories and every statistic.
