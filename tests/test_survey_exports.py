@@ -182,3 +182,20 @@ def test_degenerate_exports_give_a_complete_section(project_files, case):
         assert shown["feedback_choices"]["n"].isin(["<5", "x", 0]).all()
     assert shown["feedback_themes"].empty  # no open answer, nothing coded
     assert section.text("fi") and isinstance(section.figures("en"), list)
+
+
+def test_data_feedback_entries_are_checked_with_the_parameters(project_files):
+    from tyokyky_eval.errors import ParameterError
+    from tyokyky_eval.params import load_params
+
+    project_files.params["data"]["feedback"] = [
+        {"path": "data/feedback.csv", "layout": "wide", "survey": "process_evaluation", "round": 0,
+         "respondent_group": "Matti Meikäläinen", "site": {"colum": "Alue"}},
+        {"path": "data/feedback.csv", "layout": "sideways"}, "data/feedback.csv", "data/feedback.csv"]
+    with pytest.raises(ParameterError) as caught:
+        load_params(project_files.save_params())
+    text = "\n".join(caught.value.messages)
+    for expected in ("data.feedback[1].round: expected a whole number", "data.feedback[1].respondent_group: not a code",
+                     "data.feedback[1].site: unknown key 'colum' (did you mean 'column'?)",
+                     "data.feedback[2].layout: 'sideways' is not a layout", "at most one long-format table"):
+        assert expected in text

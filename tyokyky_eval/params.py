@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tyokyky_eval import identifiers
 from tyokyky_eval.dictionary import TABLES, field_names, load_yaml
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.sections import REGISTRY
@@ -228,6 +229,10 @@ def _feedback_export(spec: dict, where: str, base: Path, errors: list[str]) -> F
     for name in ("round", "respondent_group"):
         if name not in values and name not in columns:
             errors.append(f"{where}: give '{name}: VALUE' or '{name}: {{column: HEADER}}'")
+    for name in ("respondent_group", "site"):
+        if name in values and (identifiers.looks_like_hetu(str(values[name])) or not identifiers.is_code(values[name])):
+            errors.append(f"{where}.{name}: not a code (letters, digits, _, - and ., no spaces, at most "
+                          f"{identifiers.MAX_CODE_LENGTH} characters); codes are published in the appendix")
     if "round" in values and not (_whole(values["round"]) and values["round"] >= 1):
         errors.append(f"{where}.round: expected a whole number ≥ 1, got {_short(repr(values['round']))}")
     ignore = spec.get("ignore") or []
