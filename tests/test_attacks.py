@@ -24,6 +24,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -342,3 +343,32 @@ def test_generated_prose_shows_the_symbols_as_themselves():
     """The legend's "<5" is made inert once: shown as "<5" in the appendix, never as "&lt;5"."""
     html = safe_markdown_html(publication.neutralise_markdown("Merkinnät: <5 = lukumäärä 1–4; <script>"))
     assert "&lt;5" in html and "&lt;script&gt;" in html and "&amp;" not in html
+@pytest.mark.slow
+def test_open_answers_of_a_survey_export_reach_no_published_file(tmp_path):
+    """Issue 15: a name and a henkilötunnus typed into an open answer of a Webropol export are kept
+    in ``tables-internal/`` only; the published outputs show theme counts."""
+    from tyokyky_eval import demo
+
+    params = demo_project(tmp_path, drop=("clients", "kykyviisari", "fidelity"))
+    settings = {"file": "vastaukset_matti_meikalainen.xlsx", "tool": "webropol", "survey_id": "process_evaluation",
+                "groups": {"project_workers": 12}}
+    frame = demo.survey_export(np.random.default_rng(5), settings)
+    question = next(c for c in frame.columns if "onnistunut parhaiten" in c)
+    frame.loc[frame.index[:6], question] = FREE_TEXT
+    frame.loc[frame.index[:6], "Teemat (arvioija)"] = "cooperation"
+    demo.write_export(frame, tmp_path / "demo-data" / settings["file"], "webropol")
+    raw = yaml.safe_load(params.read_text(encoding="utf-8"))
+    raw["data"]["feedback"] = [raw["data"]["feedback"], {
+        "path": f"../demo-data/{settings['file']}", "layout": "wide", "survey": "process_evaluation",
+        "round": 1, "respondent_group": "project_workers"}]
+    params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["run", str(params), "--output", str(tmp_path / "out"), "--quiet", "--no-pdf"]) == 0
+    out = tmp_path / "out" / "demo"
+    for path in published_files(out):
+        text = path.read_text(encoding="utf-8")
+        found = [s for s in (NAME, HETU, "ei halunnut", "matti_meikalainen") if s in text]
+        assert not found, f"{path.name} publishes {found}"
+    themes = pd.read_csv(out / "tables" / "feedback_themes.csv")
+    assert themes["theme"].eq("cooperation").any() and "answer" not in themes.columns
+    internal = (out / "tables-internal" / "feedback_open_answers.csv").read_text(encoding="utf-8")
+    assert FREE_TEXT in internal

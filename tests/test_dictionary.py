@@ -32,7 +32,8 @@ def test_canonical_columns_are_the_design_contract():
         "first_employment_date", "wage_subsidy", "job_coach_id", "birth_year", "gender"]
     assert dictionary.field_names("fidelity") == ["site_id", "review_date", "rater", "item", "score", "na_reason"]
     assert dictionary.field_names("feedback") == ["survey_id", "round", "respondent_group", "respondent_id",
-                                                  "item_id", "response"]
+                                                  "item_id", "response",  # optional, from survey exports:
+                                                  "site", "not_applicable", "option", "answer", "themes"]
 
 
 def test_ips25_spec():

@@ -138,3 +138,25 @@ def test_every_builtin_spec_loads_and_bad_specs_are_explained(tmp_path):
         fb.load_survey("no_such_survey")
     with pytest.raises(ValueError, match="confidence"):
         fb.Options(confidence=95)
+
+
+def test_answers_of_every_kind_count_respondents_and_dont_know_is_counted_apart():
+    spec = fb.load_survey("process_evaluation")
+    rows = [("a", "goals_clear", 4.0, False, None, None, None), ("b", "goals_clear", np.nan, True, None, None, None),
+            ("c", "useful_activities", np.nan, False, "trainings", None, None),
+            ("c", "useful_activities", np.nan, False, "workshops", None, None),
+            ("d", "successes", np.nan, False, None, "Hyvin meni", "cooperation;client_work"),
+            ("e", "successes", np.nan, False, None, "", "cooperation"), ("f", "goals_clear", np.nan, False, None, None, None)]
+    data = pd.DataFrame(rows, columns=["respondent_id", "item_id", "response", "not_applicable", "option", "answer",
+                                       "themes"]).assign(survey_id="process_evaluation", round=1,
+                                                         respondent_group="staff")
+    assert fb.respondent_counts(data)["n"].tolist() == [5]  # f left everything empty
+    assert fb.respondent_counts(data)["site"].tolist() == [fb.ALL_SITES]
+    assert fb.not_applicable_counts(data)["n_not_applicable"].tolist() == [1]
+    assert fb.item_summary(data)["n"].tolist() == [1]
+    themes = fb.theme_counts(data, {"process_evaluation": spec}).set_index("theme")
+    assert themes["n"].to_dict() == {"cooperation": 2, "client_work": 1, "competence": 0, "resources": 0, "other": 0}
+    assert (themes["n_answers"] == 2).all() and (themes["n"] + themes["n_not_coded"] == 2).all()
+    choices = fb.choice_shares(data, {"process_evaluation": spec}).set_index("option")
+    assert choices.loc["trainings", "share"] == 1.0 and choices.loc["materials", "n"] == 0
+    assert fb.open_answers(data, {"process_evaluation": spec})["answer"].tolist() == ["Hyvin meni", ""]

@@ -11,7 +11,7 @@ from tyokyky_eval import publication, sections
 from tyokyky_eval.project import load_project
 from tyokyky_eval.sections.feedback import ALL, OTHER_GROUPS, collapse_groups
 
-from attacker import attack
+from attacker import attack, equation
 
 matplotlib.use("Agg")
 MIN_CELLS = (3, 5, 10)
@@ -53,7 +53,7 @@ def item_relations(section, shown: dict, keys: tuple, use_internal_mean: bool = 
     (when published) Σ v·c_v = n·mean and Σ v²·c_v = (n−1)·sd² + n·mean²."""
     rules = section.rules
     spec = section.specs[keys[0]]
-    scale = fb.item_scale(spec, keys[3])
+    scale = fb.item_scale(spec, keys[-1])
     values = list(range(scale["min"], scale["max"] + 1))
     names = [f"c{v}" for v in values]
     bounds = {name: (0, None) for name in names}
@@ -131,7 +131,7 @@ def test_the_mean_next_to_merged_bands_would_give_a_small_count_back(project_fil
                          "response": values})
     section = sections.load("feedback", project(project_files, 5, data=data))
     shown = section.published()
-    keys = ("process_evaluation", 1, "staff", "goals_clear")
+    keys = ("process_evaluation", "all", 1, "staff", "goals_clear")
     assert shown["feedback_categories"]["category"].tolist() == ["1–2", "3", "4–5"]
     assert shown["feedback_items"].iloc[0]["n"] == 24 and shown["feedback_items"].iloc[0]["mean"] == ".."
     names, equations, bounds = item_relations(section, shown, keys, use_internal_mean=True)
@@ -170,7 +170,7 @@ def test_groups_rounds_and_statistics_as_published(project_files, min_cell):
             continue
         rounds = [1, 3] if row.rounds != "all" else [1, 2, 3]
         for r in rounds:
-            key = (row.survey_id, r, row.respondent_group, row.item_id)
+            key = (row.survey_id, row.site, r, row.respondent_group, row.item_id)
             assert key in section.full
             if row.paired:
                 gap = n_item[key] - row.n_first
@@ -250,3 +250,94 @@ def test_paired_rounds_withheld_when_round_minus_pairs_is_small(project_files):
     shown = section.published()["feedback_rounds"].iloc[0]
     for column in ("n_first", "n_last", "mean_first", "mean_last", "statistic", "p", "effect_size"):
         assert publication.is_symbol(shown[column], section.rules), column
+
+
+# -- choices, themes and sites from survey exports ---------------------------------------------------
+def export_project(project_files, min_cell: int, seed: int):
+    """Two exports with small sites and groups: a multiple-choice item and coded open answers
+    (process evaluation, Webropol) and a single-choice item (lifestyle guidance, Google Forms)."""
+    from tyokyky_eval import demo
+
+    entries = []
+    for i, (tool, survey, groups, sites) in enumerate((
+            ("webropol", "process_evaluation", {"staff": [14, 9], "stakeholders": [6, 3]}, {"a": 6, "b": 3, "c": 1}),
+            ("google_forms", "lifestyle_guidance", {"clients": [23, 17]}, {"mikkeli": 8, "kangasniemi": 2}))):
+        settings = {"file": f"e{i}.{demo.TOOLS[tool]['kind']}", "tool": tool, "survey_id": survey, "rounds": [1, 2],
+                    "groups": groups, "sites": sites}
+        frame = demo.survey_export(np.random.default_rng([seed, i]), settings)
+        demo.write_export(frame, project_files.root / "data" / settings["file"], tool)
+        entries.append({"path": f"data/{settings['file']}", "layout": "wide", "survey": survey,
+                        "round": {"column": "Kierros"}, "site": {"column": "Alue"},
+                        **({"respondent_group": {"column": "Vastaajaryhmä"}} if len(groups) > 1
+                           else {"respondent_group": next(iter(groups))})})
+    project_files.params["data"]["feedback"] = entries
+    project_files.params["disclosure"] = {"min_cell": min_cell, "min_followup": max(10, min_cell)}
+    return load_project(project_files.save_params(), "en")
+
+
+def part_unknowns(section, name: str, shown: pd.DataFrame):
+    """The attacker's LP for one table of parts (choices or themes): per row chosen + not chosen =
+    the item's respondents (known to the attacker even where hidden), and for a single choice the
+    options add up to them; published counts are fixed, "<m" is 1 … m − 1, "x" anything."""
+    internal = section.internal()[name]
+    total, parts = ("n_respondents", ("n", "n_not_chosen")) if name == "feedback_choices" else \
+        ("n_answers", ("n", "n_not_coded"))
+    m = section.rules.min_cell
+    bounds, equations, names = {}, [], set()
+
+    def term(i, column):
+        value = shown.at[i, column]
+        if publication.is_symbol(value, section.rules):
+            unknown = f"{i}:{column}"
+            names.add(unknown)
+            bounds[unknown] = (1, m - 1) if value == f"<{m}" else (0, float(internal.at[i, total]))
+            return {unknown: 1.0}, 0.0
+        return {}, float(value)
+
+    for i in range(len(shown)):
+        equations.append(equation(({}, float(internal.at[i, total])), [term(i, c) for c in parts]))
+    if name == "feedback_choices":
+        for keys, rows in internal.groupby(KEYS).groups.items():
+            item = next(it for it in section.specs[keys[0]]["items"] if it["id"] == keys[-1])
+            if not item.get("multiple"):
+                equations.append(equation(({}, float(internal.at[rows[0], total])), [term(i, "n") for i in rows]))
+    return names, equations, bounds
+
+
+@pytest.mark.parametrize("min_cell", MIN_CELLS)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_no_hidden_choice_or_theme_count_is_recoverable(project_files, min_cell, seed):
+    section = sections.load("feedback", export_project(project_files, min_cell, seed))
+    shown = section.published()
+    assert not shown["feedback_choices"].empty and not shown["feedback_themes"].empty
+    for name in ("feedback_choices", "feedback_themes"):
+        names, equations, bounds = part_unknowns(section, name, shown[name])
+        if names:
+            for unknown, (low, high) in attack(names, equations, bounds).items():
+                assert high - low >= 1 - 1e-9, f"{name} {unknown} recovered: {low}"
+        published = shown[name]
+        hidden = published["n"].map(lambda v: publication.is_symbol(v, section.rules))
+        small = section.internal()[name]["n"].between(1, min_cell - 1)
+        assert hidden[small].all()
+        if name == "feedback_choices":  # shares and CIs go with a hidden count
+            assert published.loc[hidden, ["share", "ci_low", "ci_high"]].eq("..").all().all()
+            shares = published.loc[~hidden, "share"].astype(float)
+            assert np.allclose(shares, section.choices.loc[~hidden, "share"])
+
+
+@pytest.mark.parametrize("min_cell", MIN_CELLS)
+def test_small_sites_are_combined_and_every_published_site_group_is_large(project_files, min_cell):
+    section = sections.load("feedback", export_project(project_files, min_cell, 1))
+    respondents = section.published()["feedback_respondents"]
+    assert respondents["n"].map(lambda n: n == 0 or n >= min_cell).all()
+    raw = fb.respondent_counts(fb.with_site(section.project.table("feedback")))
+    by_site = raw.groupby(["survey_id", "site", "round"])["n"].sum()
+    small = {site for (_, site, _), n in by_site.items() if 0 < n < min_cell}
+    assert small and not small & set(respondents["site"])  # "c" (1 respondent) always, others by min_cell
+    # no published total over the sites: "all minus the sites shown" cannot be formed
+    for survey, rows in respondents.groupby("survey_id"):
+        sites = set(rows["site"])
+        assert sites == {"all"} or "all" not in sites
+    verbatim = section.internal()["feedback_open_answers"]
+    assert verbatim["answer"].str.len().gt(0).any()
+    assert all("answer" not in frame.columns for frame in section.published().values())

@@ -58,7 +58,8 @@ def test_essote_ips_pilot_services_and_development_group(projects):
     measured = project.table("kykyviisari")["client_id"]
     assert measured.nunique() == 31 and measured.isin(ips["client_id"]).all()  # 31 with a Kykyviisari id
     assert project.table("fidelity") is None  # Essote did not score its IPS fidelity
-    summary = fb.item_summary(project.table("feedback")).set_index("item_id")
+    feedback = project.table("feedback")
+    summary = fb.item_summary(feedback[feedback["survey_id"].eq("development_group")]).set_index("item_id")
     assert summary["n"].eq(10).all()
     assert summary["mean"].round(2).to_dict() == {"development_achieved": 3.8, "expectations_met": 3.4,
                                                   "meetings_attended": 4.5, "teams_as_tool": 4.0}
@@ -104,6 +105,22 @@ def test_pohde_three_pilot_areas_with_fidelity_reviews(projects):
     assert fidelity.groupby(["site_id", "review_date"])["rater"].nunique().eq(3).all()  # two raters + consensus
     assert project.table("kykyviisari")["client_id"].isin(clients["client_id"]).all()
     assert project.params.cutoff_date.year == 2024
+
+
+def test_survey_exports_of_the_tools_are_read_into_the_seeds(projects):
+    """Issue 15: Webropol (Päijät-Häme process evaluation with a multiple choice and coded open
+    answers), Questback (Helsinki), Google Forms (Essote lifestyle guidance over three places),
+    Microsoft Forms and LimeSurvey (Pohde's uniform indicators in Ii, Oulu and Ylivieska)."""
+    phhyky = projects["phhyky-tuetusti-tyohon"].table("feedback")
+    process = phhyky[phhyky["survey_id"].eq("process_evaluation")]
+    assert process["option"].notna().any() and process["themes"].notna().any() and process["not_applicable"].any()
+    pohde = projects["pohde-palo2"].table("feedback")
+    assert set(pohde["site"]) == {"ii", "oulu", "ylivieska"} and set(pohde["round"]) == {1, 2}
+    essote = projects["essote-tyokykya-ja-kumppanuutta"].table("feedback")
+    assert set(essote.loc[essote["survey_id"].eq("lifestyle_guidance"), "site"]) == {"mikkeli", "kangasniemi",
+                                                                                  "hirvensalmi"}
+    helsinki = projects["helsinki-tyokykyisempi-stadi"].table("feedback")
+    assert fb.respondent_counts(helsinki)["n"].tolist() == [9, 16, 14, 31]
 
 
 def test_unknown_synthetic_keys_are_rejected():

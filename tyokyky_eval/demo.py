@@ -115,6 +115,10 @@ class DemoSpec:
     #   groups: {group: {n, items: {item: {category: weight} or a list of them, one per round}}}};
     #   category counts are apportioned exactly (largest remainder). Empty = the demo's surveys.
     surveys: tuple = ()
+    # exports: survey tools' exports (one mapping each), {file, tool (webropol, questback, forms,
+    #   google_forms, limesurvey), survey_id, rounds (list), groups: {group: n per round},
+    #   sites: {site: weight}, language (fi/en)}; see ``survey_export``.
+    exports: tuple = ()
     tables: tuple = ("clients", "kykyviisari", "fidelity", "feedback")  # also "employment", "activities"
     # activities: one mapping per activity model (see ``_activities``): group activities {kind,
     #   count, organisations, participants: [low, high]}, client events {kind, service, share} and
@@ -480,12 +484,137 @@ def write_for_params(params_path: str | Path) -> dict[str, Path]:
     raw = yaml.safe_load(params_path.read_text(encoding="utf-8")) or {}
     if not raw.get("synthetic"):
         raise ParameterError(f"{params_path}: no 'synthetic' key, so there is no synthetic data to generate")
+    entries = dict(raw.get("data") or {})
+    feedback = entries.pop("feedback", None)
+    feedback = feedback if isinstance(feedback, list) else [] if feedback is None else [feedback]
+    exports = [e for e in feedback if isinstance(e, dict) and e.get("layout") == "wide"]
+    long = [e for e in feedback if e not in exports]
+    if long:  # the long table is generated as before; survey exports from synthetic.exports
+        entries["feedback"] = long[0]
     data = {name: (params_path.parent / str(v["path"] if isinstance(v, dict) else v)).resolve()
-            for name, v in (raw.get("data") or {}).items()}
-    folders = {p.parent for p in data.values()}
+            for name, v in entries.items()}
+    export_paths = [(params_path.parent / str(e["path"])).resolve() for e in exports]
+    folders = {p.parent for p in [*data.values(), *export_paths]}
     wrong = [f"data.{n}: synthetic data is written as <folder>/{n}.csv, not {p.name}"
              for n, p in data.items() if p.name != f"{n}.csv"]
     if len(folders) != 1 or wrong:
         raise ParameterError(wrong or [f"{params_path}: synthetic data must go into one folder"])
     synthetic = {"tables": tuple(data), "cutoff_date": raw.get("cutoff_date"), **raw["synthetic"]}
-    return write(generate(spec_from_synthetic(synthetic)), folders.pop())
+    spec = spec_from_synthetic(synthetic)
+    folder = folders.pop()
+    described = {e["file"] for e in spec.exports}
+    missing = [f"data.feedback: no synthetic.exports entry writes {p.name}" for p in export_paths
+               if p.name not in described]
+    if missing:
+        raise ParameterError(missing)
+    return {**write(generate(spec), folder), **write_exports(spec, folder)}
+
+
+# -- survey tools' exports ---------------------------------------------------------------------
+#: how each tool writes its export: file kind, metadata columns before the questions, how question
+#: headers are numbered, whether scale answers are labels or numbers, how multiple choices are joined
+TOOLS = {
+    "webropol": {"kind": "xlsx", "metadata": ["Vastaaja", "Vastausaika"], "number": "{i}. {text}",
+                 "labels": True, "join": "; "},
+    "questback": {"kind": "csv", "metadata": ["Respondent ID"], "number": "Q{i} {text}", "labels": False,
+                  "join": ";", "sep": ";", "encoding": "cp1252"},
+    "forms": {"kind": "xlsx", "metadata": ["ID", "Start time", "Completion time", "Email", "Name"],
+              "number": "{text}", "labels": True, "join": ";", "trailing": ";"},
+    "google_forms": {"kind": "csv", "metadata": ["Aikaleima"], "number": "{text}", "labels": True,
+                     "join": ", ", "sep": ",", "encoding": "utf-8"},
+    "limesurvey": {"kind": "csv", "metadata": ["id", "submitdate", "lastpage", "startlanguage", "seed"],
+                   "number": "{i}) {text}", "labels": True, "join": "; ", "sep": ",", "encoding": "utf-8-sig"},
+}
+#: open answers of the synthetic exports with the theme codes an evaluator gave them
+OPEN_ANSWERS = {
+    "successes": [("Yhteistyö eri toimijoiden kanssa on tiivistynyt.", "cooperation"),
+                  ("Asiakkaat ovat saaneet nopeasti tukea.", "client_work"),
+                  ("Koulutukset ja verkostotapaamiset, joista sai uutta osaamista.", "competence;cooperation"),
+                  ("Aikataulu oli tiukka, mutta asiakastyö onnistui.", "resources;client_work"),
+                  ("", "")],
+    "feedback": [("Ohjaus oli hyödyllistä ja sain tukea muutoksiin.", "useful;motivation"),
+                 ("Etäyhteydellä osallistuminen oli helppoa.", "digital"),
+                 ("Olisin toivonut enemmän tapaamisia.", "more_sessions"),
+                 ("Ohjaaja kannusti jatkamaan.", "motivation"),
+                 ("", "")],
+}
+SCALE_WEIGHTS = (0.04, 0.08, 0.18, 0.38, 0.32)  # 1–5, skewed towards agreement as in the seeds
+NOT_APPLICABLE_SHARE = 0.06
+
+
+def _export_answer(rng, item: dict, spec: dict, tool: dict, language: str):
+    """One synthetic answer to ``item`` as ``tool`` writes it (label or number; '' = not answered)."""
+    if item.get("type") == "choice":
+        codes = list(item["options"])
+        chosen = rng.choice(codes, rng.integers(1, min(3, len(codes)) + 1) if item.get("multiple") else 1,
+                            replace=False)
+        text = tool["join"].join(item["options"][c][language] for c in chosen)
+        return text + tool.get("trailing", "")
+    scale = spec["scales"][item["scale"]]
+    if scale.get("not_applicable") and rng.random() < NOT_APPLICABLE_SHARE:
+        return scale["not_applicable"][0][language]
+    values = np.arange(scale["min"], scale["max"] + 1)
+    weights = np.interp(np.linspace(0, 4, len(values)), np.arange(5), SCALE_WEIGHTS)
+    value = int(rng.choice(values, p=weights / weights.sum()))
+    label = (scale.get("labels") or {}).get(value)
+    return label[language] if tool["labels"] and label else value
+
+
+def survey_export(rng, export: dict) -> pd.DataFrame:
+    """A synthetic export of one survey as ``export["tool"]`` writes it: metadata columns, one
+    (numbered) column per question, labels or numbers, multiple choices joined, open answers with
+    an evaluator's ``themes`` column; ``round``, ``group`` and ``site`` columns when the export
+    holds several (headers ``Kierros``, ``Vastaajaryhmä``, ``Alue``)."""
+    from tyokyky_eval.feedback import load_survey
+
+    spec, tool = load_survey(export["survey_id"]), TOOLS[export["tool"]]
+    language = export.get("language", "fi")
+    rounds = list(export.get("rounds", [1]))
+    rows = []
+    for r_index, round_ in enumerate(rounds):
+        for group, sizes in export["groups"].items():
+            n = sizes[r_index] if isinstance(sizes, (list, tuple)) else sizes
+            sites = export.get("sites") or {}
+            site_of = _shuffled_labels(rng, n, sites) if sites else [None] * n
+            for k in range(n):
+                row = {"round": round_, "group": group, "site": site_of[k], "id": f"{group[:3].upper()}{k + 1:03d}"}
+                for item in spec["items"]:
+                    if item.get("type") == "text":
+                        answer, themes = OPEN_ANSWERS[item["id"]][int(rng.integers(len(OPEN_ANSWERS[item["id"]])))]
+                        row[item["id"]], row[item["themes_column"]] = answer, themes
+                    else:
+                        row[item["id"]] = _export_answer(rng, item, spec, tool, language)
+                rows.append(row)
+    frame = pd.DataFrame(rows)
+    out = pd.DataFrame({name: [f"{i + 1}" if name in ("ID", "id", "Vastaaja", "Respondent ID") else
+                               "2023-05-02 10:00" for i in range(len(frame))] for name in tool["metadata"]})
+    for name, column in (("Kierros", "round"), ("Vastaajaryhmä", "group"), ("Alue", "site")):
+        if frame[column].nunique(dropna=True) > 1 or (column == "site" and frame[column].notna().any()):
+            out[name] = frame[column].to_numpy()
+    if export.get("linked"):
+        out["Vastaajatunnus"] = frame["id"].to_numpy()
+    for i, item in enumerate(spec["items"], 1):
+        header = tool["number"].format(i=i, text=item.get("column") or item["text"][language])
+        out[header] = frame[item["id"]].to_numpy()
+        if item.get("type") == "text":
+            out[item["themes_column"]] = frame[item["themes_column"]].to_numpy()
+    return out
+
+
+def write_export(frame: pd.DataFrame, path: Path, tool: str) -> Path:
+    """Write a synthetic export the way ``tool`` saves it (xlsx, or CSV with its separator and
+    encoding)."""
+    how = TOOLS[tool]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if how["kind"] == "xlsx":
+        frame.to_excel(path, index=False, sheet_name="Vastaukset" if tool == "webropol" else "Sheet1")
+    else:
+        frame.to_csv(path, sep=how["sep"], index=False, encoding=how["encoding"])
+    return path
+
+
+def write_exports(spec: DemoSpec, folder: Path) -> dict[str, Path]:
+    """Every export of ``spec.exports`` into ``folder`` (file name → path); one random stream each."""
+    return {export["file"]: write_export(survey_export(np.random.default_rng([spec.seed, 4, i]), export),
+                                         folder / export["file"], export["tool"])
+            for i, export in enumerate(spec.exports)}

@@ -9,7 +9,15 @@ or a YAML file named in ``analyses.feedback.surveys``) with
   disagree–agree, ``rating`` = numeric ordinal such as 0–10, ``yes_no`` = 0 no / 1 yes, ``count`` =
   a number of times), whole-number ``min`` and ``max``, optional ``neutral`` (the category the
   diverging chart is centred on) and optional ``labels: {value: {fi, en}}``;
-- ``items``: ``id``, ``scale``, ``text: {fi, en}``.
+- ``items``: ``id``, ``scale``, ``text: {fi, en}``; optional ``column`` (the header of the item's
+  column in a survey tool's export, when it differs from the item text).
+
+Survey tools' exports (``tyokyky_eval.survey_exports``) also need: ``not_applicable`` on a scale
+(labels ``{fi, en}`` of "don't know" answers: counted, kept out of the statistics); items of
+``type: text`` (open answers, never published; optional ``themes: {code: {fi, en}}`` and
+``themes_column``, the export's column holding the evaluator's theme codes) and items of
+``type: choice`` with ``options: {code: {fi, en}}`` and ``multiple: true`` when several may be
+chosen.
 
 Methods: the mean's confidence interval is the t interval (mean ± t(1−α/2, n−1)·sd/√n, sd with
 n−1); median and quartiles use linear interpolation (Hyndman–Fan type 7, NumPy's default). Rounds
@@ -41,10 +49,16 @@ from tyokyky_eval.rank_tests import signed_rank_test
 from tyokyky_eval.resources import resource_dir
 
 SCALE_TYPES = ("agreement", "rating", "yes_no", "count")
-KEYS = ["survey_id", "round", "respondent_group", "item_id"]
+#: item types without a numeric scale: open answers and multiple-choice questions
+TEXT, CHOICE = "text", "choice"
+#: a survey's results are per site (``all`` when the data have no sites), round, group and item
+KEYS = ["survey_id", "site", "round", "respondent_group", "item_id"]
+ALL_SITES = "all"
 SUMMARY_STATS = ["mean", "ci_low", "ci_high", "sd", "median", "q1", "q3"]
 CATEGORY_COLUMNS = KEYS + ["category", "category_low", "category_high", "n", "share"]
-ROUND_COLUMNS = ["survey_id", "respondent_group", "item_id", "rounds", "paired", "test", "n_first", "n_last",
+CHOICE_COLUMNS = KEYS + ["option", "n", "n_not_chosen", "n_respondents", "share", "ci_low", "ci_high"]
+THEME_COLUMNS = KEYS + ["theme", "n", "n_not_coded", "n_answers"]
+ROUND_COLUMNS = ["survey_id", "site", "respondent_group", "item_id", "rounds", "paired", "test", "n_first", "n_last",
                  "mean_first", "mean_last", "statistic", "p", "effect_size", "effect_measure"]
 
 
@@ -99,14 +113,31 @@ def load_survey(spec: str, base: Path | None = None) -> dict:
             problems.append(f"scale {name}: min and max must be whole numbers with min < max")
         elif neutral is not None and not lo <= neutral <= hi:
             problems.append(f"scale {name}: neutral {neutral} is outside {lo}–{hi}")
+    for name, scale in data.get("scales", {}).items():
+        if not all(_bilingual(label) for label in scale.get("not_applicable") or []):
+            problems.append(f"scale {name}: not_applicable must be a list of labels {{fi, en}}")
     for item in data.get("items") or []:
-        if item.get("scale") not in data.get("scales", {}):
+        kind = item.get("type")
+        if kind == CHOICE:
+            options = item.get("options")
+            if not isinstance(options, dict) or not options or not all(map(_bilingual, options.values())):
+                problems.append(f"item {item.get('id')}: a choice item needs options: {{code: {{fi, en}}}}")
+        elif kind == TEXT:
+            if not all(map(_bilingual, (item.get("themes") or {}).values())):
+                problems.append(f"item {item.get('id')}: themes must map a theme code to {{fi, en}}")
+        elif kind is not None:
+            problems.append(f"item {item.get('id')}: type must be {TEXT} or {CHOICE} (or left out for a scale item)")
+        elif item.get("scale") not in data.get("scales", {}):
             problems.append(f"item {item.get('id')}: unknown scale '{item.get('scale')}'")
     if not data.get("items"):
         problems.append("no items")
     if problems:
         raise ParameterError([f"survey spec {spec}: {p}" for p in problems])
     return data
+
+
+def _bilingual(label) -> bool:
+    return isinstance(label, dict) and bool(label.get("fi")) and bool(label.get("en"))
 
 
 def survey_specs(feedback: pd.DataFrame, options: Options, base: Path | None = None) -> dict[str, dict]:
@@ -132,6 +163,9 @@ def out_of_scale(feedback: pd.DataFrame, specs: dict[str, dict]) -> pd.Series:
     """True for responses outside their item's scale, not whole numbers, or of an unknown item."""
     bad = pd.Series(False, index=feedback.index)
     for (sid, item), rows in feedback.groupby(["survey_id", "item_id"]).groups.items():
+        kind = next((i.get("type") for i in specs[sid]["items"] if i["id"] == item), None)
+        if kind in (TEXT, CHOICE):
+            continue
         try:
             scale = item_scale(specs[sid], item)
         except KeyError:
@@ -142,10 +176,16 @@ def out_of_scale(feedback: pd.DataFrame, specs: dict[str, dict]) -> pd.Series:
     return bad
 
 
+def with_site(feedback: pd.DataFrame) -> pd.DataFrame:
+    """``feedback`` with a ``site`` on every row (``all`` where none is given)."""
+    site = feedback["site"] if "site" in feedback else pd.Series(None, index=feedback.index, dtype=object)
+    return feedback.assign(site=site.astype(object).where(site.notna() & site.astype(str).ne(""), ALL_SITES))
+
+
 # -- item statistics ---------------------------------------------------------------------------
 def item_summary(feedback: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Per survey, round, group and item: ``n, mean, ci_low, ci_high, sd, median, q1, q3``."""
-    answered = feedback.dropna(subset=["response"])
+    answered = with_site(feedback).dropna(subset=["response"])
     grouped = answered.groupby(KEYS, sort=True)["response"]
     out = grouped.agg(n="count", mean="mean", sd="std", median="median").reset_index()
     out["q1"] = grouped.quantile(0.25).to_numpy(dtype=float)
@@ -162,11 +202,11 @@ def category_counts(feedback: pd.DataFrame, specs: dict[str, dict], language: st
     """Counts and shares of every category of every item (zeros included): ``survey_id, round,
     respondent_group, item_id, category, category_low, category_high, n, share`` (share = n /
     respondents answering the item). ``language`` is ignored (labels are the section's)."""
-    answered = feedback.dropna(subset=["response"])
+    answered = with_site(feedback).dropna(subset=["response"])
     counts = answered.groupby(KEYS + ["response"]).size()
     frames = []
     for keys, _ in answered.groupby(KEYS, sort=True):
-        scale = item_scale(specs[keys[0]], keys[3])
+        scale = item_scale(specs[keys[0]], keys[-1])
         values = np.arange(scale["min"], scale["max"] + 1)
         n = counts.loc[keys].reindex(values.astype(float), fill_value=0).to_numpy()
         frames.append(pd.DataFrame({
@@ -191,19 +231,101 @@ def merge_bands(counts: pd.DataFrame, centre: float) -> pd.DataFrame:
     return merged[CATEGORY_COLUMNS]
 
 
+def answers(feedback: pd.DataFrame) -> pd.Series:
+    """True for the rows that are an answer: a response, a 'don't know', a chosen option or an open
+    answer (with or without theme codes)."""
+    found = feedback["response"].notna()
+    for column in ("option", "answer", "themes"):
+        if column in feedback:
+            found |= feedback[column].notna() & feedback[column].astype(str).ne("")
+    if "not_applicable" in feedback:
+        found |= feedback["not_applicable"].fillna(False).astype(bool)
+    return found
+
+
 def respondent_counts(feedback: pd.DataFrame) -> pd.DataFrame:
-    """Respondents per survey, round and group (``survey_id, round, respondent_group, n``): distinct
-    ``respondent_id`` with at least one answer; without ids, the answers to the round's most
-    answered item."""
-    answered = feedback.dropna(subset=["response"])
-    keys = ["survey_id", "round", "respondent_group"]
+    """Respondents per survey, site, round and group (``survey_id, site, round, respondent_group, n``): distinct
+    ``respondent_id`` with at least one answer (:func:`answers`); without ids, the answers to the
+    round's most answered item."""
+    answered = with_site(feedback[answers(feedback)])
+    keys = KEYS[:-1]
     if answered.empty:
         return pd.DataFrame(columns=keys + ["n"]).astype({"n": int})
     ids = answered["respondent_id"] if "respondent_id" in answered else pd.Series(pd.NA, index=answered.index)
     per_id = answered.assign(respondent_id=ids).groupby(keys)["respondent_id"].nunique()
-    per_item = answered.groupby(keys + ["item_id"]).size().groupby(level=[0, 1, 2]).max()
+    per_item = answered.groupby(keys + ["item_id"]).size().groupby(level=list(range(len(keys)))).max()
     n = per_id.where(per_id.gt(0), per_item).reindex(per_item.index).fillna(per_item)
     return n.astype(int).rename("n").reset_index()
+
+
+def not_applicable_counts(feedback: pd.DataFrame) -> pd.DataFrame:
+    """'Don't know' answers (``not_applicable``) per survey, round, group and item: ``n_not_applicable``
+    (items without any such answer are left out)."""
+    if "not_applicable" not in feedback:
+        return pd.DataFrame(columns=KEYS + ["n_not_applicable"])
+    flagged = with_site(feedback[feedback["not_applicable"].fillna(False).astype(bool)])
+    return flagged.groupby(KEYS, sort=True).size().rename("n_not_applicable").reset_index()
+
+
+def _rows_of(feedback: pd.DataFrame, specs: dict[str, dict], kind: str) -> pd.DataFrame:
+    """The rows of ``feedback`` answering items of type ``kind`` (``choice`` or ``text``)."""
+    items = {(sid, i["id"]) for sid, spec in specs.items() for i in spec["items"] if i.get("type") == kind}
+    if not items or feedback.empty:
+        return feedback.iloc[:0]
+    keys = pd.Series(list(zip(feedback["survey_id"], feedback["item_id"])), index=feedback.index)
+    return with_site(feedback[keys.isin(items)])
+
+
+def _item(specs: dict[str, dict], survey_id: str, item_id: str) -> dict:
+    return next(i for i in specs[survey_id]["items"] if i["id"] == item_id)
+
+
+def choice_shares(feedback: pd.DataFrame, specs: dict[str, dict], confidence: float = 0.95) -> pd.DataFrame:
+    """Choice items (rows with an ``option``): per survey, round, group, item and option (spec
+    order, zeros included) ``n`` (respondents who chose it), ``n_not_chosen``, ``n_respondents``
+    (who answered the item), ``share`` = n / n_respondents with the Wilson score interval
+    (statsmodels ``proportion_confint``). With ``multiple: true`` an item's shares add up to more
+    than 1."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    choices = _rows_of(feedback, specs, CHOICE)
+    rows = []
+    for keys, data in choices.groupby(KEYS, sort=True):
+        chosen = data.groupby("option")["respondent_id"].nunique()
+        n_respondents = data["respondent_id"].nunique()
+        rows += [(*keys, option, int(chosen.get(option, 0)), n_respondents)
+                 for option in _item(specs, keys[0], keys[-1])["options"]]
+    out = pd.DataFrame(rows, columns=KEYS + ["option", "n", "n_respondents"])
+    out["n_not_chosen"] = out["n_respondents"] - out["n"]
+    out["share"] = out["n"] / out["n_respondents"]
+    if len(out):
+        low, high = proportion_confint(out["n"], out["n_respondents"], alpha=1 - confidence, method="wilson")
+        out["ci_low"], out["ci_high"] = np.asarray(low, float), np.asarray(high, float)
+    else:
+        out["ci_low"] = out["ci_high"] = pd.Series(dtype=float)
+    return out[CHOICE_COLUMNS]
+
+
+def theme_counts(feedback: pd.DataFrame, specs: dict[str, dict]) -> pd.DataFrame:
+    """Open answers coded into themes: per survey, round, group, item and theme (spec order, zeros
+    included) ``n`` (answers coded with the theme; an answer may have several), ``n_not_coded``
+    and ``n_answers`` (answers to the item). The answers themselves are not in the result."""
+    texts = _rows_of(feedback, specs, TEXT)
+    rows = []
+    for keys, data in texts.groupby(KEYS, sort=True):
+        codes = data["themes"].fillna("").astype(str).str.split(";")
+        rows += [(*keys, theme, int(codes.map(lambda c, theme=theme: theme in c).sum()), len(data))
+                 for theme in _item(specs, keys[0], keys[-1]).get("themes") or {}]
+    out = pd.DataFrame(rows, columns=KEYS + ["theme", "n", "n_answers"])
+    out["n_not_coded"] = out["n_answers"] - out["n"]
+    return out[THEME_COLUMNS]
+
+
+def open_answers(feedback: pd.DataFrame, specs: dict[str, dict]) -> pd.DataFrame:
+    """The open answers verbatim with their theme codes (for ``tables-internal/`` only):
+    ``survey_id, round, respondent_group, item_id, answer, themes``."""
+    texts = _rows_of(feedback, specs, TEXT)
+    return texts[KEYS + ["answer", "themes"]].sort_values(KEYS, kind="stable").reset_index(drop=True)
 
 
 # -- rounds compared ---------------------------------------------------------------------------
@@ -264,19 +386,20 @@ def _omnibus(values: pd.DataFrame, paired: bool, rounds) -> dict:
 
 
 def compare_rounds(feedback: pd.DataFrame) -> pd.DataFrame:
-    """Rounds of each survey, group and item compared: ``survey_id, respondent_group, item_id,
+    """Rounds of each survey, site, group and item compared: ``survey_id, site, respondent_group, item_id,
     rounds, paired, test, n_first, n_last, mean_first, mean_last, statistic, p, effect_size,
     effect_measure`` (first vs last round; with ≥ 3 rounds an omnibus row ``rounds = "all"``).
     ``paired`` is true when ``respondent_id`` links respondents across rounds."""
-    answered = feedback.dropna(subset=["response"])
+    answered = with_site(feedback).dropna(subset=["response"])
     rows = []
-    for (sid, group, item), values in answered.groupby(["survey_id", "respondent_group", "item_id"], sort=True):
+    for (sid, site, group, item), values in answered.groupby(["survey_id", "site", "respondent_group", "item_id"],
+                                                             sort=True):
         rounds = sorted(values["round"].unique())
         if len(rounds) < 2:
             continue
         ids = values["respondent_id"]
         paired = bool(ids.notna().all() and ids.groupby(ids).transform("size").gt(1).any())
-        base = {"survey_id": sid, "respondent_group": group, "item_id": item, "paired": paired}
+        base = {"survey_id": sid, "site": site, "respondent_group": group, "item_id": item, "paired": paired}
         rows.append({**base, "rounds": f"{rounds[0]}–{rounds[-1]}",
                      **_first_last(values, paired, rounds[0], rounds[-1])})
         if len(rounds) >= 3:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tyokyky_eval import identifiers
 from tyokyky_eval.dictionary import TABLES, field_names, load_yaml
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.sections import REGISTRY
@@ -42,6 +43,31 @@ class DataSource:
     table: str
     path: Path
     sheet: str | None = None
+
+
+#: keys of a ``data.feedback`` entry; ``round``, ``respondent_group`` and ``site`` take a value or
+#: ``{column: HEADER}`` (the export's column holding it)
+EXPORT_KEYS = ("path", "sheet", "layout", "survey", "round", "respondent_group", "site", "respondent_id", "ignore")
+EXPORT_FIELDS = ("round", "respondent_group", "site", "respondent_id")
+
+
+@dataclass(frozen=True)
+class FeedbackExport:
+    """A survey tool's export (``layout: wide``): one row per respondent, one column per question.
+    ``values``: field → the value for every row; ``columns``: field → the export's column holding
+    it (fields ``round``, ``respondent_group``, ``site``, ``respondent_id``); ``ignore``: headers
+    that are not questions (besides the tools' own metadata columns)."""
+
+    path: Path
+    survey: str
+    sheet: str | None = None
+    values: dict = field(default_factory=dict)
+    columns: dict = field(default_factory=dict)
+    ignore: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.path.name + (f"[{self.sheet}]" if self.sheet else "")
 
 
 @dataclass(frozen=True)
@@ -113,6 +139,7 @@ class Params:
     goals: tuple = ()  # tyokyky_eval.goals.Goal
     activities: Any = field(default_factory=lambda: _activity_options())  # codes of the activities table
     costs: Any = None  # tyokyky_eval.costs.Costs, None when the project declares no costs
+    feedback_exports: tuple[FeedbackExport, ...] = ()  # data.feedback entries with layout: wide
 
     def options(self, analysis: str):
         """The validated ``Options`` of ``analysis`` (defaults when the file does not mention it)."""
@@ -183,6 +210,69 @@ def _dataclass_from(cls, values, where: str, errors: list[str]):
         return cls()
 
 
+def _feedback_export(spec: dict, where: str, base: Path, errors: list[str]) -> FeedbackExport | None:
+    """A ``layout: wide`` entry of ``data.feedback``, checked."""
+    errors.extend(_unknown_keys(where, spec, EXPORT_KEYS))
+    survey = spec.get("survey")
+    if not isinstance(survey, str) or not survey:
+        errors.append(f"{where}: a wide export needs 'survey: SURVEY_ID' (the survey spec its columns answer)")
+    values, columns = {}, {}
+    for name in EXPORT_FIELDS:
+        value = spec.get(name)
+        if isinstance(value, dict):
+            errors.extend(_unknown_keys(f"{where}.{name}", value, ("column",)))
+            if not isinstance(value.get("column"), str):
+                errors.append(f"{where}.{name}: expected {{column: HEADER}} naming the export's column")
+            else:
+                columns[name] = nfc(value["column"]).strip()
+        elif value is not None and name != "respondent_id":
+            values[name] = value
+        elif value is not None:
+            errors.append(f"{where}.respondent_id: expected {{column: HEADER}} naming the export's id column")
+    for name in ("round", "respondent_group"):
+        if name not in values and name not in columns:
+            errors.append(f"{where}: give '{name}: VALUE' or '{name}: {{column: HEADER}}'")
+    for name in ("respondent_group", "site"):
+        if name in values and (identifiers.looks_like_hetu(str(values[name])) or not identifiers.is_code(values[name])):
+            errors.append(f"{where}.{name}: not a code (letters, digits, _, - and ., no spaces, at most "
+                          f"{identifiers.MAX_CODE_LENGTH} characters); codes are published in the appendix")
+    if "round" in values and not (_whole(values["round"]) and values["round"] >= 1):
+        errors.append(f"{where}.round: expected a whole number ≥ 1, got {_short(repr(values['round']))}")
+    ignore = spec.get("ignore") or []
+    if not isinstance(ignore, list) or not all(isinstance(h, str) for h in ignore):
+        errors.append(f"{where}.ignore: expected a list of column headers")
+        ignore = []
+    path, problem = _input_path(base, str(spec.get("path") or ""))
+    if not spec.get("path") or problem:
+        errors.append(f"{where}: {problem or 'no file path given'}")
+        return None
+    sheet = spec.get("sheet")
+    return FeedbackExport(path, str(survey), None if sheet is None else str(sheet), values, columns,
+                          tuple(nfc(h).strip() for h in ignore))
+
+
+def _feedback_entries(spec, base: Path, errors: list[str]) -> tuple[object, tuple[FeedbackExport, ...]]:
+    """``data.feedback`` split into the long table's entry (or None) and the wide exports: one
+    entry, or a list of entries (at most one long table)."""
+    entries = spec if isinstance(spec, list) else [spec]
+    long, exports = [], []
+    for i, entry in enumerate(entries, 1):
+        where = "data.feedback" + (f"[{i}]" if isinstance(spec, list) else "")
+        layout = entry.get("layout", "long") if isinstance(entry, dict) else "long"
+        if layout == "wide":
+            export = _feedback_export(entry, where, base, errors)
+            if export is not None:
+                exports.append(export)
+        elif layout != "long":
+            errors.append(f"{where}.layout: '{_short(layout)}' is not a layout; use long (one row per answer) or "
+                          "wide (a survey tool's export: one row per respondent)")
+        else:
+            long.append(entry)
+    if len(long) > 1:
+        errors.append("data.feedback: at most one long-format table; list survey exports with layout: wide")
+    return (long[0] if long else None), tuple(exports)
+
+
 def _data_sources(raw, base: Path, errors: list[str]) -> dict[str, DataSource]:
     sources = {}
     if not isinstance(raw, dict) or not raw:
@@ -192,9 +282,14 @@ def _data_sources(raw, base: Path, errors: list[str]) -> dict[str, DataSource]:
         if table not in TABLES:
             errors.append(f"data: unknown table '{table}'{suggest(table, TABLES)}; tables are {', '.join(TABLES)}")
             continue
+        if table == "feedback":
+            spec = _feedback_entries(spec, base, errors)[0]
+            if spec is None:
+                continue
         sheet = None
         if isinstance(spec, dict):
-            errors.extend(_unknown_keys(f"data.{table}", spec, ("path", "sheet")))
+            errors.extend(_unknown_keys(f"data.{table}", {k: v for k, v in spec.items() if k != "layout"},
+                                        ("path", "sheet")))
             sheet = spec.get("sheet")
             spec = spec.get("path")
         if not spec:
@@ -475,6 +570,8 @@ def load_params(path: str | Path) -> Params:
         validation=_dataclass_from(ValidationRules, raw.get("validation"), "validation", errors),
         synthetic=dict(raw.get("synthetic") or {}),
         **_plan_blocks(raw, errors),
+        feedback_exports=_feedback_entries(raw["data"]["feedback"], base, [])[1]
+        if isinstance(raw["data"], dict) and "feedback" in raw["data"] else (),
     )
     if params.synthetic:
         from tyokyky_eval.demo import spec_from_synthetic

@@ -311,7 +311,7 @@ def collapse_small_groups(codes: pd.Series, min_cell: int, other: str = "other_g
 
 # -- guards for everything published -------------------------------------------------------------
 #: Columns of free text typed by staff: kept in ``tables-internal/`` only, never published.
-FREE_TEXT_COLUMNS = frozenset({"na_reason"})
+FREE_TEXT_COLUMNS = frozenset({"na_reason", "answer"})
 
 #: The appendix page's Content-Security-Policy: nothing runs, nothing is fetched; inline styles and
 #: ``data:`` images (the embedded figures) only.

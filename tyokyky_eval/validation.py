@@ -31,7 +31,7 @@ LOOKALIKES = dict(zip(
     "АВЕЅІЈКМНОРСТХУаеорсухіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧονϲ",
     "ABESIJKMHOPCTXYaeopcyxijsdqwABEZHIKMNOPTYXovc"))
 #: text columns of free text (staff write sentences there): look-alike letters are not checked
-FREE_TEXT = {"na_reason"}
+FREE_TEXT = {"na_reason", "answer"}
 _DTYPES = {"number": "float64", "integer": "Int64", "date": "datetime64[ns]", "boolean": "boolean",
            "string": "object"}
 
@@ -503,6 +503,21 @@ def _check_analyses(params: Params, frames: dict, raw_columns: dict, language: s
     return problems
 
 
+def _feedback_exports(params: Params, language: str, result: ValidationResult) -> pd.DataFrame | None:
+    """The survey tools' exports (``data.feedback`` entries with ``layout: wide``) read, reshaped
+    into the ``feedback`` table and checked (problems into ``result``); None without exports."""
+    if not params.feedback_exports:
+        return None
+    from tyokyky_eval import survey_exports
+
+    frame, problems = survey_exports.read_exports(params.feedback_exports, params.options("feedback"),
+                                                  params.path.parent, language)
+    result.problems.extend(problems)
+    for export in params.feedback_exports:
+        result.labels.setdefault("feedback", export.label)
+    return frame
+
+
 def validate_project(params: Params, language: str | None = None) -> ValidationResult:
     """Read and validate every table named in ``params``; never raises for bad data."""
     language = language or params.language
@@ -531,6 +546,7 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
         _check_feedback(frames["feedback"], params, collectors["feedback"])
     if frames.get("activities") is not None:
         _check_activities(frames["activities"], clients, params, collectors["activities"])
+    exports = _feedback_exports(params, language, result)
     raw_columns = {table: list(c.raw.columns) if c.raw is not None else [] for table, c in collectors.items()}
     result.problems.extend(_check_analyses(params, frames, raw_columns, language))
     for table, collect in collectors.items():
@@ -538,5 +554,11 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
         result.problems.extend(collect.problems)
         if frames[table] is not None:
             result.tables[table] = frames[table].reset_index(drop=True)
+    if exports is not None:  # the long table's rows, then the exports'
+        from tyokyky_eval.survey_exports import typed
+
+        long = result.tables.get("feedback")
+        result.tables["feedback"] = exports if long is None else \
+            typed(pd.concat([long, exports], ignore_index=True))
     result.problems = sorted(set(result.problems), key=lambda p: (p.file, p.row or 0, p.column or "", p.message))
     return result

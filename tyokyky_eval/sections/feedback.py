@@ -1,7 +1,8 @@
 """Section "Feedback surveys": the statistics of :mod:`tyokyky_eval.feedback`, published safely.
 
-One section object covers every survey of a project; its tables have a ``survey_id`` column
-(``feedback_respondents``, ``feedback_items``, ``feedback_categories``, ``feedback_rounds``).
+One section object covers every survey of a project; its tables have ``survey_id`` and ``site``
+columns (``feedback_respondents``, ``feedback_items``, ``feedback_categories``, ``feedback_choices``,
+``feedback_themes``, ``feedback_rounds``).
 What is published, and why:
 
 - **Respondent groups** of a survey with fewer than ``min_cell`` respondents in any round are
@@ -20,6 +21,18 @@ What is published, and why:
   statistics published; a paired comparison also needs its pairs to be 0 or at least ``min_cell``
   fewer than each round's respondents (else "round minus pairs" is a small group whose answers the
   means give back), and its pair count is withheld with it.
+- **Sites** (``site``, e.g. Pohde's uniform indicators in Ii, Oulu and Ylivieska): every table is
+  per site; sites with fewer than ``min_cell`` respondents in a round are combined into
+  ``other_sites`` by the same rule as groups (and groups then within each site). No total over the
+  sites is published, so "all minus the sites shown" cannot be formed.
+- **Choices and themes** (``feedback_choices``, ``feedback_themes``): chosen + not chosen (coded +
+  not coded) add up to the item's respondents (answers), and a single choice's options too; both
+  parts are counts under primary and secondary suppression, then an integer-programming audit
+  (:func:`tyokyky_eval.sections.pathways.audit`) that assumes the attacker knows the total hides
+  more until no hidden count is determined. Shares and Wilson CIs go with their count. Open
+  answers themselves are in ``tables-internal/feedback_open_answers.csv`` only.
+- **'Don't know'** counts are shown only when they and the answers left empty are each 0 or at
+  least ``min_cell`` (respondents − n gives their sum), else "x".
 - **Figures** are drawn from the published tables only: diverging bars for items whose published
   categories have no suppressed band, means by round where published.
 Internal tables (``tables-internal/``) hold the unmerged categories and every statistic.
@@ -43,25 +56,30 @@ from tyokyky_eval import publication
 from tyokyky_eval.i18n import code_label, t
 from tyokyky_eval.sections import Section
 
-OTHER_GROUPS, ALL = "other_groups", "all"
+OTHER_GROUPS, ALL, OTHER_SITES = "other_groups", "all", "other_sites"
 ITEM_STATS = tuple(fb.SUMMARY_STATS)
 ROUND_STATS = ("mean_first", "mean_last", "statistic", "p", "effect_size")
-RESPONDENT_COLUMNS = ["survey_id", "round", "respondent_group", "n"]
-ITEM_COLUMNS = fb.KEYS + ["n"] + fb.SUMMARY_STATS
+RESPONDENT_COLUMNS = fb.KEYS[:-1] + ["n"]
+ITEM_COLUMNS = fb.KEYS + ["n", "n_not_applicable"] + fb.SUMMARY_STATS
+#: count columns of the choice and theme tables: the parts (chosen / not chosen) and their total
+PARTS = {"feedback_choices": (("n", "n_not_chosen"), "n_respondents", ("share", "ci_low", "ci_high")),
+         "feedback_themes": (("n", "n_not_coded"), "n_answers", ())}
 DECIMALS = {"n": 0, "n_first": 0, "n_last": 0, "share": 2, "p": 3, "effect_size": 2, "statistic": 1, "round": 0,
             "mean": 2, "ci_low": 2, "ci_high": 2, "sd": 2, "median": 1, "q1": 1, "q3": 1, "mean_first": 2,
-            "mean_last": 2, "category_low": 0, "category_high": 0}
-CODES = ("respondent_group", "test", "effect_measure", "paired", "rounds")
+            "mean_last": 2, "category_low": 0, "category_high": 0, "n_not_applicable": 0, "n_not_chosen": 0,
+            "n_respondents": 0, "n_not_coded": 0, "n_answers": 0}
+CODES = ("site", "respondent_group", "test", "effect_measure", "paired", "rounds")
 
 
-def collapse_groups(respondents: pd.DataFrame, min_cell: int) -> dict[tuple, str]:
-    """``(survey_id, group) → published group``: per survey, groups with 0 < n < ``min_cell``
-    respondents in any round are combined into ``other_groups``; while that combination is small
-    in a round, the smallest remaining group joins it; when every group is combined it is ``all``."""
+def collapse_groups(respondents: pd.DataFrame, min_cell: int, column: str = "respondent_group",
+                    within=("survey_id",), other: str = OTHER_GROUPS) -> dict[tuple, str]:
+    """``(*within, code) → published code`` of ``column`` (respondent groups, or sites): within each
+    ``within`` combination, codes with 0 < n < ``min_cell`` respondents in any round are combined
+    into ``other``; while that combination is small in a round, the smallest remaining code joins
+    it; when every code is combined it is ``all``."""
     out = {}
-    for sid, rows in respondents.groupby("survey_id", sort=True):
-        sizes = rows.pivot_table(index="respondent_group", columns="round", values="n", aggfunc="sum",
-                                 fill_value=0)
+    for key, rows in respondents.groupby(list(within), sort=True):
+        sizes = rows.pivot_table(index=column, columns="round", values="n", aggfunc="sum", fill_value=0)
         code = {g: g for g in sizes.index}
 
         def small(groups) -> bool:
@@ -69,18 +87,18 @@ def collapse_groups(respondents: pd.DataFrame, min_cell: int) -> dict[tuple, str
             return bool(((n > 0) & (n < min_cell)).any())
 
         while True:
-            merged = [g for g in sizes.index if code[g] == OTHER_GROUPS]
-            kept = [g for g in sizes.index if code[g] != OTHER_GROUPS]
+            merged = [g for g in sizes.index if code[g] == other]
+            kept = [g for g in sizes.index if code[g] != other]
             below = [g for g in kept if small([g])]
             if not below and merged and small(merged) and kept:
                 below = [min(kept, key=lambda g: (int(sizes.loc[g].sum()), g))]
             if not below:
                 break
             for g in below:
-                code[g] = OTHER_GROUPS
-        if set(code.values()) == {OTHER_GROUPS}:
+                code[g] = other
+        if set(code.values()) == {other}:
             code = {g: ALL for g in code}
-        out.update({(sid, g): c for g, c in code.items()})
+        out.update({(*key, g): c for g, c in code.items()})
     return out
 
 
@@ -93,17 +111,29 @@ class FeedbackSection(Section):
         super().__init__(project)
         min_cell = self.rules.min_cell
         self.options = options = project.params.options("feedback")
-        raw = project.table("feedback")
+        raw = fb.with_site(project.table("feedback"))
         self.specs = fb.survey_specs(raw, options, base=project.params.path.parent)
-        self.group_codes = collapse_groups(fb.respondent_counts(raw), min_cell)
-        groups = [self.group_codes.get((s, g), g) for s, g in zip(raw["survey_id"], raw["respondent_group"])]
+        sites = collapse_groups(fb.respondent_counts(raw), min_cell, "site", other=OTHER_SITES)
+        raw["site"] = pd.Series([sites.get(k, k[-1]) for k in zip(raw["survey_id"], raw["site"])], index=raw.index, dtype=object)
+        self.group_codes = collapse_groups(fb.respondent_counts(raw), min_cell, within=("survey_id", "site"))
+        groups = [self.group_codes.get(k, k[-1]) for k in zip(raw["survey_id"], raw["site"], raw["respondent_group"])]
         self.responses = responses = raw.assign(respondent_group=pd.Series(groups, index=raw.index, dtype=object))
         self.respondents = fb.respondent_counts(responses)[RESPONDENT_COLUMNS]
-        self.summary = fb.item_summary(responses, options.confidence)[ITEM_COLUMNS]
+        self.summary = self._summary(responses)
         self.counts = fb.category_counts(responses, self.specs)
+        self.choices = fb.choice_shares(responses, self.specs, options.confidence)
+        self.themes = fb.theme_counts(responses, self.specs)
         self.comparison = fb.compare_rounds(responses)
         self.categories, self.full = self._categories()
         self._tables, self._answered_rounds = None, None
+
+    def _summary(self, responses: pd.DataFrame) -> pd.DataFrame:
+        """Item statistics with the 'don't know' answers counted (items answered only so included)."""
+        summary = fb.item_summary(responses, self.options.confidence)
+        na = fb.not_applicable_counts(responses)
+        out = summary.merge(na, on=fb.KEYS, how="outer").sort_values(fb.KEYS, kind="stable")
+        out[["n", "n_not_applicable"]] = out[["n", "n_not_applicable"]].fillna(0).astype(int)
+        return out.reset_index(drop=True)[ITEM_COLUMNS]
 
     # -- what may be published -------------------------------------------------------------------
     def _categories(self) -> tuple[pd.DataFrame, set]:
@@ -113,7 +143,7 @@ class FeedbackSection(Section):
         for keys, rows in self.counts.groupby(fb.KEYS, sort=True):
             rows = rows.reset_index(drop=True)
             if rows["n"].between(1, min_cell - 1).any():
-                rows = fb.merge_bands(rows, fb.centre(fb.item_scale(self.specs[keys[0]], keys[3])))
+                rows = fb.merge_bands(rows, fb.centre(fb.item_scale(self.specs[keys[0]], keys[-1])))
             else:
                 full.add(keys)
             frames.append(rows)
@@ -138,7 +168,7 @@ class FeedbackSection(Section):
         stats_hidden, counts_hidden = [], []
         for row in data.itertuples(index=False):
             rounds = self._rounds_of(row)
-            keys = [(row.survey_id, r, row.respondent_group, row.item_id) for r in rounds]
+            keys = [(row.survey_id, row.site, r, row.respondent_group, row.item_id) for r in rounds]
             whole = all(k in self.full for k in keys)
             pairs_ok = True
             if row.paired:
@@ -154,8 +184,8 @@ class FeedbackSection(Section):
         if self._answered_rounds is None:
             answered = self.responses.dropna(subset=["response"])
             self._answered_rounds = {k: sorted(v.unique()) for k, v in answered.groupby(
-                ["survey_id", "respondent_group", "item_id"])["round"]}
-        rounds = self._answered_rounds[(row.survey_id, row.respondent_group, row.item_id)]
+                ["survey_id", "site", "respondent_group", "item_id"])["round"]}
+        rounds = self._answered_rounds[(row.survey_id, row.site, row.respondent_group, row.item_id)]
         return rounds if row.rounds == "all" else [rounds[0], rounds[-1]]
 
     def _withhold(self, data: pd.DataFrame, rows: np.ndarray, columns) -> pd.DataFrame:
@@ -172,7 +202,9 @@ class FeedbackSection(Section):
     def internal(self) -> dict[str, pd.DataFrame]:
         """Full precision: every statistic, the unmerged categories, groups as published."""
         return {"feedback_respondents": self.respondents, "feedback_items": self.summary,
-                "feedback_categories": self.counts, "feedback_rounds": self.comparison}
+                "feedback_categories": self.counts, "feedback_rounds": self.comparison,
+                "feedback_choices": self.choices, "feedback_themes": self.themes,
+                "feedback_open_answers": fb.open_answers(self.responses, self.specs)}
 
     def tables(self) -> list[publication.Table]:
         """The tables with every protection applied in their data (symbols in place): the
@@ -181,6 +213,9 @@ class FeedbackSection(Section):
             tables = self._provisional_tables()
             statuses = publication.protect(tables, self.rules, self.links())
             self._audit(statuses)
+            for name in PARTS:
+                self._audit_parts(name, statuses[name])
+            self._audit_not_applicable(statuses["feedback_items"])
             self._tables = [dataclasses.replace(table, data=publication.published(table, self.rules,
                                                                                    statuses[table.name]))
                             for table in tables]
@@ -237,9 +272,58 @@ class FeedbackSection(Section):
             pairs = zip(("n_first", "n_last"), (rounds_used[0], rounds_used[-1])) if not row.paired else \
                 [(column, r) for column in ("n_first", "n_last") for r in rounds_used]
             for column, round_ in pairs:
-                if (row.survey_id, round_, row.respondent_group, row.item_id) in secret \
+                if (row.survey_id, row.site, round_, row.respondent_group, row.item_id) in secret \
                         and rounds.at[i, column] == "":
                     rounds.at[i, column] = publication.SECONDARY
+
+    def _audit_parts(self, name: str, cells: pd.DataFrame) -> None:
+        """Choices and themes, in place: an item's parts (chosen + not chosen, and the options of a
+        single choice) add up to its respondents, which an attacker may know from the respondents
+        table even where hidden here. The integer-programming audit of the service paths
+        (:func:`tyokyky_eval.sections.pathways.audit`) hides more until no hidden part is worked
+        out; a hidden total is hidden in every row of its item, and the statistics of a hidden
+        part are withheld."""
+        from tyokyky_eval.sections.pathways import audit
+
+        (parts, total, derived), data = PARTS[name], self.choices if name == "feedback_choices" else self.themes
+        values = data.reset_index(drop=True)
+        hidden = (publication.PRIMARY, publication.SECONDARY)
+        relations, items = [], []
+        for _keys, rows in pd.Series(range(len(values))).groupby([values[k].to_numpy() for k in fb.KEYS]) \
+                if len(values) else []:
+            rows = [int(r) for r in rows]
+            items.append(rows)
+            n = float(values.at[rows[0], total])
+            relations += [(tuple((1.0, (name, r, c)) for c in parts), n, n) for r in rows]
+            if name == "feedback_choices" and not self._multiple(values.iloc[rows[0]]):
+                relations.append((tuple((1.0, (name, r, "n")) for r in rows), n, n))
+        audit({name: values}, {name: cells}, relations, self.rules)
+        for rows in items:
+            if any(cells.at[r, total] in hidden for r in rows):
+                for r in rows:
+                    cells.at[r, total] = cells.at[r, total] or publication.SECONDARY
+            for r in rows:
+                if any(cells.at[r, c] in hidden for c in parts):
+                    for column in derived:
+                        cells.at[r, column] = cells.at[r, column] or publication.WITHHELD
+
+    def _audit_not_applicable(self, cells: pd.DataFrame) -> None:
+        """'Don't know' counts, in place: with the respondents and the item's n published, 'don't
+        know' + left empty is known, so a 'don't know' count is shown only when it is 0, or it and
+        the empty answers are each 0 or at least ``min_cell``; otherwise "x" (any value in 0 … their
+        sum; a "<5" would pin 1 of a sum of 1)."""
+        m = self.rules.min_cell
+        respondents = self.respondents.set_index(fb.KEYS[:-1])["n"]
+        for i, row in enumerate(self.summary.itertuples(index=False)):
+            na = int(row.n_not_applicable)
+            key = (row.survey_id, row.site, row.round, row.respondent_group)
+            empty = int(respondents.get(key, 0)) - int(row.n) - na
+            if na and not (na >= m and (empty == 0 or empty >= m)):
+                cells.at[i, "n_not_applicable"] = publication.SECONDARY
+
+    def _multiple(self, row) -> bool:
+        item = next(i for i in self.specs[row["survey_id"]]["items"] if i["id"] == row["item_id"])
+        return bool(item.get("multiple"))
 
     def _labels(self) -> dict[str, dict]:
         """Display texts from the survey specs: survey titles and item texts per language."""
@@ -248,29 +332,67 @@ class FeedbackSection(Section):
         for spec in self.specs.values():
             for item in spec["items"]:
                 items.setdefault(item["id"], item["text"])
-        return {"survey_id": titles, "item_id": items}
+        options: dict = {}
+        for spec in self.specs.values():
+            for item in spec["items"]:
+                for code, label in {**(item.get("options") or {}), **(item.get("themes") or {})}.items():
+                    options.setdefault(code, label)
+        return {"survey_id": titles, "item_id": items, "option": options, "theme": options}
 
     def _provisional_tables(self) -> list[publication.Table]:
         rules = self.rules
         note = {"min_cell": rules.min_cell, "primary": rules.symbol(publication.PRIMARY),
                 "secondary": rules.symbol(publication.SECONDARY), "withheld": rules.symbol(publication.WITHHELD)}
-        labels = self._labels()
+        every = self._labels()
+        labels = {k: every[k] for k in ("survey_id", "item_id")}
         shown = dict(decimals=DECIMALS, code_columns=CODES, namespace="feedback", note_values=note)
         return [
             publication.Table("feedback_respondents", self.respondents, "feedback.caption_respondents",
-                              counts=("n",), note="feedback.note_respondents",
+                              counts=("n",), note="feedback.note_respondents", columns=self._columns(self.respondents),
                               labels={"survey_id": labels["survey_id"]}, **shown),
-            publication.Table("feedback_items", self._items_table(), "feedback.caption_items", counts=("n",),
-                              derived={"n": ITEM_STATS}, note="feedback.note_items", labels=labels, **shown),
+            publication.Table("feedback_items", self._items_table(), "feedback.caption_items",
+                              counts=("n",), derived={"n": ITEM_STATS}, note="feedback.note_items",
+                              columns=self._columns(self.summary), labels=labels, **shown),
             publication.Table("feedback_categories", self.categories, "feedback.caption_categories",
                               counts=("n",), derived={"n": ("share",)}, note="feedback.note_categories",
-                              columns=tuple(c for c in fb.CATEGORY_COLUMNS
+                              columns=tuple(c for c in self._columns(self.counts)
                                             if c not in ("category_low", "category_high")),
                               labels=labels, **shown),
+            publication.Table("feedback_choices", self.choices, "feedback.caption_choices",
+                              counts=PARTS["feedback_choices"][0] + ("n_respondents",),
+                              derived={c: PARTS["feedback_choices"][2] for c in PARTS["feedback_choices"][0]},
+                              lines=self._part_lines(self.choices, "n_respondents"), note="feedback.note_choices",
+                              columns=self._columns(self.choices),
+                              labels={**labels, "option": every["option"]}, **shown),
+            publication.Table("feedback_themes", self.themes, "feedback.caption_themes",
+                              counts=PARTS["feedback_themes"][0] + ("n_answers",),
+                              lines=self._part_lines(self.themes, "n_answers"), note="feedback.note_themes",
+                              columns=self._columns(self.themes),
+                              labels={**labels, "theme": every["theme"]}, **shown),
             publication.Table("feedback_rounds", self._rounds_table(), "feedback.caption_rounds",
                               counts=("n_first", "n_last"), derived={"n_first": ROUND_STATS, "n_last": ROUND_STATS},
-                              note="feedback.note_rounds", labels=labels, **shown),
+                              note="feedback.note_rounds", columns=self._columns(self.comparison), labels=labels,
+                              **shown),
         ]
+
+    def _columns(self, frame: pd.DataFrame) -> tuple[str, ...]:
+        """The columns shown in the appendix: ``site`` only when the project's surveys have sites,
+        the 'don't know' count only when some scale declares such answers and one was given."""
+        sites = set(self.responses["site"]) != {fb.ALL_SITES}
+        na = bool(self.summary["n_not_applicable"].gt(0).any())
+        return tuple(c for c in frame.columns if (c != "site" or sites) and (c != "n_not_applicable" or na))
+
+    def _part_lines(self, data: pd.DataFrame, total: str) -> tuple[publication.Line, ...]:
+        """Chosen + not chosen (coded + not coded) = the item's respondents, per row; the options of
+        a single-choice item add up to its respondents."""
+        parts = ("n", "n_not_chosen") if total == "n_respondents" else ("n", "n_not_coded")
+        lines = [publication.Line(tuple((i, c) for c in parts), (i, total)) for i in range(len(data))]
+        if total == "n_respondents":
+            for _keys, rows in pd.Series(range(len(data))).groupby([data[k].to_numpy() for k in fb.KEYS]) \
+                    if len(data) else []:
+                if not self._multiple(data.iloc[rows.iloc[0]]):
+                    lines.append(publication.Line(tuple((int(r), "n") for r in rows), (int(rows.iloc[0]), total)))
+        return tuple(lines)
 
     def links(self) -> tuple[publication.Line, ...]:
         """The categories of an item add up to its n in ``feedback_items`` (already applied in the
@@ -285,8 +407,11 @@ class FeedbackSection(Section):
         return tuple(lines)
 
     # -- text ------------------------------------------------------------------------------------
-    def label(self, group: str, language: str) -> str:
-        return code_label("respondent_group", group, language, "feedback")
+    def label(self, group, language: str) -> str:
+        """A respondent group's label; for ``(site, group)`` with a site, "site: group"."""
+        site, group = group if isinstance(group, tuple) else (fb.ALL_SITES, group)
+        text = code_label("respondent_group", group, language, "feedback")
+        return text if site == fb.ALL_SITES else f"{code_label('site', site, language, 'feedback')}: {text}"
 
     def title(self, survey_id: str, language: str) -> str:
         spec = self.specs.get(survey_id)
@@ -311,7 +436,7 @@ class FeedbackSection(Section):
                 paragraphs.append(publication.text("feedback.no_answers", language, title=title))
                 continue
             parts = []
-            for group, by_round in rows.groupby("respondent_group", sort=True):
+            for group, by_round in rows.groupby(["site", "respondent_group"], sort=True):
                 counts = ", ".join(str(v) for v in by_round.sort_values("round")["n"])
                 parts.append(f"{self.label(group, language)} {counts}")
             paragraphs.append(publication.text("feedback.survey_sentence", language, title=title, survey_id=sid,
@@ -349,9 +474,9 @@ class FeedbackSection(Section):
             return []
         data = data[data["round"].eq(data["round"].max())]
         spec = self.specs[survey_id]
-        items = [i["id"] for i in spec["items"] if spec["scales"][i["scale"]]["type"] != "count"]
+        items = [i["id"] for i in spec["items"] if "scale" in i and spec["scales"][i["scale"]]["type"] != "count"]
         return [((item, group), rows) for item in items
-                for group, rows in data[data["item_id"].eq(item)].groupby("respondent_group", sort=True)
+                for group, rows in data[data["item_id"].eq(item)].groupby(["site", "respondent_group"], sort=True)
                 if rows["share"].map(self._shown).all() and rows["n"].map(self._shown).all()]
 
     def figure_diverging(self, categories: pd.DataFrame, survey_id: str, language: str, ax=None):
@@ -416,7 +541,7 @@ class FeedbackSection(Section):
             return pd.to_numeric(values.map(lambda v: v if self._shown(v) else np.nan), errors="coerce")
 
         for panel, item in zip(panels, ids):
-            for group, g in data[data["item_id"].eq(item)].groupby("respondent_group", sort=True):
+            for group, g in data[data["item_id"].eq(item)].groupby(["site", "respondent_group"], sort=True):
                 mean = number(g["mean"])
                 err = np.vstack([mean - number(g["ci_low"]), number(g["ci_high"]) - mean])
                 label = self.label(group, language) if ax is None else \

@@ -1,0 +1,261 @@
+"""Survey exports as the tools write them: Webropol, Questback, Microsoft Forms, Google Forms, LimeSurvey.
+
+An export has one row per respondent and one column per question, answers as text labels
+('Täysin samaa mieltä', 'En osaa sanoa') or numbers, in xlsx or CSV (read with
+:func:`tyokyky_eval.readers.read_table`: encodings, separators, sheets). A ``data.feedback`` entry
+``{path, sheet, layout: wide, survey, round, respondent_group, site}`` names the survey spec whose
+items the columns answer; :func:`read_export` reshapes it into the canonical long ``feedback``
+table (``survey_id, round, respondent_group, respondent_id, item_id, response``) with
+
+- ``site``: the entry's site, or its column;
+- ``not_applicable``: true for a "don't know" answer (response empty, counted apart);
+- ``option``: for choice items, one row per chosen option (response empty);
+- ``answer`` and ``themes``: open answers (never published) with the evaluator's theme codes.
+
+Columns are matched to items by the item's ``column:`` (exactly), else by its text in either
+language, both compared after removing numbering prefixes ("1. ", "Q3 ", "3)"), line breaks and
+repeated spaces, a trailing required-answer star, and case. The tools' own metadata columns (start
+time, e-mail, name, …) are skipped unread. Problems name the export's own header and row.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+from tyokyky_eval import feedback as fb
+from tyokyky_eval import identifiers
+from tyokyky_eval.errors import DataError, Problem
+from tyokyky_eval.i18n import t
+from tyokyky_eval.readers import normalise_number_text, read_table, shorten
+
+_NUMBERING = re.compile(r"^(?:[A-Za-z]{0,2}\d+(?:[._]\d+)*[a-z]?\s*[.):\-–]?|\(\d+\)|\[\d+\])\s+")
+#: headers the tools add besides the questions (compared normalised): never read, never published
+METADATA_HEADERS = frozenset({
+    "id", "start time", "completion time", "email", "name", "last modified time", "timestamp", "aikaleima",
+    "aloitusaika", "valmistumisaika", "sähköposti", "nimi", "viimeksi muokattu", "vastausaika", "vastaaja",
+    "vastaajan id", "response id", "respondent id", "submitdate", "lastpage", "startlanguage", "seed",
+    "startdate", "datestamp", "ipaddr", "refurl", "token", "vastauspäivä", "lähetetty", "submitted",
+    "kesto", "duration", "aloitettu", "valmistunut", "ip-osoite", "ip address",
+})
+#: the canonical ``feedback`` table's columns (data_dictionary/feedback.yaml)
+COLUMNS = ["survey_id", "round", "respondent_group", "respondent_id", "item_id", "response", "site",
+           "not_applicable", "option", "answer", "themes"]
+_SEPARATORS = re.compile(r"\s*[;\n]\s*")
+
+
+def normalise_header(text) -> str:
+    """A header or label for matching: NFC, whitespace and line breaks collapsed, a numbering
+    prefix and a trailing '*' removed, case folded."""
+    text = " ".join(unicodedata.normalize("NFC", str(text)).split())
+    text = _NUMBERING.sub("", text).rstrip(" *").strip()
+    return text.casefold()
+
+
+def _labels(*labels) -> dict[str, object]:
+    """normalised label (both languages) → value."""
+    return {normalise_header(text): value for mapping, value in labels for text in mapping.values()}
+
+
+def scale_labels(scale: dict) -> tuple[dict[str, float], set[str]]:
+    """A scale's answer labels in both languages (normalised → value) and its not-applicable labels."""
+    values = _labels(*((label, float(v)) for v, label in (scale.get("labels") or {}).items()))
+    na = {normalise_header(text) for label in scale.get("not_applicable") or [] for text in label.values()}
+    return values, na
+
+
+def match_columns(headers, spec: dict, ignore=()) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """``(item → header, theme item → header, unmatched headers)``: an item's ``column`` (exact or
+    normalised), else its text in either language; metadata and ``ignore`` headers are skipped."""
+    by_norm: dict[str, list[str]] = {}
+    for header in headers:
+        by_norm.setdefault(normalise_header(header), []).append(header)
+    used, items, themes = set(), {}, {}
+
+    def find(names) -> str | None:
+        for name in names:
+            if name in headers and name not in used:
+                return name
+        for name in names:
+            for header in by_norm.get(normalise_header(name), []):
+                if header not in used:
+                    return header
+        return None
+
+    for item in spec["items"]:
+        names = [item["column"]] if item.get("column") else list(item["text"].values())
+        header = find(names)
+        if header is not None:
+            items[item["id"]] = header
+            used.add(header)
+        if item.get("themes_column"):
+            header = find([item["themes_column"]])
+            if header is not None:
+                themes[item["id"]] = header
+                used.add(header)
+    skipped = {normalise_header(h) for h in ignore} | METADATA_HEADERS
+    unmatched = [h for h in headers if h not in used and normalise_header(h) not in skipped and h.strip()]
+    return items, themes, unmatched
+
+
+class _Problems:
+    """Problems of one export, located as the evaluator sees it: the export's header and row."""
+
+    def __init__(self, label: str, language: str):
+        self.label, self.language, self.found = label, language, []
+
+    def add(self, row, header, key, value=None, severity="error", **values):
+        self.found.append(Problem(self.label, None if row is None else int(row), header,
+                                  t(f"validation.{key}", self.language, **values),
+                                  None if value is None else shorten(str(value)), severity, key))
+
+
+def _scale_answers(text: pd.Series, scale: dict, header: str, problems: _Problems, item: str):
+    """(response, not_applicable) of one scale item's column; unknown labels are reported."""
+    labels, na = scale_labels(scale)
+    norm = text.map(normalise_header)
+    numbers = pd.to_numeric(normalise_number_text(text), errors="coerce")
+    mapped = norm.map(labels)
+    response = mapped.where(mapped.notna(), numbers).astype(float)
+    not_applicable = norm.isin(na)
+    lo, hi = scale["min"], scale["max"]
+    off = response.notna() & (response.lt(lo) | response.gt(hi) | response.mod(1).ne(0))
+    unknown = text.ne("") & response.isna() & ~not_applicable
+    expected = "; ".join([f"{lo}–{hi}"] + [lab["fi"] for lab in (scale.get("labels") or {}).values()]
+                         + [lab["fi"] for lab in scale.get("not_applicable") or []])
+    for row in text.index[unknown | off]:
+        problems.add(row, header, "export_unknown_label", text[row], item=item, expected=shorten(expected, 200))
+    return response.where(~off), not_applicable
+
+
+def _choice_answers(text: pd.Series, item: dict, header: str, problems: _Problems) -> pd.Series:
+    """The chosen option codes of each answering respondent (row → list of codes)."""
+    labels = _labels(*((label, code) for code, label in item["options"].items()))
+    labels.update({normalise_header(code): code for code in item["options"]})
+    out = {}
+    for row, answer in text[text.ne("")].items():
+        parts = [p for p in _SEPARATORS.split(answer) if p]
+        if item.get("multiple") and len(parts) == 1 and normalise_header(answer) not in labels:
+            parts = [p for p in re.split(r"\s*,\s*", answer) if p]  # Google Forms joins with ', '
+        codes = [labels.get(normalise_header(p)) for p in parts]
+        if None in codes or (not item.get("multiple") and len(codes) > 1):
+            problems.add(row, header, "export_unknown_option", answer, item=item["id"],
+                         expected=shorten("; ".join(o["fi"] for o in item["options"].values()), 200))
+            continue
+        out[row] = list(dict.fromkeys(codes))
+    return pd.Series(out, dtype=object)
+
+
+def _field(frame: pd.DataFrame, export, name: str, problems: _Problems, default=None) -> pd.Series:
+    """A per-row field (round, group, site, respondent id): the entry's value or its column."""
+    header = export.columns.get(name)
+    if header is None:
+        value = export.values.get(name, default)
+        return pd.Series([value] * len(frame), index=frame.index, dtype=object)
+    if header not in frame.columns:
+        problems.add(1, header, "export_missing_column", field=name,
+                     found=shorten(", ".join(frame.columns), 300))
+        return pd.Series([default] * len(frame), index=frame.index, dtype=object)
+    values = frame[header].map(lambda v: unicodedata.normalize("NFC", v).strip())
+    if name == "round":
+        numbers = pd.to_numeric(values, errors="coerce")
+        for row in values.index[numbers.isna() | numbers.lt(1) | numbers.mod(1).ne(0)]:
+            problems.add(row, header, "not_an_integer", values[row])
+        return numbers.astype("Int64")
+    for row in values.index[values.map(identifiers.looks_like_hetu)]:
+        problems.add(row, header, "identity_code", max=identifiers.MAX_CODE_LENGTH)
+    if name != "respondent_id":
+        bad = values.ne("") & ~values.map(identifiers.looks_like_hetu) & ~values.map(identifiers.is_code)
+        for row in values.index[bad]:
+            problems.add(row, header, "not_a_code", max=identifiers.MAX_CODE_LENGTH)
+    return values.replace("", None)
+
+
+def read_export(export, spec: dict, language: str = "fi") -> dict[str, pd.DataFrame]:
+    """An export (``params.FeedbackExport``) of ``spec``'s survey reshaped into the ``feedback``
+    table (see the module). Raises ``DataError`` with every problem found; warnings (an item not in
+    the export, notes of the reader) are in ``frame.attrs["warnings"]``."""
+    problems = _Problems(export.label, language)
+    frame = read_table(export.path, export.sheet, export.label)
+    warnings = list(frame.attrs.get("notes", []))
+    items, themes, unmatched = match_columns(list(frame.columns), spec, (*export.ignore, *export.columns.values()))
+    for header in unmatched:
+        problems.add(1, header, "export_unmatched_column", survey=spec["id"])
+    for item in spec["items"]:
+        if item["id"] not in items:
+            problems.add(None, None, "export_item_missing", severity="warning", item=item["id"],
+                         text=item.get("column") or item["text"]["fi"])
+    keys = pd.DataFrame({
+        "survey_id": spec["id"],
+        "round": _field(frame, export, "round", problems),
+        "respondent_group": _field(frame, export, "respondent_group", problems),
+        "site": _field(frame, export, "site", problems),
+        "respondent_id": _field(frame, export, "respondent_id", problems),
+    }, index=frame.index)
+    generated = keys["respondent_id"].isna()
+    keys.loc[generated, "respondent_id"] = [f"{export.path.stem}-{row}" for row in keys.index[generated]]
+    text = frame.map(lambda v: unicodedata.normalize("NFC", str(v)).strip())
+    parts = []
+    for item in spec["items"]:
+        header = items.get(item["id"])
+        if header is None:
+            continue
+        column = text[header]
+        if item.get("type") == fb.CHOICE:
+            chosen = _choice_answers(column, item, header, problems).explode()
+            parts.append(keys.loc[chosen.index].assign(item_id=item["id"], option=chosen.to_numpy()))
+        elif item.get("type") == fb.TEXT:
+            theme = text[themes[item["id"]]] if item["id"] in themes else pd.Series("", index=frame.index)
+            codes = theme.map(lambda v: [c for c in re.split(r"[;,\s]+", v) if c])
+            known = set(item.get("themes") or {})
+            for row in theme.index[codes.map(lambda c: bool(set(c) - known))]:
+                problems.add(row, themes[item["id"]], "export_unknown_theme", theme[row], item=item["id"],
+                             expected=", ".join(sorted(known)) or "–")
+            answered = column.ne("") | codes.map(bool)
+            parts.append(keys[answered].assign(item_id=item["id"], answer=column[answered],
+                                               themes=codes[answered].map(";".join)))
+        else:
+            response, na = _scale_answers(column, fb.item_scale(spec, item["id"]), header, problems, item["id"])
+            parts.append(keys.assign(item_id=item["id"], response=response, not_applicable=na))
+    errors = [p for p in problems.found if p.severity == "error"]
+    if errors:
+        raise DataError(errors)
+    out = pd.concat(parts) if parts else pd.DataFrame(columns=COLUMNS)
+    out = out.reindex(columns=COLUMNS)
+    out.attrs["warnings"] = warnings + [p for p in problems.found if p.severity == "warning"]
+    return out
+
+
+def read_exports(exports, options: fb.Options, base, language: str = "fi") -> tuple[pd.DataFrame, list]:
+    """Every export of a project read, reshaped and combined into one ``feedback`` table, and the
+    problems found. An export whose survey has no spec, or with errors, contributes nothing."""
+    from tyokyky_eval.errors import ParameterError
+
+    frames, found = [], []
+    for export in exports:
+        try:
+            spec = fb.load_survey(options.surveys.get(export.survey, export.survey), base)
+        except ParameterError as exc:
+            found += [Problem(export.label, None, None, m, None, "error", "unknown_survey") for m in exc.messages]
+            continue
+        try:
+            frame = read_export(export, spec, language)
+        except DataError as exc:
+            found += exc.problems
+            continue
+        found += frame.attrs.pop("warnings", [])
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    return typed(out), found
+
+
+def typed(feedback: pd.DataFrame) -> pd.DataFrame:
+    """The ``feedback`` table's dtypes (as validation gives them to the long table)."""
+    out = feedback.copy()
+    out["round"] = pd.to_numeric(out["round"]).astype("Int64")
+    out["response"] = pd.to_numeric(out["response"]).astype("float64")
+    out["not_applicable"] = out["not_applicable"].astype("boolean").fillna(False).astype(bool)
+    for column in ("survey_id", "respondent_group", "respondent_id", "item_id", "site", "option", "answer", "themes"):
+        out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return out
