@@ -2,6 +2,8 @@
 open answers and sites; every tool's synthetic export read back; errors in the export's own terms."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -199,3 +201,17 @@ def test_data_feedback_entries_are_checked_with_the_parameters(project_files):
                      "data.feedback[1].site: unknown key 'colum' (did you mean 'column'?)",
                      "data.feedback[2].layout: 'sideways' is not a layout", "at most one long-format table"):
         assert expected in text
+
+
+def test_provenance_hashes_every_export_without_its_file_name():
+    import hashlib
+
+    from tyokyky_eval.params import load_params
+    from tyokyky_eval.provenance import input_files
+
+    root = Path(__file__).resolve().parent.parent
+    params = load_params(root / "parameters" / "pohde-palo2.yaml")
+    files = input_files(params)
+    exports = [files[f"feedback_export_{n}"]["sha256"] for n in (1, 2)]
+    assert exports == [hashlib.sha256(e.path.read_bytes()).hexdigest() for e in params.feedback_exports]
+    assert not any("forms" in key or "limesurvey" in key for key in files)

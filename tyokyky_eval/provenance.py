@@ -23,6 +23,15 @@ KEY_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pander
                 "papermill", "nbconvert", "nbformat", "ipykernel", "pyyaml", "openpyxl", "tqdm")
 
 
+def input_files(params) -> dict:
+    """SHA-256 of every input file, by table; survey exports as ``feedback_export_<n>`` in the order
+    of ``data.feedback`` (no file names: the record is published)."""
+    files = {table: {"sha256": sha256_file(src.path)} for table, src in sorted(params.data.items())}
+    for number, export in enumerate(params.feedback_exports, 1):
+        files[f"feedback_export_{number}"] = {"sha256": sha256_file(export.path)}
+    return files
+
+
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
@@ -69,7 +78,7 @@ def collect(params: Params, language: str, notebooks: dict[str, str], started: d
         "synthetic": bool(params.synthetic),
         "package": {"name": "tyokyky-eval", "version": __version__, "git": git_commit()},
         "parameters_file": {"sha256": sha256_file(params.path)},
-        "input_files": {table: {"sha256": sha256_file(src.path)} for table, src in sorted(params.data.items())},
+        "input_files": input_files(params),
         "python": {"version": platform.python_version(), "implementation": platform.python_implementation()},
         "packages": package_versions(),
         "notebooks": dict(notebooks),
