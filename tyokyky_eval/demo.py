@@ -83,6 +83,7 @@ class DemoSpec:
     referral_mix: dict = field(default_factory=lambda: dict(REFERRAL_MIX))
     outcome_mix: dict = field(default_factory=lambda: dict(OUTCOME_MIX))
     clients_per_coach: float = 17.5
+    ongoing_job_share: float = 0.25  # clients still in service who already have a job
     sites: tuple = ("mikkeli", "mantyharju")
     review_dates: tuple = (dt.date(2021, 9, 15), dt.date(2022, 9, 15))
     baseline_response: float = 0.9
@@ -90,7 +91,8 @@ class DemoSpec:
     end_response: float = 0.6
     # Seed projects (parameters/<seed>.yaml, key ``synthetic``); the defaults keep the demo data.
     # cohorts: one mapping per service, {service, clients, referral_mix, outcome_mix,
-    #   clients_per_coach (0 = no job coach recorded), project_start}; missing keys come from above.
+    #   clients_per_coach (0 = no job coach recorded), project_start, ongoing_job_share}; missing keys
+    #   come from above.
     cohorts: tuple = ()
     # services whose clients answer Kykyviisari (empty = all)
     measured_services: tuple = ()
@@ -133,9 +135,9 @@ def _clients(rng, spec: DemoSpec) -> pd.DataFrame:
     start = pd.Timestamp(spec.project_start) + pd.to_timedelta(start_offset, unit="D")
     end = (start + pd.to_timedelta(duration, unit="D")).where(~ongoing)
     # First competitive job: employed clients (job, then follow-along support until the end);
-    # a quarter of those still in service have already found a job (time-unlimited support).
+    # ``ongoing_job_share`` of those still in service have already found a job (time-unlimited support).
     employed = reason == "employed"
-    has_job = employed | (ongoing & (rng.random(n) < 0.25))
+    has_job = employed | (ongoing & (rng.random(n) < spec.ongoing_job_share))
     days_in = np.where(ongoing, (pd.Timestamp(spec.cutoff_date) - start).days, duration)
     job_offset = np.floor(days_in * rng.uniform(0.25, 0.8, n)).astype(int)
     job = (start + pd.to_timedelta(job_offset, unit="D")).where(has_job)
@@ -168,7 +170,8 @@ def _cohort_clients(rng, spec: DemoSpec) -> pd.DataFrame:
                       referral_mix=dict(cohort.get("referral_mix", spec.referral_mix)),
                       outcome_mix=dict(cohort.get("outcome_mix", spec.outcome_mix)),
                       project_start=cohort.get("project_start", spec.project_start),
-                      clients_per_coach=cohort.get("clients_per_coach", spec.clients_per_coach) or 1.0)
+                      clients_per_coach=cohort.get("clients_per_coach", spec.clients_per_coach) or 1.0,
+                      ongoing_job_share=cohort.get("ongoing_job_share", spec.ongoing_job_share))
         frame = _clients(rng, sub)
         coached = cohort.get("clients_per_coach", spec.clients_per_coach)
         frame["job_coach_id"] = (cohort["service"].upper() + "-" + frame["job_coach_id"]) if coached else None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tyokyky_eval.dictionary import TABLES, field_names, load_yaml
+from tyokyky_eval import services
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.sections import REGISTRY
 
@@ -26,7 +27,7 @@ ANALYSES = {name: entry.options for name, entry in REGISTRY.items() if entry.opt
 TOP_LEVEL_KEYS = {
     "project_id", "title", "description", "language", "cutoff_date", "evaluation_period", "data",
     "column_map", "value_map", "column_types", "instruments", "analyses", "disclosure", "validation",
-    "synthetic",
+    "synthetic", "services",
 }
 #: types an extra (non-canonical) column may be declared as in ``column_types``
 COLUMN_TYPES = ("number", "integer", "boolean", "string")
@@ -110,6 +111,7 @@ class Params:
     disclosure: Disclosure = Disclosure()
     validation: ValidationRules = ValidationRules()
     synthetic: dict[str, Any] = field(default_factory=dict)
+    services: dict[str, Any] = field(default_factory=dict)  # code → services.Service (empty = undeclared)
 
     def options(self, analysis: str):
         """The validated ``Options`` of ``analysis`` (defaults when the file does not mention it)."""
@@ -454,6 +456,7 @@ def load_params(path: str | Path) -> Params:
         disclosure=_dataclass_from(Disclosure, raw.get("disclosure"), "disclosure", errors),
         validation=_dataclass_from(ValidationRules, raw.get("validation"), "validation", errors),
         synthetic=dict(raw.get("synthetic") or {}),
+        services=services.parse(raw.get("services"), path.name, errors),
     )
     if params.synthetic:
         from tyokyky_eval.demo import spec_from_synthetic
