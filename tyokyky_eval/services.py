@@ -151,7 +151,7 @@ def stack(parts: dict[str, list[publication.Table]], labels: dict[str, dict]) ->
             followup_lines += [tuple(r + offset for r in rows) for rows in table.followup_lines]
             offset += len(table.data)
         first = pieces[0][1]
-        data = pd.concat(frames, ignore_index=True)
+        data = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
         data = data[["service"] + [c for c in data.columns if c != "service"]]
         columns = None if first.columns is None else ("service", *first.columns)
         out.append(publication.Table(

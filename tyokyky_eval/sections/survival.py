@@ -434,8 +434,8 @@ class SurvivalSection(Section):
         for code, cohort in self.cohorts.items():
             for name, frame in cohort.internal().items():
                 frames.setdefault(name, []).append(frame.assign(service=code))
-        return {name: pd.concat(parts, ignore_index=True).pipe(lambda f: f[["service"] + list(f.columns[:-1])])
-                for name, parts in frames.items()}
+        return {name: pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+                .pipe(lambda f: f[["service"] + list(f.columns[:-1])]) for name, parts in frames.items()}
 
     def published(self) -> dict[str, pd.DataFrame]:
         if self._cache is None:
