@@ -22,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tyokyky_eval import publication, services
+from tyokyky_eval import publication
 from tyokyky_eval import survival as sv
 from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, has_text, t
-from tyokyky_eval.sections import Section
+from tyokyky_eval.sections.per_service import PerServiceSection, captioned, heading
 
 OTHER_GROUPS = "other_groups"
 RULES_COLUMNS = ["rule", "n"]
@@ -227,9 +227,7 @@ class Cohort:
 
     def text(self, language: str) -> list[str]:
         """A heading naming the service, then its findings."""
-        out = [self._t("text.heading", language, service=self.service.name(language),
-                       kind=t(f"codes.service_kind.{self.service.kind}", language)),
-               self._text_summary(language), self._text_groups(language), self._text_cox(language)]
+        out = [heading(self.service, language), self._text_summary(language), self._text_groups(language), self._text_cox(language)]
         return out + ([self._text_benchmark(language)] if self.has_benchmark else [])
 
     def _text_summary(self, language: str) -> str:
@@ -315,8 +313,7 @@ class Cohort:
         if self.has_benchmark:
             out.append((t("survival.caption_fig_benchmark", language),
                         self.figure_benchmark(published["survival_benchmark"].iloc[0], language)))
-        name = self.service.name(language)
-        return [(f"{name}: {caption}", fig) for caption, fig in out]
+        return captioned(self.service, out, language)
 
     def figure_km(self, km: pd.DataFrame, language: str, ax=None):
         """Cumulative incidence of employment at the published time points (steps between them)
@@ -404,56 +401,15 @@ class Cohort:
         return fig
 
 
-class SurvivalSection(Section):
+class SurvivalSection(PerServiceSection):
     """Time from service start to the first competitive job (see :mod:`tyokyky_eval.survival`),
     one :class:`Cohort` per service whose kind has an employment outcome (never pooled); the IPS
     benchmark only for IPS services."""
 
     name = "survival"
-
-    def __init__(self, project):
-        super().__init__(project)
-        self.services = services.for_analysis(project, "survival")
-        self._cache = None
-        self.cohorts = {s.code: Cohort(project, self.rules, s, self._part) for s in self.services}
-
-    def _parts(self) -> dict[str, list[publication.Table]]:
-        return {code: cohort.tables() for code, cohort in self.cohorts.items()}
-
-    def tables(self) -> list[publication.Table]:
-        return services.stack(self._parts(), services.labels(self.services))
-
-    def links(self) -> tuple[publication.Line, ...]:
-        where = services.offsets(self._parts())
-        return tuple(publication.Line(tuple((n, r + where[(code, n)], c) for n, r, c in line.cells),
-                                      (line.total[0], line.total[1] + where[(code, line.total[0])], line.total[2]))
-                     for code, cohort in self.cohorts.items() for line in cohort.links())
-
-    def internal(self) -> dict[str, pd.DataFrame]:
-        frames: dict[str, list[pd.DataFrame]] = {}
-        for code, cohort in self.cohorts.items():
-            for name, frame in cohort.internal().items():
-                frames.setdefault(name, []).append(frame.assign(service=code))
-        return {name: pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
-                .pipe(lambda f: f[["service"] + list(f.columns[:-1])]) for name, parts in frames.items()}
-
-    def published(self) -> dict[str, pd.DataFrame]:
-        if self._cache is None:
-            self._cache = super().published()
-        return self._cache
-
-    def _part(self, code: str) -> dict[str, pd.DataFrame]:
-        """The rows of service ``code`` in the published tables, without the ``service`` column."""
-        return {name: frame[frame["service"].eq(code)].drop(columns="service").reset_index(drop=True)
-                for name, frame in self.published().items()}
-
-    def text(self, language: str) -> list[str]:
-        if not self.cohorts:
-            return [publication.text("survival.text.no_service", language)]
-        return [paragraph for cohort in self.cohorts.values() for paragraph in cohort.text(language)]
-
-    def figures(self, language: str) -> list[tuple[str, object]]:
-        return [figure for cohort in self.cohorts.values() for figure in cohort.figures(language)]
+    analysis = "survival"
+    cohort = Cohort
+    none_key = "survival.text.no_service"
 
 
 SECTION = SurvivalSection
