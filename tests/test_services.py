@@ -245,3 +245,55 @@ def test_one_client_and_no_events_per_service(project_files):
     assert "Nobody has found a job" in text and "Fewer than 5 clients" in text
     assert section.published()["survival_benchmark"].iloc[0]["n_employed"] == 0
     section.figures("en")
+
+
+# -- client flow and Kykyviisari coverage per service ------------------------------------------
+def test_essote_flow_shows_each_service_with_its_own_shares(projects):
+    project = projects["essote-tyokykya-ja-kumppanuutta"]
+    section = sections.load("overview", project)
+    internal = section.internal()["client_flow"].set_index(["service", "end_reason"])
+    assert internal.loc[("ips", "total"), "n"] == 35 and internal.loc[("ips", "employed"), "n"] == 10
+    assert internal.loc[("ips", "employed"), "share"] == pytest.approx(100 * 10 / 35)
+    assert {r: internal.loc[("ips", r), "n"] for r in ("work_trial", "rehabilitative_work", "pension",
+                                                       "other_service")} \
+        == {"work_trial": 6, "rehabilitative_work": 1, "pension": 2, "other_service": 2}
+    assert internal.loc[("work_ability_service", "total"), "n"] == 600
+    assert internal.loc[("lifestyle_guidance", "total"), "n"] == 63
+    assert internal.loc[("total", "total"), "n"] == 698  # all services together: counts only
+    shown = section.published()["client_flow"].set_index(["service", "end_reason"])
+    assert shown.loc[("ips", "employed"), "n"] == 10 and shown.loc[("ips", "total"), "n"] == 35
+    assert shown.loc[("ips", "employed"), "share"] == pytest.approx(100 * 10 / 35)
+    for reason in ("rehabilitative_work", "pension", "other_service"):  # 1, 2 and 2 clients: below min_cell
+        assert shown.loc[("ips", reason), "n"] == "<5" and shown.loc[("ips", reason), "share"] == ".."
+
+
+def test_essote_kykyviisari_coverage_is_the_ips_pilots(projects):
+    section = sections.load("prepost", projects["essote-tyokykya-ja-kumppanuutta"])
+    assert list(section.cohorts) == ["ips"]
+    attrition = section.published()["prepost_attrition"].set_index(["service", "timepoint"])
+    assert attrition.loc[("ips", "baseline"), "n_due"] == 35
+    measured = projects["essote-tyokykya-ja-kumppanuutta"].table("kykyviisari")["client_id"].nunique()
+    assert attrition.loc[("ips", "baseline"), "n_measured"] <= measured == 31
+
+
+def test_paijat_hame_and_helsinki_flows(projects):
+    ph = sections.load("overview", projects["phhyky-tuetusti-tyohon"]).internal()["client_flow"]
+    assert list(dict.fromkeys(ph["service"])) == ["work_ability_coordinator", "group_employment", "ips", "total"]
+    totals = ph[ph["end_reason"].eq("total")].set_index("service")["n"].to_dict()
+    assert totals == {"work_ability_coordinator": 90, "group_employment": 16, "ips": 24, "total": 130}
+    prepost = sections.load("prepost", projects["phhyky-tuetusti-tyohon"])
+    assert list(prepost.cohorts) == ["work_ability_coordinator", "group_employment", "ips"]
+    helsinki = projects["helsinki-tyokykyisempi-stadi"]
+    flow = sections.load("overview", helsinki).internal()["client_flow"]
+    assert list(dict.fromkeys(flow["service"])) == ["network_consultation", "total"]
+    assert "employed" not in set(flow["end_reason"])  # consultations have no employment outcome
+
+
+def test_a_service_without_flow_is_left_out_of_the_overview_only(project_files):
+    project = two_services(project_files, {"ips": 30, "grp": 20},
+                           kinds={"ips": "ips", "grp": "group_employment"})
+    project.params.services["grp"] = services.Service("grp", "group_employment", (), ("survival",))
+    flow = sections.load("overview", project).published()["client_flow"]
+    assert list(dict.fromkeys(flow["service"])) == ["ips", "total"]
+    assert list(sections.load("prepost", project).cohorts) == ["ips"]
+    assert sorted(sections.load("survival", project).cohorts) == ["grp", "ips"]
