@@ -239,6 +239,14 @@ def client_statuses(clients: pd.DataFrame, options: pw.Options, cutoff, rules: p
     by_name = {table.name: table for table in tables}
     status = publication.protect(tables, rules, links)
     audit({name: table.data for name, table in by_name.items()}, status, client_relations(by_name, options), rules)
+    flow, by_service = status[FLOW], status[BY_SERVICE]
+    for column in flow.columns.drop("referral_source"):  # the two total rows are one: one symbol
+        cells = [(flow, len(flow) - 1), (by_service, len(by_service) - 1)]
+        states = {frame.at[row, column] for frame, row in cells}
+        if len(states) > 1:
+            strongest = publication.SECONDARY if publication.SECONDARY in states else publication.PRIMARY
+            for frame, row in cells:
+                frame.at[row, column] = strongest
     return by_name, status
 
 
