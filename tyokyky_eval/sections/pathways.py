@@ -2,7 +2,11 @@
 
 What is published, and why:
 
-- **One protection for every count of clients by end reason.** The referral source × end reason
+- **One protection for every count of clients by end reason.** The service × end reason table
+  (one row per service, a ``total`` row of all clients) gives the flow per service; the overview
+  section shows its rows. Its total row equals the referral table's, its rows of the analysed
+  services add up to the referral rows, the other services' rows to ``other_services``, and the
+  clients who started in a service, summed over the years, to its row total. The referral source × end reason
   table holds the clients of the analysed services (``analyses.pathways.services``) by referral
   source, the clients of the other services in one row ``other_services`` and a ``total`` row of
   all clients, with a ``total`` column. The overview section's flow of clients is exactly its

@@ -21,6 +21,10 @@ What is published, and why (issue 12's rules, decided jointly for the section's 
 - **Figures** are drawn from published values only: timepoint means with their CIs, the shares of
   reliable change (no histogram of individual changes: its bars would count single clients), and
   the domain profile.
+
+Per service: one :class:`Cohort` per service whose analyses include ``prepost``; every table has a
+``service`` column first (Kykyviisari coverage, attrition and change of the services side by
+side), each service's findings come under its own heading, and no row pools the services.
 """
 from __future__ import annotations
 

@@ -1,6 +1,11 @@
 """Section "Time to employment": the statistics of :mod:`tyokyky_eval.survival`, published safely.
 
-What is published, and why (the publication layer's survival rules):
+Per service: one :class:`Cohort` per service whose analyses include ``survival`` (IPS, group
+employment, undeclared services), each table with a ``service`` column first and each service's
+findings under its own heading; the IPS benchmark only for services of kind ``ips``. Services are
+never pooled, so no "all services" row exists for a difference to be taken from.
+
+What is published, and why (the publication layer's survival rules, within each service):
 
 - **Groups** with fewer than ``min_cell`` clients are combined into ``other_groups`` (and, when the
   combination is still small, the smallest group joins it), so every group shown has at least
