@@ -399,7 +399,7 @@ def demo_section(tmp_path_factory):
     params["data"] = {k: f"data/{Path(v).name}" for k, v in params["data"].items()}
     params.setdefault("analyses", {})["prepost"] = {"subgroup": "referral_source"}
     (folder / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    return sections.load("prepost", load_project(folder / "params.yaml", "en"))
+    return sections.load("prepost", load_project(folder / "params.yaml", "en")).cohorts["ips"]
 
 
 def test_demo_published_tables_follow_disclosure_rules(demo_section):

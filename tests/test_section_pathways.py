@@ -16,7 +16,7 @@ from tyokyky_eval import publication
 from tyokyky_eval.params import Disclosure
 from tyokyky_eval.project import Project
 from tyokyky_eval.sections.overview import CLIENT_FLOW, OverviewSection
-from tyokyky_eval.sections.pathways import CASELOAD, FLOW, VOLUME, PathwaysSection, coach_labels
+from tyokyky_eval.sections.pathways import BY_SERVICE, CASELOAD, FLOW, VOLUME, PathwaysSection, coach_labels
 
 matplotlib.use("Agg")
 MIN_CELLS = (3, 5, 10)
@@ -46,7 +46,7 @@ def make_project(clients: pd.DataFrame, min_cell: int, services=(), target=None)
     options = pw.Options(caseload_target=target, services=tuple(services))
     params = SimpleNamespace(disclosure=Disclosure(min_cell, max(10, min_cell)), cutoff_date=CUTOFF,
                              options=lambda name: options, title="T", description=None,
-                             evaluation_period=None)
+                             evaluation_period=None, services={})
     return Project(params, "en", {"clients": clients})
 
 
@@ -127,12 +127,21 @@ def attack(section: PathwaysSection, overview: OverviewSection) -> dict:
         a.relation([(1, cell(i, c)) for c in counts[:-1]] + [(-1, cell(i, "total"))])
     for c in counts:
         a.relation([(1, cell(i, c)) for i in range(last)] + [(-1, cell(last, c))])
+    by_service = shown[BY_SERVICE]
+    scell = lambda i, c: a.cell((BY_SERVICE, i, c), by_service.at[i, c])  # noqa: E731
+    slast = len(by_service) - 1
+    for i in range(len(by_service)):
+        a.relation([(1, scell(i, c)) for c in counts[:-1]] + [(-1, scell(i, "total"))])
+    for c in counts:
+        a.relation([(1, scell(i, c)) for i in range(slast)] + [(-1, scell(slast, c))])
+        a.relation([(1, scell(slast, c)), (-1, cell(last, c))])
+    row_of = {code: i for i, code in enumerate(by_service["service"])}
     oflow = ov[CLIENT_FLOW]
-    for i, reason in enumerate(oflow["end_reason"]):
-        a.relation([(1, a.cell(("overview", i), oflow.at[i, "n"])), (-1, cell(last, reason))])
+    for i, (service, reason) in enumerate(zip(oflow["service"], oflow["end_reason"])):
+        a.relation([(1, a.cell(("overview", i), oflow.at[i, "n"])), (-1, scell(row_of[service], reason))])
         share = numeric(oflow.at[i, "share"])
-        if share is not None:  # share × total = 100·n
-            total = numeric(oflow["n"].iloc[-1])
+        if share is not None:  # share × the service's total = 100·n
+            total = numeric(by_service.at[row_of[service], "total"])
             a.relation([(1, a.cell(("overview", i), oflow.at[i, "n"]))], share * total / 100 - 1e-6,
                        share * total / 100 + 1e-6)
     data = ov["data_summary"].set_index("table")
@@ -145,6 +154,12 @@ def attack(section: PathwaysSection, overview: OverviewSection) -> dict:
                + [(-1, cell(i, "total")) for i in body])
     a.relation([(1, vcell(i, "n_started")) for i in volume.index if volume.at[i, "service"] not in chosen]
                + [(-1, cell(i, "total")) for i in other])
+    for inside, rows in ((True, body), (False, other)):  # the referral rows add up to their services' rows
+        services = [row_of[s] for s in row_of if s != "total" and (s in chosen) == inside]
+        for c in counts:
+            a.relation([(1, cell(i, c)) for i in rows] + [(-1, scell(i, c)) for i in services])
+    for service, rows in volume.groupby("service"):
+        a.relation([(1, vcell(i, "n_started")) for i in rows.index] + [(-1, scell(row_of[service], "total"))])
     for service, rows in volume.groupby("service"):
         previous = None
         for i in rows.sort_values("year").index:
@@ -188,13 +203,17 @@ def test_published_equals_internal_where_not_protected(min_cell, n, seed, servic
 
 
 @pytest.mark.parametrize("services", [(), ("ips",)])
-def test_overview_flow_is_the_published_total_row(services):
+def test_overview_flow_is_the_published_rows_by_service(services):
     project = make_project(synthetic_clients(40, 3), 5, services)
-    flow = PathwaysSection(project).published()[FLOW]
+    shown = PathwaysSection(project).published()
+    flow, by_service = shown[FLOW], shown[BY_SERVICE].set_index("service")
     total = flow[flow["referral_source"].eq("total")].iloc[0]
-    overview = OverviewSection(project).published()[CLIENT_FLOW].set_index("end_reason")["n"]
-    for reason, value in overview.items():
-        assert value == total[reason]
+    overview = OverviewSection(project).published()[CLIENT_FLOW]
+    for service, reason, value in overview[["service", "end_reason", "n"]].itertuples(index=False):
+        assert value == by_service.at[service, reason]
+        if service == "total":
+            assert value == total[reason]
+    assert list(dict.fromkeys(overview["service"])) == list(by_service.index)
     assert flow["referral_source"].eq("other_services").any() == bool(services)
 
 

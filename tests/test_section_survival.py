@@ -108,7 +108,7 @@ def test_figures_are_drawn_from_published_values(project_files):
     km = section.published()["survival_km"]
     captions = [caption for caption, _ in section.figures("en")]
     assert captions
-    fig = section.figure_km(km, "en")
+    fig = section.cohorts["ips"].figure_km(km.drop(columns="service"), "en")
     for line, (group, rows) in zip(fig.axes[0].lines, km.groupby("group", sort=False)):
         assert list(line.get_ydata()) == pytest.approx(list(rows["cumulative_incidence"].astype(float)))
 

@@ -244,7 +244,7 @@ def test_cox_is_skipped_with_a_sentence_when_its_covariate_data_are_missing(tmp_
               "data": {"clients": "clients.csv"},
               "analyses": {"survival": {"covariates": ["baseline_work_ability"]}}}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    section = sections.load("survival", load_project(tmp_path / "p.yaml"))
+    section = sections.load("survival", load_project(tmp_path / "p.yaml")).cohorts["ips"]
     assert section.cox.skipped == "missing_covariates" and section.cox.table is None
-    assert "baseline\\_work\\_ability" in section.text("en")[2]  # escaped for Markdown
+    assert "baseline\\_work\\_ability" in section.text("en")[3]  # escaped for Markdown (after the heading)
     assert section.cox.n_events == int(section.tte["event"].sum()) > 0

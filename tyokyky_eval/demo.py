@@ -107,7 +107,8 @@ class DemoSpec:
     end_response: float = 0.6
     # Seed projects (parameters/<seed>.yaml, key ``synthetic``); the defaults keep the demo data.
     # cohorts: one mapping per service, {service, clients, referral_mix, outcome_mix,
-    #   clients_per_coach (0 = no job coach recorded), project_start}; missing keys come from above.
+    #   clients_per_coach (0 = no job coach recorded), project_start, ongoing_job_share}; missing keys
+    #   come from above.
     cohorts: tuple = ()
     # services whose clients answer Kykyviisari (empty = all)
     measured_services: tuple = ()
@@ -168,7 +169,7 @@ def _clients(rng, spec: DemoSpec) -> pd.DataFrame:
     start = pd.Timestamp(spec.project_start) + pd.to_timedelta(start_offset, unit="D")
     end = (start + pd.to_timedelta(duration, unit="D")).where(~ongoing)
     # First competitive job: employed clients (job, then follow-along support until the end);
-    # a quarter of those still in service have already found a job (time-unlimited support).
+    # ``ongoing_job_share`` of those still in service have already found a job (time-unlimited support).
     employed = reason == "employed"
     has_job = employed | (ongoing & (rng.random(n) < spec.ongoing_job_share))
     days_in = np.where(ongoing, (pd.Timestamp(spec.cutoff_date) - start).days, duration)

@@ -18,6 +18,7 @@ from typing import Any
 
 from tyokyky_eval import identifiers
 from tyokyky_eval.dictionary import TABLES, field_names, load_yaml
+from tyokyky_eval import services
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.sections import REGISTRY
 
@@ -27,7 +28,7 @@ ANALYSES = {name: entry.options for name, entry in REGISTRY.items() if entry.opt
 TOP_LEVEL_KEYS = {
     "project_id", "title", "description", "language", "cutoff_date", "evaluation_period", "data",
     "column_map", "value_map", "column_types", "instruments", "analyses", "disclosure", "validation",
-    "synthetic", "goals", "activities", "costs",
+    "synthetic", "services", "goals", "activities", "costs",
 }
 #: types an extra (non-canonical) column may be declared as in ``column_types``
 COLUMN_TYPES = ("number", "integer", "boolean", "string")
@@ -140,6 +141,7 @@ class Params:
     activities: Any = field(default_factory=lambda: _activity_options())  # codes of the activities table
     costs: Any = None  # tyokyky_eval.costs.Costs, None when the project declares no costs
     feedback_exports: tuple[FeedbackExport, ...] = ()  # data.feedback entries with layout: wide
+    services: dict[str, Any] = field(default_factory=dict)  # code → services.Service (empty = undeclared)
 
     def options(self, analysis: str):
         """The validated ``Options`` of ``analysis`` (defaults when the file does not mention it)."""
@@ -572,6 +574,7 @@ def load_params(path: str | Path) -> Params:
         **_plan_blocks(raw, errors),
         feedback_exports=_feedback_entries(raw["data"]["feedback"], base, [])[1]
         if isinstance(raw["data"], dict) and "feedback" in raw["data"] else (),
+        services=services.parse(raw.get("services"), path.name, errors),
     )
     if params.synthetic:
         from tyokyky_eval.demo import spec_from_synthetic

@@ -4,6 +4,7 @@ labels, texts and figures) is :mod:`tyokyky_eval.sections.pathways`.
 
 - ``service_volume``: per service and calendar year, clients who started and clients in service at
   any time during the year (e.g. Essote's work-ability service: over 500 clients in 2022).
+- ``service_outcomes``: service (rows) × end reason, with totals: the flow of clients per service.
 - ``referral_outcomes``: a cross-table of referral source (rows) × end reason (columns, ``ongoing``
   for clients still in service at the cut-off), with a ``total`` column.
 - ``caseload``: clients in service per job coach, daily, summarised as each month's maximum; set
@@ -90,6 +91,21 @@ def referral_outcomes(clients: pd.DataFrame) -> pd.DataFrame:
     table.index.name = "referral_source"
     table.columns.name = None
     return table.reset_index()
+
+
+def service_outcomes(clients: pd.DataFrame, order=()) -> pd.DataFrame:
+    """Clients by ``service`` (rows: the codes of ``order`` first, then any others sorted) and end
+    reason (columns as in :func:`referral_outcomes` for all clients), with a ``total`` column and
+    a ``total`` row (all clients)."""
+    reason = clients["end_reason"].fillna("ongoing")
+    table = pd.crosstab(clients["service"].astype(str), reason)
+    rows = [c for c in order if c in table.index] + sorted(set(table.index) - set(order))
+    table = table.reindex(index=rows, columns=_ordered(table.columns, END_ORDER))
+    table["total"] = table.sum(axis=1)
+    table.loc["total"] = table.sum()
+    table.index.name = "service"
+    table.columns.name = None
+    return table.astype("int64").reset_index()
 
 
 def flow_table(clients: pd.DataFrame, options: Options) -> pd.DataFrame:

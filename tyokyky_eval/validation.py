@@ -17,6 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from tyokyky_eval import dictionary, identifiers
+from tyokyky_eval import services as service_codes
 from tyokyky_eval.errors import DataError, Problem
 from tyokyky_eval.i18n import fmt_date, t
 from tyokyky_eval.params import Params, suggest
@@ -500,6 +501,9 @@ def _check_analyses(params: Params, frames: dict, raw_columns: dict, language: s
     for name in getattr(params.options("pathways"), "services", ()):
         if name not in services:
             add("param_unknown_service", name=name, hint=suggest(name, services), services=", ".join(services))
+    for kind, code, hint in service_codes.check_codes(params.services, clients):
+        add(f"param_service_{kind}", code=code, hint=hint, declared=", ".join(params.services),
+            services=", ".join(services))
     return problems
 
 

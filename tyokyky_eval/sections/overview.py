@@ -11,10 +11,11 @@ What is published, and why:
   text): counts below ``min_cell`` suppressed, and a second one where the total would give a
   suppressed one back. A kind without a locale text is shown as "other remark", never as the raw
   message (messages may quote values).
-- **Flow of clients by end reason**: exactly the ``total`` row of the service-paths section's
-  referral source × end reason table (:func:`tyokyky_eval.sections.pathways.client_statuses`),
-  symbols included, so that the two sections cannot be combined; a share is withheld with its
-  count.
+- **Flow of clients by service and end reason**: exactly the rows of the service-paths section's
+  service × end reason table (:func:`tyokyky_eval.sections.pathways.client_statuses`) for each
+  service whose analyses include ``flow``, and all services together, symbols included, so that
+  the two sections cannot be combined; a share (of the service's clients) is withheld with its
+  count or with the service's total.
 
 The publication layer protects one section's tables at a time; the flow's statuses come from the
 service-paths protection, so :meth:`OverviewSection.tables` hands the report already protected
@@ -29,10 +30,10 @@ from pathlib import PurePath
 import pandas as pd
 
 from tyokyky_eval import overview as ov
-from tyokyky_eval import publication
+from tyokyky_eval import publication, services
 from tyokyky_eval.i18n import fmt_date, has_text, t
 from tyokyky_eval.sections import Section
-from tyokyky_eval.sections.pathways import FLOW, audit, client_statuses
+from tyokyky_eval.sections.pathways import BY_SERVICE, audit, client_statuses
 
 DATA = "data_summary"
 QUALITY = "data_quality"
@@ -65,10 +66,12 @@ class OverviewSection(Section):
         self.summary = ov.data_summary(project.tables)
         self.quality = ov.quality_summary(project.warnings)
         clients = project.table("clients")
+        self.services = list(services.resolve(getattr(params, "services", {}), clients).values())
         self.client_tables = self.client_status = None
         if clients is not None:
             self.client_tables, self.client_status = client_statuses(clients, params.options("pathways"),
-                                                                      params.cutoff_date, self.rules)
+                                                                      params.cutoff_date, self.rules,
+                                                                      [s.code for s in self.services])
 
     # -- tables ----------------------------------------------------------------------------------
     def _data_frame(self) -> pd.DataFrame:
@@ -85,17 +88,26 @@ class OverviewSection(Section):
         total = pd.DataFrame([{"file": "total", "column": "", "kind": "", "n": int(quality["n"].sum())}])
         return pd.concat([frame, total], ignore_index=True)
 
-    def _flow_frame(self) -> tuple[pd.DataFrame, pd.Series]:
-        """The flow of clients (``end_reason, n, share``) from the service-paths table's total row,
-        and the status of each ``n``."""
-        flow = self.client_tables[FLOW].data
-        status = self.client_status[FLOW]
-        row = len(flow) - 1
-        reasons = [c for c in flow.columns if c not in ("referral_source", "total")]
-        columns = reasons + ["total"]
-        n = flow.loc[row, columns].astype("int64").to_numpy()
-        frame = pd.DataFrame({"end_reason": columns, "n": n, "share": 100 * n / max(int(n[-1]), 1)})
-        return frame, pd.Series(status.loc[row, columns].to_numpy(), index=frame.index)
+    def _flow_frame(self) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+        """The flow of clients per service (``service, end_reason, n, share``; share of the
+        service's clients) from the service-paths service × end reason table: each service whose
+        analyses include ``flow``, then all services (``total``); the status of each ``n`` and of
+        the row's total."""
+        table, status = self.client_tables[BY_SERVICE].data, self.client_status[BY_SERVICE]
+        shown = {s.code for s in self.services if s.applies("flow")} | {"total"}
+        columns = [c for c in table.columns if c != "service"]
+        frames, statuses, totals = [], [], []
+        for row in range(len(table)):
+            code = table.at[row, "service"]
+            if code not in shown:
+                continue
+            n = table.loc[row, columns].astype("int64").to_numpy()
+            frames.append(pd.DataFrame({"service": code, "end_reason": columns, "n": n,
+                                        "share": 100 * n / max(int(n[-1]), 1)}))
+            statuses += list(status.loc[row, columns])
+            totals += [status.at[row, "total"]] * len(columns)
+        frame = pd.concat(frames, ignore_index=True)
+        return frame, pd.Series(statuses, index=frame.index), pd.Series(totals, index=frame.index)
 
     def _internal_frames(self) -> dict[str, pd.DataFrame]:
         out = {DATA: self._data_frame()}
@@ -132,17 +144,17 @@ class OverviewSection(Section):
             relation = (parts + ((-1.0, (QUALITY, last, "n")),), 0.0, 0.0)
             audit({QUALITY: quality}, out, [relation], self.rules)
         if CLIENT_FLOW in frames:
-            status = self._flow_frame()[1]
+            _, status, total = self._flow_frame()
             out[CLIENT_FLOW]["n"] = status.to_numpy()
-            hidden = status.isin([publication.PRIMARY, publication.SECONDARY]).to_numpy()
-            total_hidden = hidden[-1]
-            out[CLIENT_FLOW].loc[hidden | total_hidden, "share"] = publication.WITHHELD
+            hidden = (status.isin([publication.PRIMARY, publication.SECONDARY])
+                      | total.isin([publication.PRIMARY, publication.SECONDARY])).to_numpy()
+            out[CLIENT_FLOW].loc[hidden, "share"] = publication.WITHHELD
         return out
 
     def _grand_status(self) -> str | None:
         if self.client_status is None:
             return None
-        status = self.client_status[FLOW]
+        status = self.client_status[BY_SERVICE]
         return status.iat[len(status) - 1, status.columns.get_loc("total")]
 
     def published(self) -> dict[str, pd.DataFrame]:
@@ -172,8 +184,9 @@ class OverviewSection(Section):
             QUALITY: publication.Table(QUALITY, published.get(QUALITY, pd.DataFrame()), "overview.caption_quality",
                                        code_columns=("file",), namespace="overview", decimals=0),
             CLIENT_FLOW: publication.Table(CLIENT_FLOW, published.get(CLIENT_FLOW, pd.DataFrame()),
-                                           "overview.caption_flow", code_columns=("end_reason",),
-                                           namespace="overview", decimals={"n": 0, "share": 0}),
+                                           "overview.caption_flow", code_columns=("service", "end_reason"),
+                                           namespace="overview", decimals={"n": 0, "share": 0},
+                                           labels={"service": services.labels(self.services)}),
         }
         out = []
         for name in published:

@@ -2,7 +2,11 @@
 
 What is published, and why:
 
-- **One protection for every count of clients by end reason.** The referral source × end reason
+- **One protection for every count of clients by end reason.** The service × end reason table
+  (one row per service, a ``total`` row of all clients) gives the flow per service; the overview
+  section shows its rows. Its total row equals the referral table's, its rows of the analysed
+  services add up to the referral rows, the other services' rows to ``other_services``, and the
+  clients who started in a service, summed over the years, to its row total. The referral source × end reason
   table holds the clients of the analysed services (``analyses.pathways.services``) by referral
   source, the clients of the other services in one row ``other_services`` and a ``total`` row of
   all clients, with a ``total`` column. The overview section's flow of clients is exactly its
@@ -34,11 +38,12 @@ import numpy as np
 import pandas as pd
 
 from tyokyky_eval import pathways as pw
-from tyokyky_eval import publication
+from tyokyky_eval import publication, services
 from tyokyky_eval.i18n import code_label, t
 from tyokyky_eval.sections import Section
 
 FLOW = "pathways_referral_outcomes"
+BY_SERVICE = "pathways_service_outcomes"
 VOLUME = "pathways_volume"
 CASELOAD = "pathways_caseload"
 #: a job_coach_id shown as it is: a few capital letters, an optional hyphen, digits (COACH-1, JC07, 12)
@@ -58,19 +63,26 @@ def coach_labels(clients: pd.DataFrame) -> dict[str, str]:
     return {coach: str(k) for k, coach in enumerate(order, start=1)}
 
 
-def client_tables(clients: pd.DataFrame, options: pw.Options, cutoff) -> tuple[list[publication.Table], tuple]:
-    """The two tables of counts of clients (service volume; referral source × end reason with
-    ``other_services`` and ``total`` rows) with their protection spec, and the lines linking them
-    (see the module docstring). Shared with the overview section."""
+def client_tables(clients: pd.DataFrame, options: pw.Options, cutoff, order=()
+                  ) -> tuple[list[publication.Table], tuple]:
+    """The three tables of counts of clients (service volume; service × end reason; referral
+    source × end reason with ``other_services`` and ``total`` rows) with their protection spec,
+    and the lines linking them (see the module docstring). Shared with the overview section.
+    ``order``: the project's service codes in declaration order."""
     volume = pw.service_volume(clients, cutoff)
+    by_service = pw.service_outcomes(clients, order)
     flow = pw.flow_table(clients, options)
     counts = tuple(c for c in flow.columns if c != "referral_source")
-    total_row = len(flow) - 1
+    total_row, service_total = len(flow) - 1, len(by_service) - 1
     lines = [publication.Line(tuple((i, c) for c in counts)) for i in range(len(flow))]  # row + its total
     lines += [publication.Line(tuple((i, c) for i in range(len(flow)))) for c in counts]  # column + its total
+    service_lines = [publication.Line(tuple((i, c) for c in counts)) for i in range(len(by_service))]
+    service_lines += [publication.Line(tuple((i, c) for i in range(len(by_service)))) for c in counts]
     tables = [
         publication.Table(VOLUME, volume, "pathways.caption_volume", counts=("n_started", "n_in_service"),
                           code_columns=("service",), namespace="pathways", decimals=0),
+        publication.Table(BY_SERVICE, by_service, "pathways.caption_by_service", counts=counts,
+                          lines=tuple(service_lines), code_columns=("service",), namespace="pathways", decimals=0),
         publication.Table(FLOW, flow, "pathways.caption_referrals", counts=counts, lines=tuple(lines),
                           code_columns=("referral_source",), namespace="pathways", decimals=0),
     ]
@@ -85,8 +97,19 @@ def client_tables(clients: pd.DataFrame, options: pw.Options, cutoff) -> tuple[l
              publication.Line(tuple(in_chosen + not_chosen + [(FLOW, total_row, "total")]))]
     if other:
         links.append(publication.Line(tuple(not_chosen + [(FLOW, other[0], "total")])))
-    for s, cells in started.items():  # until a service's first clients start, "in service" = "started"
-        for _, r, _ in cells:
+    rows = dict(zip(by_service["service"], range(len(by_service))))
+    for c in counts:  # both cross-tables have the same total row; one analysed service is the body's sum
+        links.append(publication.Line(((BY_SERVICE, service_total, c),), (FLOW, total_row, c)))
+        if len(chosen) == 1:
+            links.append(publication.Line(tuple((FLOW, i, c) for i in body), (BY_SERVICE, rows[next(iter(chosen))], c)))
+        if other:  # other_services = the other services' rows; the analysed services + it = all
+            links.append(publication.Line(tuple((BY_SERVICE, rows[s], c) for s in rows if s != "total"
+                                                and s not in chosen), (FLOW, other[0], c)))
+            links.append(publication.Line(tuple((BY_SERVICE, rows[s], c) for s in sorted(chosen))
+                                          + ((FLOW, other[0], c),), (FLOW, total_row, c)))
+    for s, cells in started.items():
+        links.append(publication.Line(tuple(cells), (BY_SERVICE, rows[s], "total")))
+        for _, r, _ in cells:  # until a service's first clients start, "in service" = "started"
             links.append(publication.Line(((VOLUME, r, "n_started"), (VOLUME, r, "n_in_service"))))
             if volume.at[r, "n_started"] > 0:
                 break
@@ -96,26 +119,34 @@ def client_tables(clients: pd.DataFrame, options: pw.Options, cutoff) -> tuple[l
 def client_relations(tables: dict[str, publication.Table], options: pw.Options) -> list:
     """Every linear relation an attacker knows between the client counts, as
     ``(((coefficient, cell), …), low, high)`` (low ≤ Σ coefficient·cell ≤ high; cells
-    ``(table, row, column)``): rows and columns of the cross-table add up to their totals; clients
-    who started, summed over the years, are the clients of the analysed (other) services; in
-    service ≥ started; in service this year ≤ last year's in service + this year's starts; in the
-    first year in service = started."""
-    flow, volume = tables[FLOW].data, tables[VOLUME].data
+    ``(table, row, column)``): rows and columns of both cross-tables add up to their totals, and
+    their total rows are equal; the referral rows of the analysed services add up to those
+    services' rows, ``other_services`` to the other services' rows; clients who started, summed
+    over the years, are the clients of each service; in service ≥ started; in service this year ≤
+    last year's in service + this year's starts; in the first year in service = started."""
+    flow, volume, by_service = tables[FLOW].data, tables[VOLUME].data, tables[BY_SERVICE].data
     counts = [c for c in flow.columns if c != "referral_source"]
-    last = len(flow) - 1
-    out = [(tuple((1.0, (FLOW, i, c)) for c in counts[:-1]) + ((-1.0, (FLOW, i, "total")),), 0.0, 0.0)
-           for i in range(len(flow))]
-    out += [(tuple((1.0, (FLOW, i, c)) for i in range(last)) + ((-1.0, (FLOW, last, c)),), 0.0, 0.0)
-            for c in counts]
+    last, service_last = len(flow) - 1, len(by_service) - 1
+    out = []
+    for name, frame, end in ((FLOW, flow, last), (BY_SERVICE, by_service, service_last)):
+        out += [(tuple((1.0, (name, i, c)) for c in counts[:-1]) + ((-1.0, (name, i, "total")),), 0.0, 0.0)
+                for i in range(len(frame))]
+        out += [(tuple((1.0, (name, i, c)) for i in range(end)) + ((-1.0, (name, end, c)),), 0.0, 0.0)
+                for c in counts]
     chosen = set(options.services) or set(volume["service"])
     body = [i for i in range(last) if flow.at[i, "referral_source"] != "other_services"]
     other = [i for i in range(last) if flow.at[i, "referral_source"] == "other_services"]
     for inside, rows in ((True, body), (False, other)):
-        started = [(1.0, (VOLUME, i, "n_started")) for i in volume.index
-                   if (volume.at[i, "service"] in chosen) == inside]
-        if started or rows:
-            out.append((tuple(started) + tuple((-1.0, (FLOW, i, "total")) for i in rows), 0.0, 0.0))
-    for _, rows in volume.groupby("service"):
+        services = [i for i in range(service_last) if (by_service.at[i, "service"] in chosen) == inside]
+        for c in counts:
+            out.append((tuple((1.0, (FLOW, i, c)) for i in rows)
+                        + tuple((-1.0, (BY_SERVICE, i, c)) for i in services), 0.0, 0.0))
+    for c in counts:
+        out.append((((1.0, (FLOW, last, c)), (-1.0, (BY_SERVICE, service_last, c))), 0.0, 0.0))
+    row_of = dict(zip(by_service["service"], range(len(by_service))))
+    for service, rows in volume.groupby("service"):
+        out.append((tuple((1.0, (VOLUME, i, "n_started")) for i in rows.index)
+                    + ((-1.0, (BY_SERVICE, row_of[service], "total")),), 0.0, 0.0))
         previous = None
         for i in rows.sort_values("year").index:
             now, start = (VOLUME, i, "n_in_service"), (VOLUME, i, "n_started")
@@ -205,13 +236,21 @@ def _partner(cell, relations, state, value):
     return min(every, key=lambda c: (value(c), c)) if every else None
 
 
-def client_statuses(clients: pd.DataFrame, options: pw.Options, cutoff, rules: publication.Rules):
+def client_statuses(clients: pd.DataFrame, options: pw.Options, cutoff, rules: publication.Rules, order=()):
     """The protected client tables: ``({name: Table}, {name: status frame})`` (the publication
     layer's joint protection, then :func:`audit`)."""
-    tables, links = client_tables(clients, options, cutoff)
+    tables, links = client_tables(clients, options, cutoff, order)
     by_name = {table.name: table for table in tables}
     status = publication.protect(tables, rules, links)
     audit({name: table.data for name, table in by_name.items()}, status, client_relations(by_name, options), rules)
+    flow, by_service = status[FLOW], status[BY_SERVICE]
+    for column in flow.columns.drop("referral_source"):  # the two total rows are one: one symbol
+        cells = [(flow, len(flow) - 1), (by_service, len(by_service) - 1)]
+        states = {frame.at[row, column] for frame, row in cells}
+        if len(states) > 1:
+            strongest = publication.SECONDARY if publication.SECONDARY in states else publication.PRIMARY
+            for frame, row in cells:
+                frame.at[row, column] = strongest
     return by_name, status
 
 
@@ -244,7 +283,9 @@ class PathwaysSection(Section):
         self.cutoff = params.cutoff_date
         self.clients = clients = project.table("clients")
         self.selected = selected = pw.select_services(clients, options)
-        self.client_tables, self.client_status = client_statuses(clients, options, self.cutoff, self.rules)
+        self.services = services.resolve(getattr(params, "services", {}), clients)
+        self.client_tables, self.client_status = client_statuses(clients, options, self.cutoff, self.rules,
+                                                                  list(self.services))
         labels = coach_labels(selected)
         load = pw.caseload(selected, self.cutoff)
         load["job_coach"] = load["job_coach"].map(labels)
@@ -267,8 +308,13 @@ class PathwaysSection(Section):
                                  counts=("max_active",), namespace="pathways", decimals=0)
 
     def _specs(self) -> list[publication.Table]:
+        from dataclasses import replace
+
         caseload = self._caseload_table()
-        return list(self.client_tables.values()) + ([caseload] if caseload is not None else [])
+        labels = {"service": services.labels(self.services.values())}
+        clients = [replace(spec, labels=labels) if "service" in spec.data else spec
+                   for spec in self.client_tables.values()]
+        return clients + ([caseload] if caseload is not None else [])
 
     def statuses(self) -> dict[str, pd.DataFrame]:
         """The status of every cell: the client tables as :func:`client_statuses` protects them

@@ -21,6 +21,10 @@ What is published, and why (issue 12's rules, decided jointly for the section's 
 - **Figures** are drawn from published values only: timepoint means with their CIs, the shares of
   reliable change (no histogram of individual changes: its bars would count single clients), and
   the domain profile.
+
+Per service: one :class:`Cohort` per service whose analyses include ``prepost``; every table has a
+``service`` column first (Kykyviisari coverage, attrition and change of the services side by
+side), each service's findings come under its own heading, and no row pools the services.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from tyokyky_eval import prepost as pp
 from tyokyky_eval import publication
 from tyokyky_eval.dictionary import instrument
 from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, has_text, t
-from tyokyky_eval.sections import Section
+from tyokyky_eval.sections.per_service import PerServiceSection, captioned, heading
 
 OTHER_GROUPS = "other_groups"
 NS = "prepost"
@@ -83,17 +87,19 @@ def _same(a, b) -> tuple[publication.Line, ...]:
     return publication.Line((a,), b), publication.Line((b,), a)
 
 
-class PrepostSection(Section):
-    """Pre/post comparison of Kykyviisari self-assessments (see :mod:`tyokyky_eval.prepost`)."""
+class Cohort:
+    """The clients of one service and their Kykyviisari measurements: every statistic of the
+    section, its tables (without the ``service`` column), links, texts and figures;
+    ``published`` gives this service's rows of the section's published tables."""
 
-    name = "prepost"
-
-    def __init__(self, project):
-        super().__init__(project)
+    def __init__(self, project, rules: publication.Rules, service, published):
+        self.project, self.rules, self.service, self._published = project, rules, service, published
         params = project.params
         self.options = options = params.options("prepost")
         self.measures = measures = pp.measure_table(instrument(params.instrument("kykyviisari")), options)
         clients, kyky = project.table("clients"), project.table("kykyviisari")
+        clients = clients[clients["service"].astype("string").eq(service.code).fillna(False)]
+        kyky = kyky[kyky["client_id"].isin(clients["client_id"])]
         self.assigned = assigned = pp.assign_timepoints(kyky, clients, options)
         self.counts = pp.assignment_counts(assigned)
         self.timepoints = pp.timepoint_summary(assigned, measures)
@@ -424,8 +430,12 @@ class PrepostSection(Section):
         return publication.is_symbol(value, self.rules) or value is None or value is pd.NA or (
             isinstance(value, float) and math.isnan(value))
 
+    def published(self) -> dict[str, pd.DataFrame]:
+        return self._published(self.service.code)
+
     def text(self, language: str) -> list[str]:
-        return [self._text_methods(language), self._text_withheld(language), self._text_subgroups(language)]
+        return [heading(self.service, language), self._text_methods(language), self._text_withheld(language),
+                self._text_subgroups(language)]
 
     def _text_methods(self, language: str) -> str:
         o = self.options
@@ -483,7 +493,7 @@ class PrepostSection(Section):
                             self.figure_reliable(rows, language)))
         if len(times[times["timepoint"].isin(["baseline", "end"])]):
             out.append((t("prepost.caption_figure_profile", language), self.figure_profile(times, language)))
-        return out
+        return captioned(self.service, out, language)
 
     def _shown(self, frame: pd.DataFrame, *columns) -> pd.DataFrame:
         """Rows of a published frame whose ``columns`` are all published numbers."""
@@ -591,6 +601,15 @@ class PrepostSection(Section):
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
         fig.tight_layout()
         return fig
+
+
+class PrepostSection(PerServiceSection):
+    """Pre/post comparison of Kykyviisari self-assessments (see :mod:`tyokyky_eval.prepost`)."""
+
+    name = "prepost"
+    analysis = "prepost"
+    cohort = Cohort
+    none_key = "prepost.no_service"
 
 
 SECTION = PrepostSection

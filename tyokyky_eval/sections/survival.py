@@ -1,6 +1,11 @@
 """Section "Time to employment": the statistics of :mod:`tyokyky_eval.survival`, published safely.
 
-What is published, and why (the publication layer's survival rules):
+Per service: one :class:`Cohort` per service whose analyses include ``survival`` (IPS, group
+employment, undeclared services), each table with a ``service`` column first and each service's
+findings under its own heading; the IPS benchmark only for services of kind ``ips``. Services are
+never pooled, so no "all services" row exists for a difference to be taken from.
+
+What is published, and why (the publication layer's survival rules, within each service):
 
 - **Groups** with fewer than ``min_cell`` clients are combined into ``other_groups`` (and, when the
   combination is still small, the smallest group joins it), so every group shown has at least
@@ -25,7 +30,7 @@ import pandas as pd
 from tyokyky_eval import publication
 from tyokyky_eval import survival as sv
 from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, has_text, t
-from tyokyky_eval.sections import Section
+from tyokyky_eval.sections.per_service import PerServiceSection, captioned, heading
 
 OTHER_GROUPS = "other_groups"
 RULES_COLUMNS = ["rule", "n"]
@@ -60,17 +65,19 @@ def published_days(tte: pd.DataFrame, curves: list[np.ndarray], candidates, min_
     return kept
 
 
-class SurvivalSection(Section):
-    """Time from service start to the first competitive job (see :mod:`tyokyky_eval.survival`)."""
+class Cohort:
+    """The clients of one service: every statistic of the section, its tables (without the
+    ``service`` column), links, texts and figures; ``published`` gives this service's rows of the
+    section's published tables."""
 
-    name = "survival"
-
-    def __init__(self, project):
-        super().__init__(project)
+    def __init__(self, project, rules: publication.Rules, service, published):
         params = project.params
+        self.rules, self.service, self._published = rules, service, published
         self.options = options = params.options("survival")
+        self.has_benchmark = service.applies("benchmark")
         min_cell = self.rules.min_cell
         clients = project.table("clients")
+        clients = clients[clients["service"].astype("string").eq(service.code).fillna(False)]
         self.tte = tte = sv.time_to_event(clients, params.cutoff_date, options,
                                           params.validation.employment_after_end_days)
         self.group_column = options.group
@@ -100,7 +107,7 @@ class SurvivalSection(Section):
         else:
             self.cox = sv.cox_model(tte, sv.covariates(clients, kyky, options.covariates, options,
                                                        params.validation.measurement_tolerance_days), options)
-        self.benchmark = sv.benchmark(clients, tte, params.cutoff_date, options)
+        self.benchmark = sv.benchmark(clients, tte, params.cutoff_date, options) if self.has_benchmark else None
         counts = tte["rule"].value_counts().sort_index()
         self.rule_counts = pd.DataFrame({"rule": counts.index, "n": counts.to_numpy()})
 
@@ -139,12 +146,16 @@ class SurvivalSection(Section):
                                                                                           time_days=days))
         return pd.concat(rows, ignore_index=True)[sv.CIF_COLUMNS] if rows else pd.DataFrame(columns=sv.CIF_COLUMNS)
 
+    def published(self) -> dict[str, pd.DataFrame]:
+        return self._published(self.service.code)
+
     def internal(self) -> dict[str, pd.DataFrame]:
         """Full precision: the curves at every event time, the summary of every group as formed
         for publication, the competing-risks curves at every time, the Cox model."""
         out = {"survival_rules": self.rule_counts, "survival_km": self.curves,
-               "survival_summary": sv.summary_table(self.tte, self.group, 1), "competing_risks": self.cif,
-               "survival_benchmark": self._benchmark_frame()}
+               "survival_summary": sv.summary_table(self.tte, self.group, 1), "competing_risks": self.cif}
+        if self.has_benchmark:
+            out["survival_benchmark"] = self._benchmark_frame()
         if self.cox.table is not None:
             out["survival_cox"], out["survival_ph"] = self.cox.table, self.cox.ph
         return out
@@ -179,13 +190,15 @@ class SurvivalSection(Section):
                               note="survival.note_competing", note_values={"min_cell": self.rules.min_cell},
                               decimals={"time_days": 0, "cif": 3, "ci_low": 3, "ci_high": 3},
                               code_columns=("outcome",), namespace="survival"),
-            publication.Table("survival_benchmark", self._benchmark_frame(), "survival.caption_benchmark",
-                              counts=("n", "n_employed"),
-                              derived={"n": ("share", "ci_low", "ci_high", "band"),
-                                       "n_employed": ("share", "ci_low", "ci_high", "band")},
-                              decimals={"followup_days": 0, "share": 3, "ci_low": 3, "ci_high": 3},
-                              code_columns=("band",), namespace="survival"),
         ]
+        if self.has_benchmark:
+            tables.append(publication.Table(
+                "survival_benchmark", self._benchmark_frame(), "survival.caption_benchmark",
+                counts=("n", "n_employed"),
+                derived={"n": ("share", "ci_low", "ci_high", "band"),
+                         "n_employed": ("share", "ci_low", "ci_high", "band")},
+                decimals={"followup_days": 0, "share": 3, "ci_low": 3, "ci_high": 3},
+                code_columns=("band",), namespace="survival"))
         if self.cox.table is not None:
             tables += [
                 publication.Table("survival_cox", self.cox.table, "survival.caption_cox", code_columns=("term",),
@@ -218,8 +231,9 @@ class SurvivalSection(Section):
         return code_label(self.group_column, code, language, "survival")
 
     def text(self, language: str) -> list[str]:
-        return [self._text_summary(language), self._text_groups(language), self._text_cox(language),
-                self._text_benchmark(language)]
+        """A heading naming the service, then its findings."""
+        out = [heading(self.service, language), self._text_summary(language), self._text_groups(language), self._text_cox(language)]
+        return out + ([self._text_benchmark(language)] if self.has_benchmark else [])
 
     def _text_summary(self, language: str) -> str:
         row = self.summary.iloc[0]
@@ -301,9 +315,10 @@ class SurvivalSection(Section):
         competing = published["competing_risks"]
         if len(competing) and len(self.days) > 1:
             out.append((t("survival.caption_fig_competing", language), self.figure_competing(competing, language)))
-        out.append((t("survival.caption_fig_benchmark", language),
-                    self.figure_benchmark(published["survival_benchmark"].iloc[0], language)))
-        return out
+        if self.has_benchmark:
+            out.append((t("survival.caption_fig_benchmark", language),
+                        self.figure_benchmark(published["survival_benchmark"].iloc[0], language)))
+        return captioned(self.service, out, language)
 
     def figure_km(self, km: pd.DataFrame, language: str, ax=None):
         """Cumulative incidence of employment at the published time points (steps between them)
@@ -383,12 +398,23 @@ class SurvivalSection(Section):
                     fontsize=8, ha=align, backgroundcolor="white")
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.5, 0.6)
-        ax.set_yticks([0], [t("survival.figure.project", language)])
+        ax.set_yticks([0], [self.service.name(language)])
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_percent(v, language)))
         ax.set_xlabel(t("survival.figure.share_employed", language,
                         months=round(self.options.benchmark_followup_days / sv.DAYS_PER_MONTH)))
         fig.tight_layout()
         return fig
+
+
+class SurvivalSection(PerServiceSection):
+    """Time from service start to the first competitive job (see :mod:`tyokyky_eval.survival`),
+    one :class:`Cohort` per service whose kind has an employment outcome (never pooled); the IPS
+    benchmark only for IPS services."""
+
+    name = "survival"
+    analysis = "survival"
+    cohort = Cohort
+    none_key = "survival.text.no_service"
 
 
 SECTION = SurvivalSection
