@@ -25,13 +25,20 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 
 def run_notebooks(params_path: Path, language: str = "en") -> str:
-    """Execute the code cells of every notebook (the parameters cell replaced); returns the text of
-    every Markdown output the sections displayed."""
+    """Execute the code cells of every notebook the runner would run (the parameters cell replaced;
+    a notebook whose tables or parameters block the project lacks is left out, as the runner does);
+    returns the text of every Markdown output the sections displayed."""
     import matplotlib.pyplot as plt
     from IPython.display import Markdown
 
+    from tyokyky_eval.project import load_project
+    from tyokyky_eval.runner import missing_tables
+
+    project = load_project(params_path, language)
     shown: list[str] = []
     for path in NOTEBOOKS:
+        if missing_tables(nbformat.read(path, 4), project):
+            continue
         namespace = {"params_path": str(params_path), "language": language, "output_dir": None,
                      "validated_dir": None}
         code = [cell.source for cell in nbformat.read(path, 4).cells if cell.cell_type == "code"]

@@ -29,17 +29,19 @@ def numeric(value) -> float:
 
 
 
-def relations(section) -> tuple[dict, list, dict]:
-    """What an attacker knows from the published summary and rules tables: the groups add up to
-    all clients (n and jobs), the rules add up to all clients, the job rules to all jobs."""
+def relations(section, code: str | None = None) -> tuple[dict, list, dict]:
+    """What an attacker knows from the published summary and rules tables (of service ``code``, or
+    all rows): the groups add up to all clients (n and jobs), the rules add up to all clients, the
+    job rules to all jobs."""
     rules = section.rules
-    shown = section.published()
+    shown = {name: frame if code is None else frame[frame["service"].eq(code)].reset_index(drop=True)
+             for name, frame in section.published().items()}
     summary, rule_table = shown["survival_summary"], shown["survival_rules"]
     unknowns, bounds = {}, {}
 
     def term(table, row, column, value):
         if isinstance(value, str):
-            name = f"{table}:{row}:{column}"
+            name = f"{code or ''}:{table}:{row}:{column}"
             unknowns[name] = value
             bounds[name] = (1, rules.min_cell - 1) if value == rules.symbol(publication.PRIMARY) else (0, None)
             return {name: 1.0}, 0.0
@@ -57,7 +59,6 @@ def relations(section) -> tuple[dict, list, dict]:
             if r in ("job", "job_after_end", "event_reason_at_end")]
     equations.append(equation(term("summary", 0, "n_events", summary.at[0, "n_events"]), jobs))
     return unknowns, equations, bounds
-
 
 
 @pytest.mark.parametrize("min_cell", MIN_CELLS)

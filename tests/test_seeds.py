@@ -18,14 +18,18 @@ SEEDS = ["essote-tyokykya-ja-kumppanuutta", "phhyky-tuetusti-tyohon", "helsinki-
          "pohde-palo2"]
 
 
+def generated_projects(root: Path, names, language: str | None = None) -> dict:
+    """Each named parameters file copied to ``root/parameters``, its synthetic data generated there
+    (``demo-data --params``), loaded."""
+    (root / "parameters").mkdir()
+    paths = [shutil.copy(PARAMETERS / f"{name}.yaml", root / "parameters") for name in names]
+    assert main(["demo-data", "--params", *map(str, paths)]) == 0
+    return {name: load_project(root / "parameters" / f"{name}.yaml", language) for name in names}
+
+
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory):
-    """Each seed's parameters file copied to a temporary tree, its data generated there, loaded."""
-    root = tmp_path_factory.mktemp("seeds")
-    (root / "parameters").mkdir()
-    paths = [shutil.copy(PARAMETERS / f"{seed}.yaml", root / "parameters") for seed in SEEDS]
-    assert main(["demo-data", "--params", *map(str, paths)]) == 0
-    return {seed: load_project(root / "parameters" / f"{seed}.yaml") for seed in SEEDS}
+    return generated_projects(tmp_path_factory.mktemp("seeds"), SEEDS)
 
 
 def counts(series: pd.Series) -> dict:

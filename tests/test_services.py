@@ -2,8 +2,6 @@
 employment per service and the IPS benchmark for IPS services only (never pooled)."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,13 +9,13 @@ import pytest
 from scipy.stats import binomtest
 
 from tyokyky_eval import demo, publication, sections, services
-from tyokyky_eval.cli import main
 from tyokyky_eval.errors import DataError, ParameterError
 from tyokyky_eval.project import load_project
 
-from attacker import attack, equation
+from attacker import attack
+from test_section_survival import relations
+from test_seeds import generated_projects
 
-PARAMETERS = Path(__file__).resolve().parent.parent / "parameters"
 PROJECTS = ["demo", "essote-tyokykya-ja-kumppanuutta", "phhyky-tuetusti-tyohon", "helsinki-tyokykyisempi-stadi",
             "pohde-palo2"]
 
@@ -25,11 +23,7 @@ PROJECTS = ["demo", "essote-tyokykya-ja-kumppanuutta", "phhyky-tuetusti-tyohon",
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory):
     """Every parameters file copied to a temporary tree, its synthetic data generated, loaded."""
-    root = tmp_path_factory.mktemp("projects")
-    (root / "parameters").mkdir()
-    paths = [shutil.copy(PARAMETERS / f"{name}.yaml", root / "parameters") for name in PROJECTS]
-    assert main(["demo-data", "--params", *map(str, paths)]) == 0
-    return {name: load_project(root / "parameters" / f"{name}.yaml", "en") for name in PROJECTS}
+    return generated_projects(tmp_path_factory.mktemp("projects"), PROJECTS, "en")
 
 
 def two_services(project_files, sizes: dict, seed: int = 3, min_cell: int = 5, kinds=None, **params):
@@ -180,35 +174,6 @@ def test_benchmark_share_and_wilson_interval_from_the_clients_of_each_service(pr
 
 
 # -- disclosure across services ----------------------------------------------------------------
-def relations(section, code: str, prefix: str = "") -> tuple[dict, list, dict]:
-    """What an attacker knows from one service's published summary and rules tables."""
-    rules = section.rules
-    shown = {name: frame[frame["service"].eq(code)].reset_index(drop=True)
-             for name, frame in section.published().items()}
-    summary, rule_table = shown["survival_summary"], shown["survival_rules"]
-    unknowns, bounds = {}, {}
-
-    def term(table, row, column, value):
-        if isinstance(value, str):
-            name = f"{prefix}{code}:{table}:{row}:{column}"
-            unknowns[name] = value
-            bounds[name] = (1, rules.min_cell - 1) if value == rules.symbol(publication.PRIMARY) else (0, None)
-            return {name: 1.0}, 0.0
-        return {}, float(value)
-
-    equations = []
-    for column in ("n", "n_events"):
-        parts = [term("summary", i, column, summary.at[i, column]) for i in range(1, len(summary))]
-        if parts:
-            equations.append(equation(term("summary", 0, column, summary.at[0, column]), parts))
-    equations.append(equation(term("summary", 0, "n", summary.at[0, "n"]),
-                              [term("rules", i, "n", v) for i, v in enumerate(rule_table["n"])]))
-    jobs = [term("rules", i, "n", v) for i, (r, v) in enumerate(zip(rule_table["rule"], rule_table["n"]))
-            if r in ("job", "job_after_end", "event_reason_at_end")]
-    equations.append(equation(term("summary", 0, "n_events", summary.at[0, "n_events"]), jobs))
-    return unknowns, equations, bounds
-
-
 @pytest.mark.parametrize("min_cell", (3, 5, 10))
 @pytest.mark.parametrize("sizes", [{"ips": 35, "grp": 4}, {"ips": 12, "grp": 60}, {"ips_a": 7, "ips_b": 30}])
 def test_no_hidden_count_of_any_service_is_recovered(project_files, min_cell, sizes):

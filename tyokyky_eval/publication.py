@@ -233,6 +233,85 @@ def _complementary(withheld: set, groups, data: pd.DataFrame, followup: dict) ->
     return withheld
 
 
+def audit(frames: dict[str, pd.DataFrame], status: dict[str, pd.DataFrame], relations, rules: Rules,
+          ) -> None:
+    """Integer-programming audit, in place: while some hidden count can be worked out exactly from
+    the published counts, the ``relations`` and what the symbols say (``<5``: 1 to min_cell − 1;
+    ``x``: any count), a ``<5`` cell worked out is shown as ``x`` (no range), and for an ``x``
+    cell worked out another count of a relation holding it is hidden (:func:`_partner`). The
+    single-line rule of :func:`tyokyky_eval.protect` does not see the symbols' ranges:
+    two ``<3`` cells summing to 4 are both 2."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    hidden_states = (PRIMARY, SECONDARY)
+
+    def state(cell):
+        return status[cell[0]].at[cell[1], cell[2]]
+
+    def value(cell):
+        return float(frames[cell[0]].at[cell[1], cell[2]])
+
+    while True:
+        cells = sorted({cell for terms, _, _ in relations for _, cell in terms if state(cell) in hidden_states})
+        if not cells:
+            return
+        index = {cell: k for k, cell in enumerate(cells)}
+        rows, lows, highs = [], [], []
+        for terms, low, high in relations:
+            row, constant = np.zeros(len(cells)), 0.0
+            for coefficient, cell in terms:
+                if cell in index:
+                    row[index[cell]] += coefficient
+                else:
+                    constant += coefficient * value(cell)
+            if row.any():
+                rows.append(row)
+                lows.append(low - constant)
+                highs.append(high - constant)
+        if not rows:
+            return
+        constraint = LinearConstraint(np.array(rows), lows, highs)
+        bounds = Bounds([1.0 if state(c) == PRIMARY else 0.0 for c in cells],
+                        [rules.min_cell - 1.0 if state(c) == PRIMARY else np.inf for c in cells])
+        determined = None
+        for cell in cells:
+            objective = np.zeros(len(cells))
+            objective[index[cell]] = 1.0
+            low, high = (milp(sign * objective, constraints=constraint, bounds=bounds,
+                              integrality=np.ones(len(cells))) for sign in (1.0, -1.0))
+            if low.success and high.success and -high.fun - low.fun < 0.5:
+                determined = cell
+                break
+        if determined is None:
+            return
+        if state(determined) == PRIMARY:  # its range gave it away: show it as "x"
+            status[determined[0]].at[determined[1], determined[2]] = SECONDARY
+            continue
+        partner = _partner(determined, relations, state, value)
+        if partner is None:
+            return
+        status[partner[0]].at[partner[1], partner[2]] = SECONDARY
+
+
+def _partner(cell, relations, state, value):
+    """What to hide with ``cell`` (hidden, worked out): the smallest shown non-zero count of the
+    relations that hold it, else a shown zero there, else a ``<5`` cell there (shown as ``x``
+    from now on), else the smallest shown count anywhere."""
+    near = {c for terms, _, _ in relations if any(d == cell for _, d in terms) for _, c in terms}
+    shown = sorted(c for c in near if state(c) == "" and np.isfinite(value(c)))
+    positive = [c for c in shown if value(c) > 0]
+    if positive:
+        return min(positive, key=lambda c: (value(c), c))
+    if shown:
+        return shown[0]
+    small = sorted(c for c in near if state(c) == PRIMARY)
+    if small:
+        return small[0]
+    every = sorted({c for terms, _, _ in relations for _, c in terms
+                    if state(c) == "" and np.isfinite(value(c)) and value(c) > 0})
+    return min(every, key=lambda c: (value(c), c)) if every else None
+
+
 def published(table: Table, rules: Rules, cell_status: pd.DataFrame) -> pd.DataFrame:
     """The table as published: protected cells replaced by their symbol (object columns)."""
     data = table.data.reset_index(drop=True)

@@ -17,7 +17,7 @@ Three tables, one row per service (never pooled across services):
   still employed (= still at risk) are; so no published pair of rows reveals a few job endings.
 
 Counts below ``min_cell`` are suppressed (``<5``), secondary suppression keeps every line safe,
-the pathways section's integer-programming audit then checks every hidden count against all these
+the publication layer's integer-programming audit then checks every hidden count against all these
 relations and the symbols' ranges (:meth:`EmploymentSection.relations`), and statistics computed
 from a hidden count are withheld (``..``).
 """
@@ -30,7 +30,6 @@ from tyokyky_eval import employment as em
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import code_label, fmt_percent, t
 from tyokyky_eval.sections import Section
-from tyokyky_eval.sections.pathways import audit
 
 CLIENTS, JOBS, TENURE = "employment_clients", "employment_jobs", "employment_tenure"
 SHARE = ("wage_subsidy_share", "ci_low", "ci_high")
@@ -92,13 +91,13 @@ class EmploymentSection(Section):
         ]
 
     def statuses(self) -> dict[str, pd.DataFrame]:
-        """The publication layer's statuses; then the integer-programming audit of the pathways
-        section (:func:`tyokyky_eval.sections.pathways.audit`) over :meth:`relations`, which also
+        """The publication layer's statuses; then the integer-programming audit
+        (:func:`tyokyky_eval.publication.audit`) over :meth:`relations`, which also
         sees the ranges the symbols give (two "<3" sectors of a "<3" total are 1, 1 and 2);
         statistics of a count it hides are withheld; then the tenure steps (:meth:`_steps`)."""
         tables = self.tables()
         status = publication.protect(tables, self.rules, self.links())
-        audit({table.name: table.data for table in tables}, status, self.relations(), self.rules)
+        publication.audit({table.name: table.data for table in tables}, status, self.relations(), self.rules)
         for table in tables:
             cells = status[table.name]
             for count, stats in table.derived.items():

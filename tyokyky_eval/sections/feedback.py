@@ -28,7 +28,7 @@ What is published, and why:
 - **Choices and themes** (``feedback_choices``, ``feedback_themes``): chosen + not chosen (coded +
   not coded) add up to the item's respondents (answers), and a single choice's options too; both
   parts are counts under primary and secondary suppression, then an integer-programming audit
-  (:func:`tyokyky_eval.sections.pathways.audit`) that assumes the attacker knows the total hides
+  (:func:`tyokyky_eval.publication.audit`) that assumes the attacker knows the total hides
   more until no hidden count is determined. Shares and Wilson CIs go with their count. Open
   answers themselves are in ``tables-internal/feedback_open_answers.csv`` only.
 - **'Don't know'** counts are shown only when they and the answers left empty are each 0 or at
@@ -279,11 +279,10 @@ class FeedbackSection(Section):
     def _audit_parts(self, name: str, cells: pd.DataFrame) -> None:
         """Choices and themes, in place: an item's parts (chosen + not chosen, and the options of a
         single choice) add up to its respondents, which an attacker may know from the respondents
-        table even where hidden here. The integer-programming audit of the service paths
-        (:func:`tyokyky_eval.sections.pathways.audit`) hides more until no hidden part is worked
+        table even where hidden here. The integer-programming audit
+        (:func:`tyokyky_eval.publication.audit`) hides more until no hidden part is worked
         out; a hidden total is hidden in every row of its item, and the statistics of a hidden
         part are withheld."""
-        from tyokyky_eval.sections.pathways import audit
 
         (parts, total, derived), data = PARTS[name], self.choices if name == "feedback_choices" else self.themes
         values = data.reset_index(drop=True)
@@ -297,7 +296,7 @@ class FeedbackSection(Section):
             relations += [(tuple((1.0, (name, r, c)) for c in parts), n, n) for r in rows]
             if name == "feedback_choices" and not self._multiple(values.iloc[rows[0]]):
                 relations.append((tuple((1.0, (name, r, "n")) for r in rows), n, n))
-        audit({name: values}, {name: cells}, relations, self.rules)
+        publication.audit({name: values}, {name: cells}, relations, self.rules)
         for rows in items:
             if any(cells.at[r, total] in hidden for r in rows):
                 for r in rows:

@@ -33,7 +33,7 @@ from tyokyky_eval import overview as ov
 from tyokyky_eval import publication, services
 from tyokyky_eval.i18n import fmt_date, has_text, t
 from tyokyky_eval.sections import Section
-from tyokyky_eval.sections.pathways import BY_SERVICE, audit, client_statuses
+from tyokyky_eval.sections.pathways import BY_SERVICE, client_statuses
 
 DATA = "data_summary"
 QUALITY = "data_quality"
@@ -142,7 +142,7 @@ class OverviewSection(Section):
             last = len(quality) - 1
             parts = tuple((1.0, (QUALITY, i, "n")) for i in range(last))
             relation = (parts + ((-1.0, (QUALITY, last, "n")),), 0.0, 0.0)
-            audit({QUALITY: quality}, out, [relation], self.rules)
+            publication.audit({QUALITY: quality}, out, [relation], self.rules)
         if CLIENT_FLOW in frames:
             _, status, total = self._flow_frame()
             out[CLIENT_FLOW]["n"] = status.to_numpy()

@@ -16,7 +16,7 @@ What is published, and why:
   over the years, are the clients of those services; in a service's first year with clients,
   everyone in service started that year). Counts below ``min_cell`` are suppressed and, in every
   line left with one hidden cell, another one (``x``). Then an integer-programming audit
-  (:func:`audit`) checks every hidden count against all these relations and the ranges the
+  (:func:`tyokyky_eval.publication.audit`) checks every hidden count against all these relations and the ranges the
   symbols give (``<5`` = 1 to 4) and hides more until none can be worked out exactly (a ``<5``
   worked out from its range is shown as ``x``). The section hands the report protected values
   (:func:`prepublished`): the publication layer alone protects one section's tables without the
@@ -157,92 +157,14 @@ def client_relations(tables: dict[str, publication.Table], options: pw.Options) 
     return out
 
 
-def audit(frames: dict[str, pd.DataFrame], status: dict[str, pd.DataFrame], relations, rules: publication.Rules,
-          ) -> None:
-    """Integer-programming audit, in place: while some hidden count can be worked out exactly from
-    the published counts, the ``relations`` and what the symbols say (``<5``: 1 to min_cell − 1;
-    ``x``: any count), a ``<5`` cell worked out is shown as ``x`` (no range), and for an ``x``
-    cell worked out another count of a relation holding it is hidden (:func:`_partner`). The
-    single-line rule of :func:`tyokyky_eval.publication.protect` does not see the symbols' ranges:
-    two ``<3`` cells summing to 4 are both 2."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    hidden_states = (publication.PRIMARY, publication.SECONDARY)
-
-    def state(cell):
-        return status[cell[0]].at[cell[1], cell[2]]
-
-    def value(cell):
-        return float(frames[cell[0]].at[cell[1], cell[2]])
-
-    while True:
-        cells = sorted({cell for terms, _, _ in relations for _, cell in terms if state(cell) in hidden_states})
-        if not cells:
-            return
-        index = {cell: k for k, cell in enumerate(cells)}
-        rows, lows, highs = [], [], []
-        for terms, low, high in relations:
-            row, constant = np.zeros(len(cells)), 0.0
-            for coefficient, cell in terms:
-                if cell in index:
-                    row[index[cell]] += coefficient
-                else:
-                    constant += coefficient * value(cell)
-            if row.any():
-                rows.append(row)
-                lows.append(low - constant)
-                highs.append(high - constant)
-        if not rows:
-            return
-        constraint = LinearConstraint(np.array(rows), lows, highs)
-        bounds = Bounds([1.0 if state(c) == publication.PRIMARY else 0.0 for c in cells],
-                        [rules.min_cell - 1.0 if state(c) == publication.PRIMARY else np.inf for c in cells])
-        determined = None
-        for cell in cells:
-            objective = np.zeros(len(cells))
-            objective[index[cell]] = 1.0
-            low, high = (milp(sign * objective, constraints=constraint, bounds=bounds,
-                              integrality=np.ones(len(cells))) for sign in (1.0, -1.0))
-            if low.success and high.success and -high.fun - low.fun < 0.5:
-                determined = cell
-                break
-        if determined is None:
-            return
-        if state(determined) == publication.PRIMARY:  # its range gave it away: show it as "x"
-            status[determined[0]].at[determined[1], determined[2]] = publication.SECONDARY
-            continue
-        partner = _partner(determined, relations, state, value)
-        if partner is None:
-            return
-        status[partner[0]].at[partner[1], partner[2]] = publication.SECONDARY
-
-
-def _partner(cell, relations, state, value):
-    """What to hide with ``cell`` (hidden, worked out): the smallest shown non-zero count of the
-    relations that hold it, else a shown zero there, else a ``<5`` cell there (shown as ``x``
-    from now on), else the smallest shown count anywhere."""
-    near = {c for terms, _, _ in relations if any(d == cell for _, d in terms) for _, c in terms}
-    shown = sorted(c for c in near if state(c) == "" and np.isfinite(value(c)))
-    positive = [c for c in shown if value(c) > 0]
-    if positive:
-        return min(positive, key=lambda c: (value(c), c))
-    if shown:
-        return shown[0]
-    small = sorted(c for c in near if state(c) == publication.PRIMARY)
-    if small:
-        return small[0]
-    every = sorted({c for terms, _, _ in relations for _, c in terms
-                    if state(c) == "" and np.isfinite(value(c)) and value(c) > 0})
-    return min(every, key=lambda c: (value(c), c)) if every else None
-
-
 def client_statuses(clients: pd.DataFrame, options: pw.Options, cutoff, rules: publication.Rules, order=()):
     """The protected client tables: ``({name: Table}, {name: status frame})`` (the publication
-    layer's joint protection, then :func:`audit`)."""
+    layer's joint protection, then :func:`tyokyky_eval.publication.audit`)."""
     tables, links = client_tables(clients, options, cutoff, order)
     by_name = {table.name: table for table in tables}
     status = publication.protect(tables, rules, links)
-    audit({name: table.data for name, table in by_name.items()}, status, client_relations(by_name, options), rules)
+    publication.audit({name: table.data for name, table in by_name.items()}, status,
+                      client_relations(by_name, options), rules)
     flow, by_service = status[FLOW], status[BY_SERVICE]
     for column in flow.columns.drop("referral_source"):  # the two total rows are one: one symbol
         cells = [(flow, len(flow) - 1), (by_service, len(by_service) - 1)]
