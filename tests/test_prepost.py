@@ -394,9 +394,9 @@ def demo_section(tmp_path_factory):
     from tyokyky_eval.project import load_project
 
     folder = tmp_path_factory.mktemp("demo")
-    demo.write(demo.generate(demo.DemoSpec(seed=2023, clients=35)), folder / "data")
+    written = demo.write(demo.generate(demo.DemoSpec(seed=2023, clients=35)), folder / "data")
     params = yaml.safe_load((ROOT / "parameters" / "demo.yaml").read_text(encoding="utf-8"))
-    params["data"] = {k: f"data/{Path(v).name}" for k, v in params["data"].items()}
+    params["data"] = {k: f"data/{Path(v).name}" for k, v in params["data"].items() if k in written}
     params.setdefault("analyses", {})["prepost"] = {"subgroup": "referral_source"}
     (folder / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     return sections.load("prepost", load_project(folder / "params.yaml", "en")).cohorts["ips"]

@@ -147,7 +147,8 @@ def test_provenance_hashes_match_the_inputs(workspace, small_notebooks, tmp_path
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
     assert record["parameters_file"] == {"sha256": sha(params)}  # no file names or paths: published
-    assert set(record["input_files"]) == {"clients", "kykyviisari", "fidelity", "feedback", "activities"}
+    assert set(record["input_files"]) == {"clients", "kykyviisari", "fidelity", "feedback", "activities",
+                                               "employment"}
     for table, info in record["input_files"].items():
         assert info == {"sha256": sha(workspace / "demo-data" / f"{table}.csv")}
     assert record["package"]["version"] and record["python"]["version"].count(".") == 2
