@@ -93,7 +93,9 @@ def read_page(page: str) -> Tables:
 
 
 def shown(cell, language: str) -> str:
-    """A workbook cell as the HTML shows it."""
+    """A workbook cell as the HTML shows it (an empty text is stored as an empty cell)."""
+    if cell.value is None:
+        return ""
     if cell.data_type == "s":
         return cell.value
     if isinstance(cell.value, dt.datetime):

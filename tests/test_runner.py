@@ -314,8 +314,8 @@ def test_validated_tables_round_trip(tmp_path):
     folder = save_validated(project, tmp_path / "validated")
     (tmp_path / "demo-data" / "clients.csv").write_text("not;the;clients\n", encoding="utf-8")  # not read again
     cached = load_project(params, "fi", validated=folder)
-    assert sorted(cached.tables) == sorted(project.tables) == ["activities", "clients", "feedback", "fidelity",
-                                                               "kykyviisari"]
+    assert sorted(cached.tables) == sorted(project.tables) == ["activities", "clients", "employment", "feedback",
+                                                               "fidelity", "kykyviisari"]
     for name, frame in project.tables.items():
         pd.testing.assert_frame_equal(cached.tables[name], frame, obj=name)
     assert cached.warnings == project.warnings and cached.labels == project.labels
