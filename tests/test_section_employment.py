@@ -72,6 +72,41 @@ def test_no_hidden_count_is_recovered(project_files, min_cell, seed):
         assert low < high or true == 0, f"{name} = {true} recovered (min_cell {min_cell})"
 
 
+def published_elsewhere(project, internal) -> dict:
+    """``(service, column) → value`` an attacker reads in other sections of the same appendix: the
+    survival summary's jobs and the service-paths flow's employed clients and total, kept where
+    the number equals this section's count (the attacker may take them for the same count)."""
+    summary = sections.load("survival", project).published()["survival_summary"]
+    flow = sections.load("pathways", project).published()["pathways_service_outcomes"]
+    every = summary[summary["group"].eq("all")]
+    candidates = [*((s, "n_employed", v) for s, v in zip(every["service"], every["n_events"])),
+                  *((s, "n_employed", v) for s, v in zip(flow["service"], flow["employed"])),
+                  *((s, "n_clients", v) for s, v in zip(flow["service"], flow["total"]))]
+    true = internal["employment_clients"].set_index("service")
+    return {(s, c): float(v) for s, c, v in candidates
+            if not isinstance(v, str) and s in true.index and float(v) == float(true.at[s, c])}
+
+
+@pytest.mark.parametrize("min_cell", MIN_CELLS)
+@pytest.mark.parametrize("seed", [1, 4, 11])
+def test_no_hidden_count_is_recovered_with_the_other_sections(project_files, min_cell, seed):
+    """Issue 13's cross-section attack: the employed clients read in the survival section (or the
+    flow) and subtracted here (jobs − employed = additional jobs) give back no hidden count."""
+    project_ = project(project_files, min_cell, seed, second_job_share=0.1)
+    section = sections.load("employment", project_)
+    internal = section.internal()
+    known = published_elsewhere(project_, internal)
+    unknowns, equations, bounds = relations(section)
+    services = list(section.published()["employment_clients"]["service"])
+    for name, (table, row, column) in unknowns.items():
+        if table == "employment_clients" and (services[row], column) in known:
+            equations.append(equation(({name: 1.0}, 0.0), [({}, known[(services[row], column)])]))
+    for name, (low, high) in attack(unknowns, equations, bounds).items():
+        table, row, column = unknowns[name]
+        true = internal[table].at[row, column]
+        assert low < high or true == 0, f"{name} = {true} recovered (min_cell {min_cell})"
+
+
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 @pytest.mark.parametrize("seed", [1, 4, 11])
 def test_shares_and_tenure_steps(project_files, min_cell, seed):

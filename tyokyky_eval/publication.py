@@ -132,9 +132,12 @@ def _small(values: pd.Series, min_cell: int) -> pd.Series:
     return numeric.gt(0) & numeric.lt(min_cell)
 
 
-def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = ()) -> dict[str, pd.DataFrame]:
+def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = (),
+            public: frozenset = frozenset()) -> dict[str, pd.DataFrame]:
     """Status of every cell of every table (``{name: frame of "" or a status}``), decided jointly:
-    ``links`` are lines across tables, their cells ``(table name, row position, column)``."""
+    ``links`` are lines across tables, their cells ``(table name, row position, column)``;
+    ``public`` cells (same form) are published by another section, so hiding them here would
+    protect nothing: they are never chosen for secondary suppression."""
     data = {table.name: table.data.reset_index(drop=True) for table in tables}
     out = {name: pd.DataFrame("", index=frame.index, columns=frame.columns, dtype=object)
            for name, frame in data.items()}
@@ -146,7 +149,7 @@ def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = ()) -> 
     lines = [Line(tuple((table.name, *c) for c in line.cells),
                   None if line.total is None else (table.name, *line.total))
              for table in tables for line in table.lines] + list(links)
-    _secondary(out, values, lines, rules.min_cell)
+    _secondary(out, values, lines, rules.min_cell, public)
     for table in tables:
         frame, cells = data[table.name], out[table.name]
         withheld_rows: set = set()
@@ -165,7 +168,7 @@ def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = ()) -> 
     return out
 
 
-def _secondary(out: dict[str, pd.DataFrame], values: dict, lines, min_cell: int) -> None:
+def _secondary(out: dict[str, pd.DataFrame], values: dict, lines, min_cell: int, public=frozenset()) -> None:
     """Secondary suppression in place; cells are ``(table, row, column)``. A line needs another
     hidden cell when it has exactly one, or when the bounds an attacker knows (a primary cell lies
     in 1…min_cell − 1, a secondary one is at least 0) together with the line's total pin a hidden
@@ -201,12 +204,12 @@ def _secondary(out: dict[str, pd.DataFrame], values: dict, lines, min_cell: int)
                 hidden = [line.total]  # a hidden total whose parts are all shown is their sum
             if not hidden or not pinned(line, hidden):
                 continue
-            open_cells = [c for c in line.cells if state(c) == "" and np.isfinite(value(c))]
+            open_cells = [c for c in line.cells if state(c) == "" and np.isfinite(value(c)) and c not in public]
             positive = [c for c in open_cells if value(c) > 0]
             candidates = positive or open_cells
             if candidates:
                 target = min(candidates, key=lambda c: (value(c), c))
-            elif line.total is not None and state(line.total) == "":
+            elif line.total is not None and state(line.total) == "" and line.total not in public:
                 target = line.total
             else:
                 continue
@@ -234,13 +237,13 @@ def _complementary(withheld: set, groups, data: pd.DataFrame, followup: dict) ->
 
 
 def audit(frames: dict[str, pd.DataFrame], status: dict[str, pd.DataFrame], relations, rules: Rules,
-          ) -> None:
+          public: frozenset = frozenset()) -> None:
     """Integer-programming audit, in place: while some hidden count can be worked out exactly from
     the published counts, the ``relations`` and what the symbols say (``<5``: 1 to min_cell − 1;
     ``x``: any count), a ``<5`` cell worked out is shown as ``x`` (no range), and for an ``x``
     cell worked out another count of a relation holding it is hidden (:func:`_partner`). The
-    single-line rule of :func:`tyokyky_eval.protect` does not see the symbols' ranges:
-    two ``<3`` cells summing to 4 are both 2."""
+    single-line rule of :func:`protect` does not see the symbols' ranges: two ``<3`` cells
+    summing to 4 are both 2. ``public`` cells (published by another section) are never hidden."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     hidden_states = (PRIMARY, SECONDARY)
@@ -287,18 +290,18 @@ def audit(frames: dict[str, pd.DataFrame], status: dict[str, pd.DataFrame], rela
         if state(determined) == PRIMARY:  # its range gave it away: show it as "x"
             status[determined[0]].at[determined[1], determined[2]] = SECONDARY
             continue
-        partner = _partner(determined, relations, state, value)
+        partner = _partner(determined, relations, state, value, public)
         if partner is None:
             return
         status[partner[0]].at[partner[1], partner[2]] = SECONDARY
 
 
-def _partner(cell, relations, state, value):
+def _partner(cell, relations, state, value, public=frozenset()):
     """What to hide with ``cell`` (hidden, worked out): the smallest shown non-zero count of the
     relations that hold it, else a shown zero there, else a ``<5`` cell there (shown as ``x``
     from now on), else the smallest shown count anywhere."""
     near = {c for terms, _, _ in relations if any(d == cell for _, d in terms) for _, c in terms}
-    shown = sorted(c for c in near if state(c) == "" and np.isfinite(value(c)))
+    shown = sorted(c for c in near if state(c) == "" and np.isfinite(value(c)) and c not in public)
     positive = [c for c in shown if value(c) > 0]
     if positive:
         return min(positive, key=lambda c: (value(c), c))
@@ -308,7 +311,7 @@ def _partner(cell, relations, state, value):
     if small:
         return small[0]
     every = sorted({c for terms, _, _ in relations for _, c in terms
-                    if state(c) == "" and np.isfinite(value(c)) and value(c) > 0})
+                    if state(c) == "" and np.isfinite(value(c)) and value(c) > 0 and c not in public})
     return min(every, key=lambda c: (value(c), c)) if every else None
 
 

@@ -96,8 +96,9 @@ class EmploymentSection(Section):
         sees the ranges the symbols give (two "<3" sectors of a "<3" total are 1, 1 and 2);
         statistics of a count it hides are withheld; then the tenure steps (:meth:`_steps`)."""
         tables = self.tables()
-        status = publication.protect(tables, self.rules, self.links())
-        publication.audit({table.name: table.data for table in tables}, status, self.relations(), self.rules)
+        public = self.published_elsewhere()
+        status = publication.protect(tables, self.rules, self.links(), public)
+        publication.audit({table.name: table.data for table in tables}, status, self.relations(), self.rules, public)
         for table in tables:
             cells = status[table.name]
             for count, stats in table.derived.items():
@@ -139,6 +140,33 @@ class EmploymentSection(Section):
                 for column in ("n_followed", "n_still_employed"):
                     out.append(((term(TENURE, j, column), term(TENURE, i, column, -1.0)), -np.inf, 0.0))
         return out
+
+    def published_elsewhere(self) -> frozenset:
+        """Cells of this section's client table that another section of the appendix publishes:
+        a service's clients (the service-paths flow's total) and employed clients (the survival
+        summary's jobs, or the flow's clients who ended employed), where shown there as the same
+        number. They stay shown here: hiding them would protect nothing, while an attacker who
+        reads them there and subtracts here (jobs − employed = additional jobs) must be stopped by
+        hiding something else."""
+        from tyokyky_eval.sections import load
+
+        shown: dict[str, list] = {"n_clients": [], "n_employed": []}
+        if self.project.table("clients") is not None:
+            summary = load("survival", self.project).published().get("survival_summary")
+            if summary is not None and len(summary):
+                rows = summary[summary["group"].eq("all")]
+                shown["n_employed"].append(dict(zip(rows["service"], rows["n_events"])))
+            flow = load("pathways", self.project).published().get("pathways_service_outcomes")
+            if flow is not None and len(flow):
+                shown["n_employed"].append(dict(zip(flow["service"], flow["employed"])))
+                shown["n_clients"].append(dict(zip(flow["service"], flow["total"])))
+        cells = set()
+        for column, sources in shown.items():
+            for i, (service, count) in enumerate(zip(self.clients["service"], self.clients[column])):
+                if any(service in values and not publication.is_symbol(values[service], self.rules)
+                       and float(values[service]) == float(count) for values in sources):
+                    cells.add((CLIENTS, i, column))
+        return frozenset(cells)
 
     def _steps(self, status: pd.DataFrame) -> None:
         """In place, per service and day: an estimate is withheld when the jobs that ended since the
