@@ -71,6 +71,27 @@ def _demo_data(args) -> int:
     return 0
 
 
+def _audit(args) -> int:
+    """Re-run the disclosure audit of a published appendix folder (``tables/`` and
+    ``disclosure/relations.json``); exit 0 when no hidden count can be worked out, 1 otherwise."""
+    from tyokyky_eval.protection import DISCLOSURE, audit_folder
+
+    folder = Path(args.appendix_dir)
+    if not (folder / DISCLOSURE / "relations.json").is_file():
+        raise ParameterError(f"{folder}: no {DISCLOSURE}/relations.json (give the folder of one appendix, "
+                             "as written by `tyokyky-eval run`)")
+    try:
+        result = audit_folder(folder)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ParameterError(f"{folder}: the published tables do not match {DISCLOSURE}/relations.json ({exc})")
+    print(f"{result['relations']} relations, {result['hidden']} hidden counts held by a relation")
+    for table, row, column in result["determined"]:
+        print(f"DETERMINED: tables/{table}.csv row {row + 2} column {column}")
+    print("audit passed: no hidden count can be worked out" if not result["determined"]
+          else f"audit FAILED: {len(result['determined'])} hidden counts can be worked out")
+    return 1 if result["determined"] else 0
+
+
 def _dictionary(args) -> int:
     from tyokyky_eval.dictionary import render_markdown
 
@@ -164,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--clients", type=int, default=35)
     p.set_defaults(func=_demo_data)
+    p = sub.add_parser("audit", help="re-run the disclosure audit of a published appendix folder")
+    p.add_argument("appendix_dir", metavar="APPENDIX_DIR", help="the folder of one appendix (output/<project_id>)")
+    p.set_defaults(func=_audit)
     p = sub.add_parser("dictionary", help="print the data dictionary as Markdown")
     p.set_defaults(func=_dictionary)
     p = sub.add_parser("kernel", help="register this environment's Jupyter kernel 'tyokyky-eval'")

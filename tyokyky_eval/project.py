@@ -29,6 +29,9 @@ class Project:
     tables: dict[str, pd.DataFrame]
     warnings: list[Problem] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    #: section → {table: published frame}: what the protected appendix releases (set by
+    #: :func:`tyokyky_eval.protection.protect_appendix`; a run hands it to its notebooks)
+    release: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame | None:
         """The validated table ``name``, or None when the project has no such data."""
@@ -53,6 +56,7 @@ def load_project(params_path: str | Path, language: str | None = None,
 
 
 VALIDATED_INDEX = "validated.json"
+RELEASE = "release.pickle"
 
 
 def save_validated(project: Project, folder: str | Path) -> Path:
@@ -65,10 +69,13 @@ def save_validated(project: Project, folder: str | Path) -> Path:
     index = {"tables": sorted(project.tables), "labels": project.labels,
              "warnings": [asdict(w) for w in project.warnings]}
     (folder / VALIDATED_INDEX).write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+    if project.release:
+        pd.to_pickle(project.release, folder / RELEASE)
     return folder
 
 
 def _read_validated(params: Params, language: str, folder: Path) -> Project:
     index = json.loads((folder / VALIDATED_INDEX).read_text(encoding="utf-8"))
     tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in index["tables"]}
-    return Project(params, language, tables, [Problem(**w) for w in index["warnings"]], index["labels"])
+    release = pd.read_pickle(folder / RELEASE) if (folder / RELEASE).is_file() else {}
+    return Project(params, language, tables, [Problem(**w) for w in index["warnings"]], index["labels"], release)

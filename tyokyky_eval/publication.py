@@ -125,6 +125,17 @@ class Table:
     namespace: str | None = None
     labels: dict[str, dict] = field(default_factory=dict)  # column → {code: {fi: …, en: …}} (e.g. item names)
     headers: dict[str, dict] = field(default_factory=dict)  # column → {fi: …, en: …} (e.g. section titles)
+    key: tuple[str, ...] = ()  # count columns that carry a row of results: hidden last (:func:`cost`)
+
+
+def cost(cell, value: float, key_columns=frozenset()) -> tuple:
+    """What hiding the count ``cell`` (``(table, row, column)``, holding ``value``) loses, for
+    ordering candidates of secondary suppression (smallest first): any count that is not a key
+    count (a margin, a non-completer or "not due" count, a category of a breakdown) before any key
+    count (``Table.key``: pairs measured, a service's clients, employed clients, respondents,
+    whose hiding withholds a row of results), then by size, then by position. This is the
+    cost-driven choice of τ-ARGUS's modular method and sdcTable, with a lexicographic cost."""
+    return ((cell[0], cell[2]) in key_columns, value, cell)
 
 
 def _small(values: pd.Series, min_cell: int) -> pd.Series:
@@ -142,6 +153,7 @@ def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = (),
     out = {name: pd.DataFrame("", index=frame.index, columns=frame.columns, dtype=object)
            for name, frame in data.items()}
     values = {}
+    keys = key_columns(tables)
     for table in tables:
         for column in table.counts:
             out[table.name].loc[_small(data[table.name][column], rules.min_cell), column] = PRIMARY
@@ -149,7 +161,7 @@ def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = (),
     lines = [Line(tuple((table.name, *c) for c in line.cells),
                   None if line.total is None else (table.name, *line.total))
              for table in tables for line in table.lines] + list(links)
-    _secondary(out, values, lines, rules.min_cell, public)
+    _secondary(out, values, lines, rules.min_cell, public, keys)
     for table in tables:
         frame, cells = data[table.name], out[table.name]
         withheld_rows: set = set()
@@ -168,7 +180,13 @@ def protect(tables: list[Table], rules: Rules, links: tuple[Line, ...] = (),
     return out
 
 
-def _secondary(out: dict[str, pd.DataFrame], values: dict, lines, min_cell: int, public=frozenset()) -> None:
+def key_columns(tables) -> frozenset:
+    """``(table, column)`` of every key count of ``tables`` (see :func:`cost`)."""
+    return frozenset((table.name, column) for table in tables for column in table.key)
+
+
+def _secondary(out: dict[str, pd.DataFrame], values: dict, lines, min_cell: int, public=frozenset(),
+               keys=frozenset()) -> None:
     """Secondary suppression in place; cells are ``(table, row, column)``. A line needs another
     hidden cell when it has exactly one, or when the bounds an attacker knows (a primary cell lies
     in 1…min_cell − 1, a secondary one is at least 0) together with the line's total pin a hidden
@@ -207,10 +225,12 @@ def _secondary(out: dict[str, pd.DataFrame], values: dict, lines, min_cell: int,
             open_cells = [c for c in line.cells if state(c) == "" and np.isfinite(value(c)) and c not in public]
             positive = [c for c in open_cells if value(c) > 0]
             candidates = positive or open_cells
-            if candidates:
-                target = min(candidates, key=lambda c: (value(c), c))
-            elif line.total is not None and state(line.total) == "" and line.total not in public:
-                target = line.total
+            margin = (line.total if line.total is not None and state(line.total) == "" and line.total not in public
+                      else None)
+            if margin is not None and (not candidates or (margin[0], margin[2]) not in keys):
+                target = margin  # a margin is hidden before the parts that carry the breakdown
+            elif candidates:
+                target = min(candidates, key=lambda c: cost(c, value(c), keys))
             else:
                 continue
             out[target[0]].at[target[1], target[2]] = SECONDARY
@@ -237,7 +257,7 @@ def _complementary(withheld: set, groups, data: pd.DataFrame, followup: dict) ->
 
 
 def audit(frames: dict[str, pd.DataFrame], status: dict[str, pd.DataFrame], relations, rules: Rules,
-          public: frozenset = frozenset()) -> None:
+          public: frozenset = frozenset(), keys: frozenset = frozenset()) -> None:
     """Integer-programming audit, in place: while some hidden count can be worked out exactly from
     the published counts, the ``relations`` and what the symbols say (``<5``: 1 to min_cell − 1;
     ``x``: any count), a ``<5`` cell worked out is shown as ``x`` (no range), and for an ``x``
@@ -290,21 +310,21 @@ def audit(frames: dict[str, pd.DataFrame], status: dict[str, pd.DataFrame], rela
         if state(determined) == PRIMARY:  # its range gave it away: show it as "x"
             status[determined[0]].at[determined[1], determined[2]] = SECONDARY
             continue
-        partner = _partner(determined, relations, state, value, public)
+        partner = _partner(determined, relations, state, value, public, keys)
         if partner is None:
             return
         status[partner[0]].at[partner[1], partner[2]] = SECONDARY
 
 
-def _partner(cell, relations, state, value, public=frozenset()):
-    """What to hide with ``cell`` (hidden, worked out): the smallest shown non-zero count of the
-    relations that hold it, else a shown zero there, else a ``<5`` cell there (shown as ``x``
-    from now on), else the smallest shown count anywhere."""
+def _partner(cell, relations, state, value, public=frozenset(), keys=frozenset()):
+    """What to hide with ``cell`` (hidden, worked out): the cheapest (:func:`cost`) shown non-zero
+    count of the relations that hold it, else a shown zero there, else a ``<5`` cell there (shown
+    as ``x`` from now on), else the cheapest shown count anywhere."""
     near = {c for terms, _, _ in relations if any(d == cell for _, d in terms) for _, c in terms}
     shown = sorted(c for c in near if state(c) == "" and np.isfinite(value(c)) and c not in public)
     positive = [c for c in shown if value(c) > 0]
     if positive:
-        return min(positive, key=lambda c: (value(c), c))
+        return min(positive, key=lambda c: cost(c, value(c), keys))
     if shown:
         return shown[0]
     small = sorted(c for c in near if state(c) == PRIMARY)
@@ -312,7 +332,7 @@ def _partner(cell, relations, state, value, public=frozenset()):
         return small[0]
     every = sorted({c for terms, _, _ in relations for _, c in terms
                     if state(c) == "" and np.isfinite(value(c)) and value(c) > 0 and c not in public})
-    return min(every, key=lambda c: (value(c), c)) if every else None
+    return min(every, key=lambda c: cost(c, value(c), keys)) if every else None
 
 
 def published(table: Table, rules: Rules, cell_status: pd.DataFrame) -> pd.DataFrame:

@@ -64,6 +64,30 @@ def _is_p_column(column: str) -> bool:
     return column == "p" or column.startswith("p_") or column.endswith("_p")
 
 
+def rounded_as_shown(frame: pd.DataFrame, decimals: int | dict = 1) -> pd.DataFrame:
+    """A published table with its numbers rounded as the appendix shows them (``decimals``: one
+    number, or per column with 1 as the default; p-values to 3 decimals, below 0.001 the text
+    ``<0.001``), so that ``tables/*.csv``, ``tables.xlsx`` and the page carry the same numbers:
+    a mean at full precision times its n would give an exact sum. Integers, symbols and text stay."""
+    out = frame.copy()
+    for column in out.columns:
+        digits = 3 if _is_p_column(str(column)) else (decimals.get(column, 1) if isinstance(decimals, dict)
+                                                      else decimals)
+        values = out[column]
+        numeric = values.map(lambda v: isinstance(v, (float, np.floating)) and math.isfinite(v))
+        if not numeric.any():
+            continue
+        if _is_p_column(str(column)):
+            out[column] = values.astype(object).where(~numeric, values.map(
+                lambda v: "<0.001" if isinstance(v, (float, np.floating)) and v < 0.001 else v))
+            numeric &= out[column].map(lambda v: not isinstance(v, str))
+        out[column] = out[column].astype(object).where(~numeric, out[column].map(
+            lambda v: round(float(v), digits) if isinstance(v, (float, np.floating)) else v))
+        if pd.api.types.is_float_dtype(values) and not _is_p_column(str(column)):
+            out[column] = out[column].astype(float)
+    return out
+
+
 def _display(obj) -> None:
     from IPython.display import display
 
@@ -118,11 +142,12 @@ class Report:
         return code_label(column, value, self.language, namespace)
 
     # -- tables -------------------------------------------------------------------------------
-    def save_table(self, frame: pd.DataFrame, name: str, published: pd.DataFrame | None = None) -> None:
+    def save_table(self, frame: pd.DataFrame, name: str, published: pd.DataFrame | None = None,
+                   decimals: int | dict = 1) -> None:
         """Write ``tables-internal/<name>.csv`` and ``tables/<name>.csv`` (when output_dir is set);
         the published table never holds free-text columns (``publication.FREE_TEXT_COLUMNS``)."""
-        for folder, data in (("tables-internal", frame), ("tables", frame if published is None else published)):
-            self._write_csv(data, folder, name)
+        self._write_csv(frame, "tables-internal", name)
+        self._write_csv(rounded_as_shown(frame if published is None else published, decimals), "tables", name)
 
     def format_frame(self, frame: pd.DataFrame, decimals: int | dict = 1, code_columns=(),
                      namespace: str | None = None, headers: dict | None = None) -> pd.DataFrame:
@@ -183,7 +208,7 @@ class Report:
         Headers and code labels are looked up under ``<namespace>.columns`` / ``<namespace>.codes``
         first (one locale file per section), then the shared ``columns`` / ``codes`` files."""
         if name:
-            self.save_table(frame, name, published)
+            self.save_table(frame, name, published, decimals)
         self._show_table(frame if published is None else published, caption, decimals, code_columns,
                          namespace, note)
 
@@ -201,7 +226,7 @@ class Report:
         published = section.published()
         for table in section.tables():
             shown = published[table.name]
-            self._write_csv(shown, "tables", table.name)
+            self._write_csv(rounded_as_shown(shown, table.decimals), "tables", table.name)
             if shown.empty:
                 continue
             columns = list(table.columns or shown.columns)

@@ -47,6 +47,7 @@ from tyokyky_eval.kernel import ensure_kernel
 from tyokyky_eval.project import Project, load_project, save_validated
 from tyokyky_eval.report import RECORDS
 from tyokyky_eval.resources import resource_dir
+from tyokyky_eval.protection import protect_appendix, write_disclosure
 from tyokyky_eval.sections import REGISTRY
 
 
@@ -83,9 +84,9 @@ def missing_tables(nb: nbformat.NotebookNode, project: Project) -> list[str]:
     """Tables the notebook requires that the project does not have, and the parameters block its
     section is declared in (``goals``, ``costs``) when the project leaves it empty."""
     section = REGISTRY.get(nb.metadata.get("tyokyky_eval", {}).get("section", ""))
-    block = [section.declared] if section and section.declared and not getattr(project.params, section.declared) \
-        else []
-    return [name for name in section_metadata(nb)["requires"] if project.table(name) is None] + block
+    if section is not None:
+        return section.missing(project)
+    return [name for name in section_metadata(nb)["requires"] if project.table(name) is None]
 
 
 def _kernel_manager_class():
@@ -414,6 +415,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     language, project_id = project.language, project.params.project_id
     result = RunResult(final)
     (work / "executed").mkdir()
+    appendix = protect_appendix(project)  # every section built and protected once; notebooks read its release
     validated = save_validated(project, private / "validated")
     sections, status, records = [], {}, []
     sources = notebook_paths(notebooks_dir)
@@ -437,6 +439,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
         status[source.name] = "executed"
         if (work / RECORDS).is_dir():  # the notebook's table and figure records, kept private
             records.append((work / RECORDS).rename(private / f"records-{len(records):03d}"))
+    write_disclosure(appendix, work, language)
     record = provenance.collect(project.params, language, status, started)
     page = assemble_html(project, sections, record)
     (work / "appendix.html").write_text(page, encoding="utf-8")

@@ -17,6 +17,8 @@ client flow, pre/post and time to employment per service, never the IPS benchmar
 """
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -154,12 +156,9 @@ def stack(parts: dict[str, list[publication.Table]], labels: dict[str, dict]) ->
         data = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
         data = data[["service"] + [c for c in data.columns if c != "service"]]
         columns = None if first.columns is None else ("service", *first.columns)
-        out.append(publication.Table(
-            name, data, first.caption, counts=first.counts, derived=first.derived, followup=first.followup,
-            lines=tuple(lines), followup_lines=tuple(followup_lines), note=first.note,
-            note_values=first.note_values, caption_values=first.caption_values, columns=columns,
-            decimals=first.decimals, code_columns=first.code_columns, namespace=first.namespace,
-            labels={**first.labels, "service": labels}, headers=first.headers))
+        out.append(dataclasses.replace(
+            first, data=data, lines=tuple(lines), followup_lines=tuple(followup_lines), columns=columns,
+            labels={**first.labels, "service": labels}))
     return out
 
 

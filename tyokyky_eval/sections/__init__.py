@@ -6,7 +6,9 @@ of its analysis module) and offers:
 - ``internal()``: its tables at full precision, language-free (``tables-internal/``);
 - ``tables()``: the same tables as :class:`tyokyky_eval.publication.Table` with what the
   publication layer needs (counts, derived statistics, follow-up rule, linked cells);
-- ``published()``: what the publication layer releases (``tables/`` and the appendix);
+- ``protected()``: its tables protected on their own, the first step of the appendix's protection;
+- ``published()``: what the whole appendix releases of it (``tables/``, prose, figures), read from
+  the protected appendix (:mod:`tyokyky_eval.protection`) whenever the section is part of one;
 - ``text(language)``: its findings as Markdown paragraphs (data-supplied words escaped);
 - ``figures(language)``: ``(caption, Figure)`` pairs drawn from published values only.
 
@@ -37,6 +39,13 @@ class Entry:
 
     def load(self):
         return importlib.import_module(self.module).SECTION
+
+    def missing(self, project) -> list[str]:
+        """The tables this section requires that ``project`` lacks, and the parameters block it is
+        declared in (``goals``, ``costs``) when the project leaves it empty: the section is left out
+        of the appendix when this is not empty."""
+        block = [self.declared] if self.declared and not getattr(project.params, self.declared) else []
+        return [name for name in self.requires if project.table(name) is None] + block
 
 
 REGISTRY: dict[str, Entry] = {e.name: e for e in (
@@ -70,10 +79,27 @@ class Section:
         """Lines across this section's tables (cells ``(table, row, column)``); none by default."""
         return ()
 
+    def audit_lines(self) -> tuple[publication.Line, ...]:
+        """Lines across this section's tables that are true relations (what an attacker knows), for
+        the appendix's audit: :meth:`links` by default."""
+        return self.links()
+
+    def audit_relations(self) -> list:
+        """Further relations for the appendix's audit, ``(terms, low, high)`` with terms
+        ``(coefficient, (table, row, column))``: none by default."""
+        return []
+
     def internal(self) -> dict[str, pd.DataFrame]:
         return {table.name: table.data for table in self.tables()}
 
     def published(self) -> dict[str, pd.DataFrame]:
+        """What the appendix publishes of this section: the protected appendix's release when the
+        section is part of one (:mod:`tyokyky_eval.protection`), else :meth:`protected`."""
+        release = self.project.release.get(self.name)
+        return release if release is not None else self.protected()
+
+    def protected(self) -> dict[str, pd.DataFrame]:
+        """This section's tables protected on their own (the first step of the appendix's protection)."""
         tables = self.tables()
         statuses = publication.protect(tables, self.rules, self.links())
         return {table.name: publication.published(table, self.rules, statuses[table.name]) for table in tables}

@@ -136,7 +136,7 @@ class ActivitiesSection(Section):
                     frame.loc[frame[column].eq(""), column] = publication.WITHHELD
         return status
 
-    def published(self) -> dict[str, pd.DataFrame]:
+    def protected(self) -> dict[str, pd.DataFrame]:
         status = self.statuses()
         return {spec.name: publication.published(spec, self.rules, status[spec.name]) for spec in self.tables()}
 

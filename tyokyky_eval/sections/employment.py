@@ -75,7 +75,8 @@ class EmploymentSection(Section):
                         "n_no_wage_subsidy", "n_wage_subsidy_unknown"),
                 derived={"n_wage_subsidy": SHARE, "n_no_wage_subsidy": SHARE}, lines=client_lines,
                 note="employment.note_clients", note_values=note, code_columns=("service",),
-                namespace="employment", decimals={"wage_subsidy_share": 2, "ci_low": 2, "ci_high": 2}),
+                namespace="employment", decimals={"wage_subsidy_share": 2, "ci_low": 2, "ci_high": 2},
+                key=("n_clients", "n_employed")),
             publication.Table(
                 JOBS, self.jobs, "employment.caption_jobs",
                 counts=("n_jobs", "n_additional_jobs", "n_with_hours", *sectors),
@@ -107,6 +108,9 @@ class EmploymentSection(Section):
                     cells.loc[hidden & cells[column].eq(""), column] = publication.WITHHELD
         self._steps(status[TENURE])
         return status
+
+    def audit_relations(self) -> list:
+        return self.relations()
 
     def relations(self) -> list:
         """Every linear relation an attacker knows between the counts, as
@@ -148,15 +152,13 @@ class EmploymentSection(Section):
         number. They stay shown here: hiding them would protect nothing, while an attacker who
         reads them there and subtracts here (jobs − employed = additional jobs) must be stopped by
         hiding something else."""
-        from tyokyky_eval.sections import load
-
         shown: dict[str, list] = {"n_clients": [], "n_employed": []}
         if self.project.table("clients") is not None:
-            summary = load("survival", self.project).published().get("survival_summary")
+            summary = self._published_by("survival").get("survival_summary")
             if summary is not None and len(summary):
                 rows = summary[summary["group"].eq("all")]
                 shown["n_employed"].append(dict(zip(rows["service"], rows["n_events"])))
-            flow = load("pathways", self.project).published().get("pathways_service_outcomes")
+            flow = self._published_by("pathways").get("pathways_service_outcomes")
             if flow is not None and len(flow):
                 shown["n_employed"].append(dict(zip(flow["service"], flow["employed"])))
                 shown["n_clients"].append(dict(zip(flow["service"], flow["total"])))
@@ -167,6 +169,14 @@ class EmploymentSection(Section):
                        and float(values[service]) == float(count) for values in sources):
                     cells.add((CLIENTS, i, column))
         return frozenset(cells)
+
+    def _published_by(self, name: str) -> dict[str, pd.DataFrame]:
+        """What section ``name`` publishes: the protected appendix's release (built before this
+        section), else that section built on its own (this section used alone)."""
+        from tyokyky_eval.sections import load
+
+        release = self.project.release.get(name)
+        return release if release is not None else load(name, self.project).published()
 
     def _steps(self, status: pd.DataFrame) -> None:
         """In place, per service and day: an estimate is withheld when the jobs that ended since the
@@ -184,7 +194,7 @@ class EmploymentSection(Section):
                     elif status.loc[i, list(stats)].eq("").all():
                         pending = 0
 
-    def published(self) -> dict[str, pd.DataFrame]:
+    def protected(self) -> dict[str, pd.DataFrame]:
         status = self.statuses()
         return {table.name: publication.published(table, self.rules, status[table.name]) for table in self.tables()}
 

@@ -157,7 +157,7 @@ class OverviewSection(Section):
         status = self.client_status[BY_SERVICE]
         return status.iat[len(status) - 1, status.columns.get_loc("total")]
 
-    def published(self) -> dict[str, pd.DataFrame]:
+    def protected(self) -> dict[str, pd.DataFrame]:
         frames, statuses = self._internal_frames(), self.statuses()
         out = {}
         for name, frame in frames.items():

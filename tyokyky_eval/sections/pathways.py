@@ -253,7 +253,7 @@ class PathwaysSection(Section):
         statuses = self.statuses()
         return [prepublished(spec, statuses[spec.name], self.rules) for spec in self._specs()]
 
-    def published(self) -> dict[str, pd.DataFrame]:
+    def protected(self) -> dict[str, pd.DataFrame]:
         statuses = self.statuses()
         return {spec.name: publication.published(spec, self.rules, statuses[spec.name]) for spec in self._specs()}
 

@@ -32,15 +32,34 @@ class PerServiceSection(Section):
     def tables(self) -> list[publication.Table]:
         return services.stack(self._parts(), services.labels(self.services))
 
-    def links(self) -> tuple[publication.Line, ...]:
-        """Each cohort's lines, moved to its rows of the stacked tables."""
+    def _mover(self):
         where = services.offsets(self._parts())
 
         def moved(code, cell):
             return None if cell is None else (cell[0], cell[1] + where[(code, cell[0])], cell[2])
 
+        return moved
+
+    def links(self) -> tuple[publication.Line, ...]:
+        """Each cohort's lines, moved to its rows of the stacked tables."""
+        moved = self._mover()
         return tuple(publication.Line(tuple(moved(code, c) for c in line.cells), moved(code, line.total))
                      for code, cohort in self.cohorts.items() for line in cohort.links())
+
+    def audit_lines(self) -> tuple[publication.Line, ...]:
+        """Each cohort's true relations as lines (``audit_lines`` where it has them, else its
+        links), moved to its rows of the stacked tables."""
+        moved = self._mover()
+        return tuple(publication.Line(tuple(moved(code, c) for c in line.cells), moved(code, line.total))
+                     for code, cohort in self.cohorts.items()
+                     for line in getattr(cohort, "audit_lines", cohort.links)())
+
+    def audit_relations(self) -> list:
+        """Each cohort's further audit relations, moved to its rows of the stacked tables."""
+        moved = self._mover()
+        return [([(k, moved(code, c)) for k, c in terms], low, high)
+                for code, cohort in self.cohorts.items()
+                for terms, low, high in getattr(cohort, "audit_relations", list)()]
 
     def internal(self) -> dict[str, pd.DataFrame]:
         frames: dict[str, list[pd.DataFrame]] = {}
@@ -51,9 +70,9 @@ class PerServiceSection(Section):
                 .pipe(lambda f: f[["service"] + [c for c in f.columns if c != "service"]])
                 for name, parts in frames.items()}
 
-    def published(self) -> dict[str, pd.DataFrame]:
+    def protected(self) -> dict[str, pd.DataFrame]:
         if self._cache is None:
-            self._cache = super().published()
+            self._cache = super().protected()
         return self._cache
 
     def _part(self, code: str) -> dict[str, pd.DataFrame]:

@@ -176,14 +176,14 @@ class Cohort:
                               derived={"n": ("mean", "sd", "ci_low", "ci_high")},
                               followup={"n": ("mean", "sd", "ci_low", "ci_high")},
                               note="prepost.note_followup", note_values=follow,
-                              code_columns=CODE_COLUMNS, namespace=NS),
+                              code_columns=CODE_COLUMNS, namespace=NS, key=("n",)),
             publication.Table("prepost_summary", summary, "prepost.caption_change",
                               counts=("n_pairs", "n_zero_change", *RELIABLE),
                               derived={"n_pairs": PAIRED_STATS, **{c: (s,) for c, s in pp.RELIABLE_COUNTS.items()}},
                               followup={"n_pairs": (*PAIRED_STATS, *RELIABLE, "n_zero_change")},
                               lines=reliable_lines, note="prepost.note_holm", note_values=follow,
                               columns=tuple(SHOW_CHANGE), decimals=DECIMALS, code_columns=CODE_COLUMNS,
-                              namespace=NS),
+                              namespace=NS, key=("n_pairs",)),
             publication.Table("prepost_individual", individual, "prepost.caption_individual",
                               counts=("n_pairs", *RELIABLE),
                               derived={"n_pairs": tuple(INDIVIDUAL_COLUMNS[3:]),
@@ -192,13 +192,13 @@ class Cohort:
                               lines=_sum_lines(individual, RELIABLE, "n_pairs"),
                               note="prepost.note_followup", note_values=follow,
                               columns=tuple(SHOW_INDIVIDUAL), decimals=DECIMALS, code_columns=CODE_COLUMNS,
-                              namespace=NS),
+                              namespace=NS, key=("n_pairs",)),
             publication.Table("prepost_completion", self.completion, "prepost.caption_completion",
                               counts=("n_completers", "n_noncompleters", "n_not_due"),
                               derived={"n_completers": completion_stats, "n_noncompleters": noncompletion_stats},
                               followup={"n_completers": completion_stats + noncompletion_stats},
                               columns=tuple(SHOW_COMPLETION), decimals=DECIMALS, code_columns=CODE_COLUMNS,
-                              namespace=NS),
+                              namespace=NS, key=("n_completers",)),
             publication.Table("prepost_mixed", mixed, "prepost.caption_mixed",
                               counts=("n_at_timepoint", "completers_n_pairs"),
                               derived={"n_at_timepoint": ("estimate", "se", "ci_low", "ci_high", "p"),
@@ -208,7 +208,7 @@ class Cohort:
                                         "completers_n_pairs": ("completers_change", "completers_ci_low",
                                                                "completers_ci_high")},
                               columns=tuple(SHOW_MIXED), decimals=DECIMALS, code_columns=CODE_COLUMNS,
-                              namespace=NS),
+                              namespace=NS, key=("n_at_timepoint", "completers_n_pairs")),
         ]
         if self.subgroups is not None:
             sub = self._subgroup_rows()
@@ -220,7 +220,7 @@ class Cohort:
                 derived={"n_pairs": stats}, followup={"n_pairs": stats}, followup_lines=parts,
                 caption_values={"column": self._column_name(self.project.language)},
                 note="prepost.note_subgroups", note_values={**follow, "min_cell": self.rules.min_cell},
-                decimals=DECIMALS, code_columns=(*CODE_COLUMNS, self.subgroup), namespace=NS))
+                decimals=DECIMALS, code_columns=(*CODE_COLUMNS, self.subgroup), namespace=NS, key=("n_pairs",)))
         return tables
 
     def _row(self, frame: pd.DataFrame, **where) -> int | None:
@@ -237,6 +237,16 @@ class Cohort:
             base = self._base_links()
             self._links = base + self._interval_lines(base)
         return self._links
+
+    def audit_lines(self) -> tuple[publication.Line, ...]:
+        """The relations across the tables without the interval check's protective pairs."""
+        return self._base_links()
+
+    def audit_relations(self) -> list:
+        """:meth:`_relations` as ``(terms, low, high)``."""
+        eq, ub = self._relations(self.tables())
+        return [([(1.0, c) for c in plus] + [(-1.0, c) for c in minus], low, 0.0)
+                for relations, low in ((eq, 0.0), (ub, -np.inf)) for plus, minus in relations]
 
     # -- the interval check: what the single-line rule misses -------------------------------------
     COUNTS = {
@@ -361,26 +371,29 @@ class Cohort:
                     break
             if determined is None:
                 break
-            target = self._nearest_open(determined, eq, usable, state, value)
+            target = self._nearest_open(determined, eq, usable, state, value, publication.key_columns(tables))
             if target is None:
                 break
             extra.append(publication.Line((determined, target)))
         return tuple(extra)
 
     @staticmethod
-    def _nearest_open(cell, relations, usable, state, value):
-        """The smallest open non-zero count among the cells sharing a relation with ``cell``, else
-        among theirs (breadth first); None when every related count is hidden."""
-        seen, frontier = {cell}, [cell]
+    def _nearest_open(cell, relations, usable, state, value, keys=frozenset()):
+        """The open non-zero count to hide with ``cell``: among the cells sharing a relation with
+        it, else among theirs (breadth first), the cheapest (:func:`publication.cost`), where a
+        key count is taken only when no other count is reachable; None when every related count
+        is hidden."""
+        seen, frontier, found = {cell}, [cell], []
         while frontier:
             partners = {p for plus, minus in filter(usable, relations) if set(frontier) & {*plus, *minus}
                         for p in (*plus, *minus)} - seen
-            open_cells = sorted((value[p], p) for p in partners if state[p] == "" and value[p] > 0)
-            if open_cells:
-                return open_cells[0][1]
+            found += [(len(seen), p) for p in partners if state[p] == "" and value[p] > 0]
+            cheap = [p for _, p in found if (p[0], p[2]) not in keys]
+            if cheap:
+                return min(cheap, key=lambda p: publication.cost(p, value[p], keys))
             seen |= partners
             frontier = list(partners)
-        return None
+        return min(found)[1] if found else None
 
     def _base_links(self) -> tuple[publication.Line, ...]:
         """Relations across the tables (module docstring)."""
