@@ -115,7 +115,7 @@ def _line_relations(line: publication.Line) -> list:
     protection device of its section (its total published elsewhere, or parts and whole listed
     together) and says nothing exact on its own; the true relations behind it come from
     ``audit_relations`` and :data:`FACTS`."""
-    if line.total is None:
+    if line.total is None or not line.cells:  # no parts (one group only): no relation
         return []
     return [([(1.0, cell) for cell in line.cells] + [(-1.0, line.total)], 0.0, 0.0)]
 
@@ -300,6 +300,11 @@ def checker_report(appendix: ProtectedAppendix) -> dict:
     }
 
 
+def _plain(value):
+    """NumPy scalars as Python numbers for JSON."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
 def write_disclosure(appendix: ProtectedAppendix, folder: str | Path, language: str = "en") -> dict:
     """Write ``disclosure/report.json``, ``disclosure/report.html`` and ``disclosure/relations.json``
     into an appendix folder; returns the report."""
@@ -314,8 +319,8 @@ def write_disclosure(appendix: ProtectedAppendix, folder: str | Path, language: 
                      "cells": "[coefficient, table (tables/<table>.csv), row (0-based data row), column]",
                      "meaning": "low <= sum(coefficient * cell) <= high for every relation",
                      "relations": _jsonable_relations(appendix.relations)}
-    (out / "relations.json").write_text(json.dumps(relations_doc, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "relations.json").write_text(json.dumps(relations_doc, ensure_ascii=False, indent=1, default=_plain), encoding="utf-8")
+    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=_plain), encoding="utf-8")
     rows = "".join(
         f"<tr><td>{escape_html(s['section'])}</td><td>{escape_html(t['table'])}</td><td>{t['cells']}</td>"
         + "".join(f"<td>{t['withheld'][k]}</td>" for k in (PRIMARY, SECONDARY, WITHHELD)) + "</tr>"

@@ -1,0 +1,139 @@
+"""The protected appendix: one protection over every section, its audit, its report and the
+checker's re-run (``tyokyky-eval audit``), attacked with every published count and relation."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tyokyky_eval import publication
+from tyokyky_eval.protection import (FACTS, audit_folder, checker_report, determined, intervals,
+                                     protect_appendix, write_disclosure)
+from tyokyky_eval.report import rounded_as_shown
+from test_seeds import generated_projects
+from test_services import PROJECTS, two_services
+
+
+@pytest.fixture(scope="module")
+def appendices(tmp_path_factory):
+    """The protected appendix of every seed project (and the demo)."""
+    projects = generated_projects(tmp_path_factory.mktemp("projects"), PROJECTS, "en")
+    return {name: protect_appendix(project) for name, project in projects.items()}
+
+
+def test_no_hidden_count_of_a_seed_appendix_can_be_worked_out(appendices):
+    """The attacker: every published count of the whole appendix fixed, ``<5`` in 1…4, ``x`` any
+    count, every relation (tables, links, the counts two sections share) holding: each hidden count
+    keeps at least two values."""
+    for name, appendix in appendices.items():
+        found = intervals(appendix.frames(), appendix.relations, appendix.rules)
+        assert found, name
+        assert determined(found) == [], name
+
+
+def test_the_relations_are_true(appendices):
+    """Every relation holds for the full-precision counts (the attacker's knowledge is correct),
+    the counts two sections share among them."""
+    facts = 0
+    for appendix in appendices.values():
+        internal = appendix.internal()
+        for terms, low, high in appendix.relations:
+            total = sum(k * float(internal[c[0]].at[c[1], c[2]]) for k, c in terms)
+            assert low - 1e-9 <= total <= high + 1e-9, terms
+            facts += len(terms) == 2 and terms[0][1][0] != terms[1][1][0]
+    assert facts > 0 and len(FACTS) == 2
+
+
+def test_sections_read_the_appendix_release(appendices):
+    """Prose, figures and tables/ read ``published()``, which is the appendix's release."""
+    for appendix in appendices.values():
+        for name, section in appendix.sections.items():
+            assert section.published() is appendix.release[name]
+
+
+def test_a_count_another_section_publishes_is_shown_everywhere(appendices):
+    """Essote IPS employed (10): survival publishes it, so the costs table shows it too (was ``x``)."""
+    release = appendices["essote-tyokykya-ja-kumppanuutta"].release
+    costs = release["costs"]["costs_per_client"].set_index("service")
+    summary = release["survival"]["survival_summary"]
+    jobs = summary[summary["service"].eq("ips") & summary["group"].eq("all")]["n_events"].iloc[0]
+    assert jobs == 10 and costs.at["ips", "n_employed"] == 10
+
+
+def test_essote_pairs_carry_their_results(appendices):
+    """Essote IPS baseline → follow-up: 11 pairs published with mean change, its CI and d_z; the
+    margins (measurements per timepoint) are hidden instead."""
+    summary = appendices["essote-tyokykya-ja-kumppanuutta"].release["prepost"]["prepost_summary"]
+    rows = summary[summary["comparison"].eq("baseline_followup")]
+    assert len(rows) == 7 and rows["n_pairs"].eq(11).all()
+    for column in ("mean_change", "change_ci_low", "change_ci_high", "dz"):
+        assert rows[column].map(lambda v: isinstance(v, (float, np.floating))).all(), column
+    work = rows[rows["measure"].eq("work_ability")].iloc[0]
+    assert work["mean_change"] == pytest.approx(0.909, abs=1e-3)  # 10 / 11, from the stored data
+
+
+@pytest.mark.parametrize("min_cell", [3, 5, 10])
+def test_synthetic_appendices_are_safe(project_files, min_cell):
+    """Synthetic projects of an IPS service and a group service at min_cell 3, 5 and 10."""
+    project = two_services(project_files, {"ips": 40, "group": 13}, seed=min_cell, min_cell=min_cell)
+    appendix = protect_appendix(project)
+    found = intervals(appendix.frames(), appendix.relations, appendix.rules)
+    assert determined(found) == [], min_cell
+    shown_small = 0
+    for name, spec in ((s.name, s) for specs in appendix.specs.values() for s in specs):
+        frame = appendix.frames()[name]
+        for column in spec.counts:  # no count below min_cell shown as a number
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            shown_small += int(((numbers > 0) & (numbers < min_cell)).sum())
+    assert shown_small == 0
+
+
+def test_report_and_audit_rerun_from_the_folder(appendices, tmp_path):
+    """The checker's report lists every table with its withheld cells; ``audit_folder`` reproduces
+    the audit from tables/*.csv (as written: rounded, symbols) and relations.json alone."""
+    appendix = appendices["demo"]
+    for tables in appendix.release.values():
+        for name, frame in tables.items():
+            (tmp_path / "tables").mkdir(exist_ok=True)
+            rounded_as_shown(frame).to_csv(tmp_path / "tables" / f"{name}.csv", index=False)
+    report = write_disclosure(appendix, tmp_path)
+    assert report == checker_report(appendix)
+    assert report["audit"]["determined"] == [] and report["cost"]["withheld"] > 0
+    assert {t["table"] for s in report["sections"] for t in s["tables"]} == set(appendix.frames())
+    again = audit_folder(tmp_path)
+    assert again["determined"] == [] and again["relations"] == len(appendix.relations) > 0
+    assert again["hidden"] == report["audit"]["hidden_counts_in_relations"]
+
+
+def test_audit_finds_a_planted_leak(appendices):
+    """Publishing the ``x`` that protects a ``<5`` in an equality makes the audit fail."""
+    appendix = appendices["essote-tyokykya-ja-kumppanuutta"]
+    rules, internal = appendix.rules, appendix.internal()
+    frames = {name: frame.copy() for name, frame in appendix.frames().items()}
+    symbol = {rules.symbol(publication.PRIMARY): "p", rules.symbol(publication.SECONDARY): "s"}
+    for terms, low, high in appendix.relations:
+        hidden = [(symbol.get(frames[c[0]].at[c[1], c[2]]), c) for _, c in terms
+                  if frames[c[0]].at[c[1], c[2]] in symbol]
+        if low == high and sorted(k for k, _ in hidden) == ["p", "s"]:
+            cell = next(c for k, c in hidden if k == "s")
+            frames[cell[0]][cell[2]] = frames[cell[0]][cell[2]].astype(object)
+            frames[cell[0]].at[cell[1], cell[2]] = internal[cell[0]].at[cell[1], cell[2]]
+            assert determined(intervals(frames, appendix.relations, rules))
+            return
+    pytest.fail("no equality holds exactly one <5 and one x")
+
+
+def test_csv_numbers_are_rounded_as_shown():
+    frame = pd.DataFrame({"mean": [0.37777777777777777, np.nan], "p": [0.0004, 0.23456], "n": [3, "<5"],
+                          "d": ["..", 2.489143092177172]})
+    out = rounded_as_shown(frame, {"d": 2})
+    assert out["mean"].iloc[0] == 0.4 and np.isnan(out["mean"].iloc[1])
+    assert list(out["p"]) == ["<0.001", 0.235]
+    assert list(out["d"]) == ["..", 2.49] and list(out["n"]) == [3, "<5"]
+
+
+def test_rules_are_validated():
+    with pytest.raises(ValueError):
+        dataclasses.replace(publication.Rules(), min_cell=2)
