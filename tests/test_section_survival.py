@@ -1,11 +1,14 @@
 """The survival section as an attacker sees it: only its published tables and figures."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from tyokyky_eval import demo, publication, sections
+from tyokyky_eval.i18n import fmt_percent
 from tyokyky_eval.project import load_project
 
 from attacker import attack, equation
@@ -71,25 +74,99 @@ def test_no_suppressed_count_is_recovered_by_linear_programming(project_files, m
 
 
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
-@pytest.mark.parametrize("clients, seed", [(35, 3), (80, 3), (300, 5)])
-def test_curves_reveal_no_interval_with_few_jobs_or_clients_at_risk(project_files, min_cell, clients, seed):
+@pytest.mark.parametrize("clients, seed", [(35, 3), (80, 3), (80, 5), (300, 5)])
+def test_curves_show_a_step_only_after_enough_clients_left_follow_up(project_files, min_cell, clients, seed):
+    """The published Kaplan–Meier table has no interval job counts; at every point but day 0 at
+    least min_cell clients have left the risk set since the previous point, at least min_cell are
+    still followed, and the jobs by then are 0 or at least min_cell (recomputed from the data).
+    The groups share one set of (≥ 2) points."""
     section = sections.load("survival", project(project_files, min_cell, clients, seed))
     shown = section.published()
     km, summary = shown["survival_km"], shown["survival_summary"].set_index("group")
-    all_days = set(km.loc[km["group"].eq("all"), "time_days"])
+    assert "n_events" not in km.columns
+    cohort = section.cohorts["ips"]
+    time, event = cohort.tte["time_days"].to_numpy(float), cohort.tte["event"].to_numpy(bool)
+    group_days = set()
     for group, rows in km.groupby("group"):
-        assert (rows["n_at_risk"].astype(float) >= min_cell).all()
-        events = rows["n_events"].astype(float)
-        assert ((events == 0) | (events >= min_cell)).all()
-        assert set(rows["time_days"]) <= all_days
-        total = summary.at[group, "n_events"]
-        if not isinstance(total, str):  # jobs after the last published point are not a small count
-            after = float(total) - events.sum()
-            assert after == 0 or after >= min_cell
-        days = list(rows["time_days"])
+        mask = (np.ones(len(time), dtype=bool) if group == "all"
+                else cohort.group.astype("string").eq(group).fillna(False).to_numpy())
+        days = list(rows["time_days"].astype(float))
         assert days == sorted(days)
+        assert (rows["n_at_risk"].astype(float) >= min_cell).all()
+        previous = -np.inf
+        for day, left in zip(days, rows["n_left"].astype(int)):
+            assert left == (0 if day == 0 else int((mask & (time > previous) & (time <= day)).sum()))
+            assert day == 0 or left >= min_cell
+            jobs = int((mask & event & (time <= day)).sum())
+            assert jobs == 0 or jobs >= min_cell
+            previous = day
+        if group != "all":
+            group_days.add(tuple(days))
+    assert len(group_days) <= 1 and all(len(days) >= 2 for days in group_days)
     groups = summary.drop(index="all")["n"]
     assert all(isinstance(n, str) or n >= min_cell for n in groups)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name", ["demo", "essote-tyokykya-ja-kumppanuutta", "pohde-palo2"])
+def test_example_services_with_enough_jobs_show_at_least_three_points(name):
+    """Every service with at least 2 × min_cell jobs shows its all-clients curve at ≥ 3 points,
+    reaching 12 months where at least min_cell clients are followed that long."""
+    section = sections.load("survival", load_project(ROOT / "parameters" / f"{name}.yaml", "en"))
+    km = section.published()["survival_km"]
+    for code, cohort in section.cohorts.items():
+        min_cell = cohort.rules.min_cell
+        days = list(km.query("service == @code and group == 'all'")["time_days"].astype(float))
+        assert days == cohort.days
+        if cohort.tte["event"].sum() >= 2 * min_cell:
+            assert len(days) >= 3, code
+            assert days[-1] >= 365 or (cohort.tte["time_days"] >= 365).sum() < min_cell
+
+
+def test_withheld_incidence_gives_the_true_reason():
+    """Essote's 6-month incidence is published now; Pohde Ii's 6-month point is skipped by the rule
+    (16 clients followed), which the text says, and no longer claims that too few were followed."""
+    essote = sections.load("survival", load_project(ROOT / "parameters" / "essote-tyokykya-ja-kumppanuutta.yaml", "en"))
+    text = " ".join(essote.text("en"))
+    assert "By 6 months" in text and "estimate at 6 months" not in text
+    pohde = sections.load("survival", load_project(ROOT / "parameters" / "pohde-palo2.yaml", "en"))
+    ii = pohde.cohorts["ips_ii"]
+    assert (ii.tte["time_days"] >= 182).sum() >= ii.rules.min_cell and 182 not in ii.days
+    text = ii._text_summary("en")
+    assert "estimate at 6 months is not shown: the curve is shown only at time points" in text
+    assert "6 months is withheld because fewer than" not in text
+    assert "12 months is withheld because fewer than 5 clients were followed" in text
+    assert "kuukauden kohdalla ei näytetä: käyrä näytetään vain ajankohtina" in ii._text_summary("fi")
+
+
+def test_groups_without_two_common_points_are_left_out_and_said_so():
+    """Demo: the two referral groups have no second point meeting the rule (a group has < 5 jobs
+    by 6 months and too few followed later): no group curves, the all-clients curve keeps its 3."""
+    section = sections.load("survival", load_project(ROOT / "parameters" / "demo.yaml", "en"))
+    cohort = section.cohorts["ips"]
+    km = section.published()["survival_km"]
+    assert set(km["group"]) == {"all"} and len(cohort.days) >= 3 and cohort.group_days == []
+    assert "No curves by group are shown" in " ".join(section.text("en"))
+    assert "Ryhmittäisiä käyriä ei näytetä" in " ".join(section.text("fi"))
+
+
+def test_a_skipped_point_reports_the_nearest_published_one(project_files):
+    section = sections.load("survival", project(project_files, 5, 150, 1))
+    cohort = section.cohorts["ips"]
+    assert {0, 91, 182, 365} <= set(cohort.days)
+    shown = cohort.published()
+    km = shown["survival_km"]
+    at_91 = km[km["group"].eq("all") & km["time_days"].eq(91)].iloc[0]
+    cohort._published = lambda code: {**shown, "survival_km": km[~km["time_days"].isin([182, 273, 365])]}
+    text = cohort._text_summary("en")
+    value = fmt_percent(at_91["cumulative_incidence"], "en").rstrip("%")  # the prose escapes % for Markdown
+    assert f"so 6 months is not among them; by 3 months, the nearest time point shown before it, {value}" in text
+    assert "so 12 months is not among them; by 3 months" in text
+    assert "lähimpään aiempaan näytettyyn ajankohtaan eli 3 kuukauden kuluessa" in cohort._text_summary("fi")
+    cohort._published = lambda code: {**shown, "survival_km": km[km["time_days"].eq(0)]}
+    assert "The estimate at 6 months is not shown: the curve is shown only" in cohort._text_summary("en")
 
 
 def test_published_values_equal_the_internal_ones(project_files):

@@ -10,17 +10,36 @@ What is published, and why (the publication layer's survival rules, within each 
 - **Groups** with fewer than ``min_cell`` clients are combined into ``other_groups`` (and, when the
   combination is still small, the smallest group joins it), so every group shown has at least
   ``min_cell`` clients and "all minus the groups shown" isolates nobody.
-- **Time points.** A Kaplan–Meier curve steps once per event, so it is published only at time
-  points of the risk table (``risk_table_months``) chosen so that between two published points,
-  and after the last one, the curve has 0 or at least ``min_cell`` first jobs (and every competing
-  outcome shown 0 or at least ``min_cell`` events), and at least ``min_cell`` clients are still
-  followed (:func:`published_days`). The groups share one set of points, a subset of the points of
-  all clients, at which every group meets the same rules: so neither a group's count nor "all
-  minus the other groups" reveals fewer than ``min_cell`` jobs or clients at risk. The summary's
-  incidences at 182 and 365 days and the competing-risks table use the same points; figures are
-  drawn from these published values only.
+- **Time points: hold each step until enough clients have left the risk set** (the ACRO/SACRO
+  survival rule, :func:`rule_days`). A Kaplan–Meier curve steps once per event, so it is published
+  only at time points of the risk table (``risk_table_months``). The curve of all clients of a
+  service is judged on its own, independently of its groups and of the competing outcomes. Going
+  through the risk-table points in ascending order, a point *t* is published when
+
+  (a) at least ``min_cell`` clients are still followed at *t* (``n_at_risk`` ≥ ``min_cell``),
+  (b) at least ``min_cell`` clients have left the risk set (a job, another outcome or censoring)
+      since the previous published point (``n_left``; day 0 is the first point and needs none),
+  (c) the cumulative number of jobs by *t* is 0 or at least ``min_cell`` (so the first rise of the
+      curve shows at least ``min_cell`` jobs).
+
+  A point failing (b) or (c) is skipped (the curve holds its last published value); the first
+  point failing (a) ends the curve, and nothing after the last published point is published.
+  The published table ``survival_km`` gives ``n_at_risk`` and ``n_left`` (clients who left the
+  risk set in (previous published point, *t*]) but no interval job counts; the internal table
+  keeps the full curve at every event time.
+- **Group curves** use the same rule at common points chosen among the risk-table points, so that
+  every group shown *and* the complement "all clients minus the groups shown" (when it is not
+  empty, e.g. clients without a group code) satisfy (a)–(c) at those points. Groups that cannot be
+  shown at two points or more are left out of the table and the figure (all or none); they never
+  remove points of the all-clients curve. The summary's incidences at 182 and 365 days read the
+  published points.
+- **Competing outcomes** (e.g. pension) with fewer than ``min_cell`` events are combined into
+  ``other_outcomes``, which is not shown when still below ``min_cell``. The competing-risks table
+  is published at the all-clients curve's points, leaving out, per outcome, the points by which it
+  has 1 … ``min_cell`` − 1 events. Competing outcomes never block the employment curve.
 - Counts below ``min_cell`` are suppressed with the statistics computed from them, and the event
-  counts of the groups are protected against the total (secondary suppression).
+  counts of the groups are protected against the total (secondary suppression). Figures are drawn
+  from the published values only.
 """
 from __future__ import annotations
 
@@ -33,36 +52,46 @@ from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, has_text, t
 from tyokyky_eval.sections.per_service import PerServiceSection, captioned, heading
 
 OTHER_GROUPS = "other_groups"
+OTHER_OUTCOMES = "other_outcomes"
+KM_PUBLISHED_COLUMNS = ["group", "time_days", "n_at_risk", "n_left", "cumulative_incidence", "ci_low", "ci_high"]
 RULES_COLUMNS = ["rule", "n"]
 BENCHMARK_COLUMNS = ["followup_days", "n", "n_employed", "share", "ci_low", "ci_high", "band"]
 
 
-def published_days(tte: pd.DataFrame, curves: list[np.ndarray], candidates, min_cell: int,
-                   outcomes=(sv.EMPLOYED,)) -> list[float]:
-    """The candidate days (ascending) at which the ``curves`` (boolean masks of ``tte``'s rows)
-    may all be published: between published days and after the last one, each curve's events of
-    each outcome are 0 or ≥ ``min_cell``, and each curve has ≥ ``min_cell`` clients followed at
-    every published day (the list stops where one has fewer)."""
-    time, outcome = tte["time_days"].to_numpy(float), tte["outcome"].to_numpy()
-
-    def safe(low: float, high: float) -> bool:
-        for mask in curves:
-            inside = mask & (time > low) & (time <= high)
-            for code in outcomes:
-                k = int((inside & (outcome == code)).sum())
-                if 0 < k < min_cell:
-                    return False
-        return True
-
+def rule_days(tte: pd.DataFrame, curves: list[np.ndarray], candidates, min_cell: int) -> list[float]:
+    """The candidate days (ascending) at which the ``curves`` (boolean masks of ``tte``'s rows) may
+    all be published, chosen greedily: a day is kept when every curve has (a) ≥ ``min_cell`` clients
+    followed at least that long, (b) ≥ ``min_cell`` clients whose time falls in (previous kept day,
+    day] (not required at day 0; before the first kept day the interval starts at −∞) and (c) 0 or
+    ≥ ``min_cell`` jobs by the day; a day failing (b) or (c) is skipped, the first day failing (a)
+    ends the list."""
+    time, event = tte["time_days"].to_numpy(float), tte["event"].to_numpy(bool)
     kept: list[float] = []
-    for day in sorted(float(d) for d in candidates):
-        if any((mask & (time >= day)).sum() < min_cell for mask in curves):
+    for day in sorted({float(d) for d in candidates}):
+        if any(int((mask & (time >= day)).sum()) < min_cell for mask in curves):
             break
-        if safe(kept[-1] if kept else -np.inf, day):
+        low = kept[-1] if kept else -np.inf
+        if all(_passes(mask, time, event, low, day, min_cell) for mask in curves):
             kept.append(day)
-    while kept and not safe(kept[-1], np.inf):  # the events after the last point are published too
-        kept.pop()
     return kept
+
+
+def _passes(mask, time, event, low: float, day: float, min_cell: int) -> bool:
+    """Rules (b) and (c) for one curve at ``day``, the previous published day being ``low``."""
+    if day > 0 and int((mask & (time > low) & (time <= day)).sum()) < min_cell:
+        return False
+    jobs = int((mask & event & (time <= day)).sum())
+    return jobs == 0 or jobs >= min_cell
+
+
+def left_counts(time: np.ndarray, days) -> list[int]:
+    """Clients (their ``time`` in days) who left the risk set in (previous day, day] for each of
+    the published ``days`` (ascending); 0 at day 0, from −∞ for a first day after 0."""
+    out, low = [], -np.inf
+    for day in days:
+        out.append(0 if day <= 0 else int(((time > low) & (time <= day)).sum()))
+        low = day
+    return out
 
 
 class Cohort:
@@ -85,18 +114,18 @@ class Cohort:
                                                         events=tte["event"]) if options.group else None)
         if self.group is not None and self.group.nunique() < 2:
             self.group = None  # one group is the whole cohort
-        self.curves, self.full_grid = sv.km_tables(tte, self.group, options, 1)
-        shown = [sv.EMPLOYED] + sorted(o for o, n in tte["outcome"].value_counts().items()
-                                       if o not in (sv.EMPLOYED, sv.CENSORED) and n >= min_cell)
-        self.outcomes = shown
-        everyone = [np.ones(len(tte), dtype=bool)]
-        self.days = published_days(tte, everyone, sv.month_days(options.risk_table_months), min_cell, shown)
-        groups = [self.group.eq(code).fillna(False).to_numpy() for code in self._codes()[1:]]
-        self.group_days = published_days(tte, groups, self.days, min_cell) if groups else []
+        self.curves = sv.km_tables(tte, self.group, options, 1)[0]
+        candidates = sv.month_days(options.risk_table_months)
+        self.days = rule_days(tte, [np.ones(len(tte), dtype=bool)], candidates, min_cell)
+        self.group_days = self._group_days(candidates)
         self.grid = self._grid()
         self.summary = self._summary()
-        self.logrank = sv.logrank(tte, self.group, 1) if self.group is not None else None
-        self.cif = sv.competing_risks(tte)
+        self.logrank = self._logrank()
+        self.cif = sv.competing_risks(tte)  # internal: every outcome as recorded
+        self.competing_tte = self._competing_outcomes()
+        self.outcomes = [sv.EMPLOYED] + sorted(
+            o for o, n in self.competing_tte["outcome"].value_counts().items()
+            if o not in (sv.EMPLOYED, sv.CENSORED) and n >= min_cell)
         self.competing = self._competing()
         kyky = project.table("kykyviisari")
         missing = tuple(n for n in options.covariates if n not in clients and n.startswith(sv.BASELINE_PREFIX)
@@ -118,11 +147,44 @@ class Cohort:
     def _rows(self, code):
         return self.tte if code == "all" else self.tte[self.group.eq(code).fillna(False).to_numpy()]
 
+    def _logrank(self) -> dict | None:
+        """The log-rank test between the groups (clients without a group code are left out); None
+        when it is undefined (e.g. a group whose members all left before the first job)."""
+        if self.group is None:
+            return None
+        known = self.group.notna().to_numpy()
+        try:
+            return sv.logrank(self.tte[known], self.group[known], 1)
+        except np.linalg.LinAlgError:
+            return None
+
+    def _group_days(self, candidates) -> list[float]:
+        """The common published points of the group curves: every group and the complement "all
+        minus the groups" (when not empty) meet the rule at each of them; none when fewer than 2."""
+        if self.group is None:
+            return []
+        codes = self._codes()[1:]
+        masks = [self.group.eq(code).fillna(False).to_numpy() for code in codes]
+        rest = ~np.logical_or.reduce(masks)
+        if rest.any():
+            masks.append(rest)
+        days = rule_days(self.tte, masks, candidates, self.rules.min_cell)
+        return days if len(days) >= 2 else []
+
     def _grid(self) -> pd.DataFrame:
-        frames = [sv.grid(self._rows(code), self.days if code == "all" else self.group_days).assign(group=code)
-                  for code in self._codes() if (self.days if code == "all" else self.group_days)]
-        return (pd.concat(frames, ignore_index=True)[sv.KM_COLUMNS] if frames
-                else pd.DataFrame(columns=sv.KM_COLUMNS))
+        """The published Kaplan–Meier table: each curve at its published points with ``n_at_risk``
+        and ``n_left`` (clients who left the risk set since the previous published point)."""
+        frames = []
+        for code in self._codes():
+            days = self.days if code == "all" else self.group_days
+            if not days:
+                continue
+            rows = self._rows(code)
+            frame = sv.grid(rows, days).assign(group=code)
+            frame["n_left"] = left_counts(rows["time_days"].to_numpy(float), days)
+            frames.append(frame[KM_PUBLISHED_COLUMNS])
+        return (pd.concat(frames, ignore_index=True) if frames
+                else pd.DataFrame(columns=KM_PUBLISHED_COLUMNS))
 
     def _summary(self) -> pd.DataFrame:
         summary = sv.summary_table(self.tte, self.group, 1).replace([np.inf], np.nan)
@@ -132,18 +194,34 @@ class Cohort:
             summary[column] = summary["group"].map(values).astype(float)
         return summary
 
+    def _competing_outcomes(self) -> pd.DataFrame:
+        """``tte`` with the competing outcomes of fewer than ``min_cell`` events recoded as
+        ``other_outcomes`` (employment and censoring are never recoded)."""
+        outcome = self.tte["outcome"]
+        counts = outcome.value_counts()
+        small = [o for o, n in counts.items() if o not in (sv.EMPLOYED, sv.CENSORED) and n < self.rules.min_cell]
+        return self.tte.assign(outcome=outcome.where(~outcome.isin(small), OTHER_OUTCOMES)) if small else self.tte
+
     def _competing(self) -> pd.DataFrame:
+        """The Aalen–Johansen curves of the outcomes shown at the all-clients curve's published
+        points, without the points by which an outcome has 1 … ``min_cell`` − 1 events."""
         rows = []
         days = np.asarray(self.days, dtype=float)
+        tte = self.competing_tte
+        cif = sv.competing_risks(tte)
+        time, outcomes = tte["time_days"].to_numpy(float), tte["outcome"].to_numpy()
         for outcome in self.outcomes:
-            part = self.cif[self.cif["outcome"].eq(outcome)]
+            part = cif[cif["outcome"].eq(outcome)]
             if part.empty or not len(days):
                 continue
             idx = np.searchsorted(part["time_days"].to_numpy(), days, side="right") - 1
             values = part.iloc[np.maximum(idx, 0)][["cif", "ci_low", "ci_high"]].to_numpy()
             values[idx < 0] = 0.0
-            rows.append(pd.DataFrame(values, columns=["cif", "ci_low", "ci_high"]).assign(outcome=outcome,
-                                                                                          time_days=days))
+            counts = np.array([int(((outcomes == outcome) & (time <= day)).sum()) for day in days])
+            keep = (counts == 0) | (counts >= self.rules.min_cell)
+            if keep.any():
+                rows.append(pd.DataFrame(values[keep], columns=["cif", "ci_low", "ci_high"])
+                            .assign(outcome=outcome, time_days=days[keep]))
         return pd.concat(rows, ignore_index=True)[sv.CIF_COLUMNS] if rows else pd.DataFrame(columns=sv.CIF_COLUMNS)
 
     def published(self) -> dict[str, pd.DataFrame]:
@@ -174,7 +252,7 @@ class Cohort:
             publication.Table("survival_rules", self.rule_counts, "survival.caption_rules", counts=("n",),
                               lines=publication.column_lines(self.rule_counts, ["n"]),
                               code_columns=("rule",), namespace="survival"),
-            publication.Table("survival_km", self.grid, "survival.caption_km", counts=("n_at_risk", "n_events"),
+            publication.Table("survival_km", self.grid, "survival.caption_km", counts=("n_at_risk", "n_left"),
                               derived={"n_at_risk": ("cumulative_incidence", "ci_low", "ci_high")},
                               note="survival.note_km", note_values={"min_cell": self.rules.min_cell},
                               decimals={"time_days": 0, "cumulative_incidence": 3, "ci_low": 3, "ci_high": 3},
@@ -185,7 +263,7 @@ class Cohort:
                               note="survival.note_summary",
                               decimals={"median_days": 0, "median_ci_low": 0, "median_ci_high": 0,
                                         "cumulative_incidence_182d": 3, "cumulative_incidence_365d": 3},
-                              code_columns=("group",), namespace="survival"),
+                              code_columns=("group",), namespace="survival", key=("n", "n_events")),
             publication.Table("competing_risks", self.competing, "survival.caption_competing",
                               note="survival.note_competing", note_values={"min_cell": self.rules.min_cell},
                               decimals={"time_days": 0, "cif": 3, "ci_low": 3, "ci_high": 3},
@@ -246,13 +324,25 @@ class Cohort:
         published = self.published()["survival_km"]
         at = published[published["group"].eq("all")].set_index("time_days")
         pct = lambda v: fmt_percent(v, language)  # noqa: E731
+        at = at[at["cumulative_incidence"].map(lambda v: not publication.is_symbol(v, self.rules))]
         for days, months in ((182, 6), (365, 12)):
-            if days in at.index and not publication.is_symbol(at.at[days, "cumulative_incidence"], self.rules):
+            if days in at.index:
                 parts.append(self._t("text.incidence", language, months=months,
                                      value=pct(at.at[days, "cumulative_incidence"]),
                                      low=pct(at.at[days, "ci_low"]), high=pct(at.at[days, "ci_high"])))
-            else:
+                continue
+            if int((self.tte["time_days"] >= days).sum()) < min_cell:
                 parts.append(self._t("text.incidence_withheld", language, months=months, min_cell=min_cell))
+                continue
+            before = at[(at.index <= days) & (at.index > 0)]
+            if before.empty:
+                parts.append(self._t("text.incidence_not_published", language, months=months, min_cell=min_cell))
+                continue
+            day = before.index[-1]
+            parts.append(self._t("text.incidence_nearest", language, months=months, min_cell=min_cell,
+                                 at=round(day / sv.DAYS_PER_MONTH),
+                                 value=pct(before.at[day, "cumulative_incidence"]),
+                                 low=pct(before.at[day, "ci_low"]), high=pct(before.at[day, "ci_high"])))
         if row["n_events"] < min_cell or np.isnan(row["median_days"]):
             parts.append(self._t("text.median_not_reached", language))
         else:
@@ -271,6 +361,8 @@ class Cohort:
         column = t(key, language) if has_text(key, language) else self.group_column
         parts = [self._t("text.groups_collapsed", language, column=column, shown=self.group.nunique(),
                          min_cell=self.rules.min_cell)]
+        if not self.group_days:
+            parts.append(self._t("text.group_curves_withheld", language, min_cell=self.rules.min_cell))
         if self.logrank is None:
             parts.append(self._t("text.logrank_none" if self.tte["event"].any() else "text.logrank_no_events",
                                  language))
