@@ -209,7 +209,7 @@ def _skipped_section(nb, source: Path, missing: list[str], language: str) -> str
 # -- one project ------------------------------------------------------------------------------------
 #: what a run writes into ``<output>/<project_id>/``; a folder holding anything else is not replaced
 APPENDIX_ENTRIES = {"appendix.html", "appendix.pdf", "appendix.docx", "tables.xlsx", "executed", "tables",
-                    "tables-internal", "provenance.json"}
+                    "tables-internal", "disclosure", "provenance.json"}
 
 
 class RunTimeout(OutputError):
