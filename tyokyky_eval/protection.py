@@ -219,7 +219,7 @@ def intervals(frames: dict[str, pd.DataFrame], relation_list: list, rules: publi
     status = {name: status_of(frame, rules) for name, frame in frames.items()}
 
     def hidden(cell) -> bool:
-        return status[cell[0]].at[cell[1], cell[2]] in (PRIMARY, SECONDARY)
+        return status[cell[0]].at[cell[1], cell[2]] in (PRIMARY, SECONDARY, WITHHELD)  # ``..``: any count
 
     cells = sorted({tuple(c) for terms, _, _ in relation_list for _, c in terms if hidden(tuple(c))})
     if not cells:

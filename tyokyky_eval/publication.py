@@ -225,12 +225,10 @@ def _secondary(out: dict[str, pd.DataFrame], values: dict, lines, min_cell: int,
             open_cells = [c for c in line.cells if state(c) == "" and np.isfinite(value(c)) and c not in public]
             positive = [c for c in open_cells if value(c) > 0]
             candidates = positive or open_cells
-            margin = (line.total if line.total is not None and state(line.total) == "" and line.total not in public
-                      else None)
-            if margin is not None and (not candidates or (margin[0], margin[2]) not in keys):
-                target = margin  # a margin is hidden before the parts that carry the breakdown
-            elif candidates:
+            if candidates:
                 target = min(candidates, key=lambda c: cost(c, value(c), keys))
+            elif line.total is not None and state(line.total) == "" and line.total not in public:
+                target = line.total
             else:
                 continue
             out[target[0]].at[target[1], target[2]] = SECONDARY
