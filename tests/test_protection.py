@@ -53,8 +53,6 @@ def test_sections_read_the_appendix_release(appendices):
             assert section.published() is appendix.release[name]
 
 
-@pytest.mark.xfail(reason="the reveal step misses it once withheld (..) counts are free in the audit; follow-up",
-                   strict=False)
 def test_a_count_another_section_publishes_is_shown_everywhere(appendices):
     """Essote IPS employed (10): survival publishes it, so the costs table shows it too (was ``x``)."""
     release = appendices["essote-tyokykya-ja-kumppanuutta"].release
@@ -64,8 +62,6 @@ def test_a_count_another_section_publishes_is_shown_everywhere(appendices):
     assert jobs == 10 and costs.at["ips", "n_employed"] == 10
 
 
-@pytest.mark.xfail(reason="published with margin-first suppression, which broke the feedback attack tests and was "
-                          "reverted; the least-cost choice needs the whole-appendix optimisation (issue 22)", strict=False)
 def test_essote_pairs_carry_their_results(appendices):
     """Essote IPS baseline → follow-up: 11 pairs published with mean change, its CI and d_z; the
     margins (measurements per timepoint) are hidden instead."""

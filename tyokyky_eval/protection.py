@@ -54,8 +54,8 @@ class ProtectedAppendix:
     """One project's appendix as published: ``sections`` (name → built section), ``specs``
     (section → its :class:`~tyokyky_eval.publication.Table` specs), ``release`` (section → table →
     published frame), ``relations`` (the audit's, each ``(terms, low, high)`` with terms
-    ``(coefficient, (table, row, column))``), ``audit_added`` (cells the appendix-wide audit hid
-    beyond the sections' own protection)."""
+    ``(coefficient, (table, row, column))``), ``audit_added`` / ``audit_shown`` (cells the
+    appendix-wide audit hid beyond, or showed against, the sections' own protection)."""
 
     project_id: str
     rules: publication.Rules
@@ -64,6 +64,7 @@ class ProtectedAppendix:
     release: dict = field(default_factory=dict)
     relations: list = field(default_factory=list)
     audit_added: list = field(default_factory=list)
+    audit_shown: list = field(default_factory=list)
 
     @property
     def tables(self) -> dict[str, dict[str, pd.DataFrame]]:
@@ -99,7 +100,7 @@ def protect_appendix(project) -> ProtectedAppendix:
         section = entry.load()(project)
         appendix.sections[name] = section
         appendix.specs[name] = section.tables()
-        project.release[name] = section.protected()
+        project.release[name] = {table: frame.copy() for table, frame in section.protected().items()}
     names = [spec.name for specs in appendix.specs.values() for spec in specs]
     if len(names) != len(set(names)):
         raise ValueError(f"table names repeat across sections: {sorted({n for n in names if names.count(n) > 1})}")
@@ -172,14 +173,13 @@ def _fact_relations(internal: dict[str, pd.DataFrame]) -> list:
 
 # -- the appendix-wide audit ------------------------------------------------------------------------
 def _audit(appendix: ProtectedAppendix) -> None:
-    """One audit over the whole appendix, in place (module docstring, step 3). A hidden ``x`` that
-    the relations give back anyway (e.g. a count another section publishes) is shown: hiding it
-    protects nothing. Then the audit hides, cheapest first, what would give a ``<5`` back."""
+    """One audit over the whole appendix, in place (module docstring, step 3): whatever would give
+    a ``<5`` back is hidden, cheapest first; an ``x`` that the relations give back anyway (e.g. a
+    count another section publishes) is shown, hiding it protects nothing."""
     rules, frames = appendix.rules, appendix.frames()
     internal = appendix.internal()
     keys = frozenset((spec.name, c) for specs in appendix.specs.values() for spec in specs for c in spec.key)
     specs = {spec.name: spec for specs in appendix.specs.values() for spec in specs}
-    _reveal(frames, internal, appendix.relations, rules)
     status = {name: status_of(frame, rules) for name, frame in frames.items()}
     before = {name: frame.copy() for name, frame in status.items()}
     publication.audit(internal, status, appendix.relations, rules, keys=keys)
@@ -187,75 +187,27 @@ def _audit(appendix: ProtectedAppendix) -> None:
         if not cells.ne(before[name]).to_numpy().any():
             continue
         for count, stats in specs[name].derived.items():
-            hidden = cells[count].isin([PRIMARY, SECONDARY])
+            hidden = cells[count].isin([PRIMARY, SECONDARY]) & before[name][count].eq("")
             for column in stats:
                 cells.loc[hidden & cells[column].eq(""), column] = WITHHELD
-        changed = cells.ne(before[name])
         frame = frames[name]
-        for column in frame.columns[changed.any().to_numpy()]:
+        for column in frame.columns[cells.ne(before[name]).any().to_numpy()]:
             frame[column] = frame[column].astype(object)
-            rows = changed[column]
-            frame.loc[rows, column] = cells.loc[rows, column].map(rules.symbol)
-            appendix.audit_added += [(name, int(r), column) for r in np.flatnonzero(rows.to_numpy())]
-    _reveal(frames, internal, appendix.relations, rules)
-
-
-def _reveal(frames: dict[str, pd.DataFrame], internal: dict[str, pd.DataFrame], relation_list: list,
-            rules: publication.Rules) -> None:
-    """Show, in place, every ``x`` count that the published frames and the relations determine."""
-    for table, row, column in determined(intervals(frames, relation_list, rules)):
-        if frames[table].at[row, column] == rules.symbol(SECONDARY):
-            frames[table][column] = frames[table][column].astype(object)
-            frames[table].at[row, column] = internal[table].at[row, column]
+            for row in np.flatnonzero(cells[column].ne(before[name][column]).to_numpy()):
+                new = cells.at[row, column]
+                frame.at[row, column] = internal[name].at[row, column] if new == "" else rules.symbol(new)
+                (appendix.audit_shown if new == "" else appendix.audit_added).append((name, int(row), column))
 
 
 def intervals(frames: dict[str, pd.DataFrame], relation_list: list, rules: publication.Rules) -> dict:
     """The feasible interval of every hidden count that a relation holds, as an attacker computes
-    it from the published ``frames`` alone: the published counts fixed, ``<5`` in 1…min_cell − 1,
-    ``x`` any count ≥ 0, every relation holding (integer programming, HiGHS). ``{cell: (low, high)}``
-    with ``high`` = inf when unbounded."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
+    it from the published ``frames`` alone (:func:`tyokyky_eval.publication.intervals`)."""
     status = {name: status_of(frame, rules) for name, frame in frames.items()}
-
-    def hidden(cell) -> bool:
-        return status[cell[0]].at[cell[1], cell[2]] in (PRIMARY, SECONDARY, WITHHELD)  # ``..``: any count
-
-    cells = sorted({tuple(c) for terms, _, _ in relation_list for _, c in terms if hidden(tuple(c))})
-    if not cells:
-        return {}
-    index = {c: k for k, c in enumerate(cells)}
-    rows, lows, highs = [], [], []
-    for terms, low, high in relation_list:
-        row, constant = np.zeros(len(cells)), 0.0
-        for coefficient, cell in terms:
-            cell = tuple(cell)
-            if cell in index:
-                row[index[cell]] += coefficient
-            else:
-                constant += coefficient * float(frames[cell[0]].at[cell[1], cell[2]])
-        if row.any():
-            rows.append(row)
-            lows.append(low - constant)
-            highs.append(high - constant)
-    primary = [status[c[0]].at[c[1], c[2]] == PRIMARY for c in cells]
-    bounds = Bounds([1.0 if p else 0.0 for p in primary], [rules.min_cell - 1.0 if p else np.inf for p in primary])
-    constraint = [LinearConstraint(np.array(rows), lows, highs)] if rows else []
-    out = {}
-    for cell in cells:
-        objective = np.zeros(len(cells))
-        objective[index[cell]] = 1.0
-        ends = []
-        for sign in (1.0, -1.0):
-            result = milp(sign * objective, constraints=constraint, bounds=bounds, integrality=np.ones(len(cells)))
-            ends.append(sign * result.fun if result.success else (np.inf if sign < 0 else np.nan))
-        out[cell] = (ends[0], ends[1])
-    return out
+    return publication.intervals(relation_list, lambda c: status[c[0]].at[c[1], c[2]],
+                                 lambda c: float(frames[c[0]].at[c[1], c[2]]), rules.min_cell)
 
 
-def determined(found: dict) -> list:
-    """The hidden counts whose feasible interval is a single value."""
-    return sorted(cell for cell, (low, high) in found.items() if np.isfinite(high) and high - low < 0.5)
+determined = publication.determined
 
 
 # -- the checker's report ---------------------------------------------------------------------------
@@ -294,7 +246,8 @@ def checker_report(appendix: ProtectedAppendix) -> dict:
                   "determined": [list(c) for c in determined(found)],
                   "intervals": [[c[0], c[1], c[2], low, None if not np.isfinite(high) else high]
                                 for c, (low, high) in sorted(found.items())],
-                  "hidden_by_appendix_audit": [list(c) for c in appendix.audit_added]},
+                  "hidden_by_appendix_audit": [list(c) for c in appendix.audit_added],
+                  "shown_by_appendix_audit": [list(c) for c in appendix.audit_shown]},
         "cost": {"cells": all_cells, "withheld": withheld_cells,
                  "share": withheld_cells / all_cells if all_cells else 0.0},
     }

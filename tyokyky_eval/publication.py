@@ -254,83 +254,119 @@ def _complementary(withheld: set, groups, data: pd.DataFrame, followup: dict) ->
     return withheld
 
 
-def audit(frames: dict[str, pd.DataFrame], status: dict[str, pd.DataFrame], relations, rules: Rules,
-          public: frozenset = frozenset(), keys: frozenset = frozenset()) -> None:
-    """Integer-programming audit, in place: while some hidden count can be worked out exactly from
-    the published counts, the ``relations`` and what the symbols say (``<5``: 1 to min_cell − 1;
-    ``x``: any count), a ``<5`` cell worked out is shown as ``x`` (no range), and for an ``x``
-    cell worked out another count of a relation holding it is hidden (:func:`_partner`). The
-    single-line rule of :func:`protect` does not see the symbols' ranges: two ``<3`` cells
-    summing to 4 are both 2. ``public`` cells (published by another section) are never hidden."""
+def intervals(relations, state, known, min_cell: int, first_determined: bool = False, only=None,
+              of=(PRIMARY, SECONDARY)) -> dict:
+    """The attacker's integer programme (HiGHS through scipy's ``milp``): every count a relation
+    holds whose ``state(cell)`` is empty is fixed at ``known(cell)``; a ``<5`` (primary) lies in
+    1…min_cell − 1; an ``x`` (secondary) or ``..`` (withheld) count is any whole number ≥ 0; every
+    relation ``low ≤ Σ coefficient × cell ≤ high`` holds. Returns ``{cell: (low, high)}`` for every
+    cell whose state is in ``of`` (``high`` = inf when unbounded), or for the cells in ``only``; with
+    ``first_determined`` it stops at the first cell pinned to one value."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    hidden_states = (PRIMARY, SECONDARY)
+    cells = sorted({tuple(c) for terms, _, _ in relations for _, c in terms
+                    if state(tuple(c)) in (PRIMARY, SECONDARY, WITHHELD)})
+    index = {cell: k for k, cell in enumerate(cells)}
+    rows, lows, highs = [], [], []
+    for terms, low, high in relations:
+        row, constant = np.zeros(len(cells)), 0.0
+        for coefficient, cell in terms:
+            cell = tuple(cell)
+            if cell in index:
+                row[index[cell]] += coefficient
+            else:
+                constant += coefficient * known(cell)
+        if row.any():
+            rows.append(row)
+            lows.append(low - constant)
+            highs.append(high - constant)
+    primary = [state(c) == PRIMARY for c in cells]
+    bounds = Bounds([1.0 if p else 0.0 for p in primary], [min_cell - 1.0 if p else np.inf for p in primary])
+    constraints = [LinearConstraint(np.array(rows), lows, highs)] if rows else []
+    out = {}
+    for cell in cells:
+        if state(cell) not in of or (only is not None and cell not in only):
+            continue
+        objective = np.zeros(len(cells))
+        objective[index[cell]] = 1.0
+        ends = []
+        for sign in (1.0, -1.0):
+            result = milp(sign * objective, constraints=constraints, bounds=bounds, integrality=np.ones(len(cells)))
+            ends.append(sign * result.fun if result.success else (np.inf if sign < 0 else np.nan))
+        out[cell] = (ends[0], ends[1])
+        if first_determined and np.isfinite(ends[1]) and ends[1] - ends[0] < 0.5:
+            break
+    return out
 
+
+def determined(found: dict) -> list:
+    """The cells of :func:`intervals` pinned to a single value."""
+    return sorted(cell for cell, (low, high) in found.items() if np.isfinite(high) and high - low < 0.5)
+
+
+def audit(frames: dict[str, pd.DataFrame], status: dict[str, pd.DataFrame], relations, rules: Rules,
+          public: frozenset = frozenset(), keys: frozenset = frozenset()) -> None:
+    """Integer-programming audit, in place, of what the published counts, the ``relations`` and
+    the symbols (:func:`intervals`) give an attacker. While some ``<5`` count can be worked out
+    exactly, it is shown as ``x`` (no range: two ``<3`` cells summing to 4 are both 2, which the
+    single-line rule of :func:`protect` does not see); while it is still worked out, another count
+    connected to it is hidden (:func:`_partner`, cheapest first, checked to help). Then every ``x``
+    that can be worked out anyway is shown: hiding it protects nothing, and the secondary count that
+    a section hid is not itself sensitive. ``public`` cells (published by another section) are never
+    hidden."""
     def state(cell):
         return status[cell[0]].at[cell[1], cell[2]]
 
     def value(cell):
         return float(frames[cell[0]].at[cell[1], cell[2]])
 
+    small: set = set()  # the "<5" cells, also once shown as "x"
     while True:
-        cells = sorted({cell for terms, _, _ in relations for _, cell in terms if state(cell) in hidden_states})
-        if not cells:
-            return
-        index = {cell: k for k, cell in enumerate(cells)}
-        rows, lows, highs = [], [], []
-        for terms, low, high in relations:
-            row, constant = np.zeros(len(cells)), 0.0
-            for coefficient, cell in terms:
-                if cell in index:
-                    row[index[cell]] += coefficient
-                else:
-                    constant += coefficient * value(cell)
-            if row.any():
-                rows.append(row)
-                lows.append(low - constant)
-                highs.append(high - constant)
-        if not rows:
-            return
-        constraint = LinearConstraint(np.array(rows), lows, highs)
-        bounds = Bounds([1.0 if state(c) == PRIMARY else 0.0 for c in cells],
-                        [rules.min_cell - 1.0 if state(c) == PRIMARY else np.inf for c in cells])
-        determined = None
-        for cell in cells:
-            objective = np.zeros(len(cells))
-            objective[index[cell]] = 1.0
-            low, high = (milp(sign * objective, constraints=constraint, bounds=bounds,
-                              integrality=np.ones(len(cells))) for sign in (1.0, -1.0))
-            if low.success and high.success and -high.fun - low.fun < 0.5:
-                determined = cell
-                break
-        if determined is None:
-            return
-        if state(determined) == PRIMARY:  # its range gave it away: show it as "x"
-            status[determined[0]].at[determined[1], determined[2]] = SECONDARY
+        small |= {c for terms, _, _ in relations for _, c in terms if state(tuple(c)) == PRIMARY}
+        pinned = determined(intervals(relations, state, value, rules.min_cell, first_determined=True, only=small))
+        if not pinned:
+            break
+        cell = pinned[0]
+        if state(cell) == PRIMARY:  # its range gave it away: show it as "x"
+            status[cell[0]].at[cell[1], cell[2]] = SECONDARY
             continue
-        partner = _partner(determined, relations, state, value, public, keys)
+        partner = _partner(cell, relations, state, value, public, keys, rules.min_cell)
         if partner is None:
-            return
+            break
         status[partner[0]].at[partner[1], partner[2]] = SECONDARY
+    for cell in determined(intervals(relations, state, value, rules.min_cell, of=(SECONDARY,))):
+        if cell not in small:
+            status[cell[0]].at[cell[1], cell[2]] = ""
 
 
-def _partner(cell, relations, state, value, public=frozenset(), keys=frozenset()):
-    """What to hide with ``cell`` (hidden, worked out): the cheapest (:func:`cost`) shown non-zero
-    count of the relations that hold it, else a shown zero there, else a ``<5`` cell there (shown
-    as ``x`` from now on), else the cheapest shown count anywhere."""
-    near = {c for terms, _, _ in relations if any(d == cell for _, d in terms) for _, c in terms}
-    shown = sorted(c for c in near if state(c) == "" and np.isfinite(value(c)) and c not in public)
-    positive = [c for c in shown if value(c) > 0]
-    if positive:
-        return min(positive, key=lambda c: cost(c, value(c), keys))
-    if shown:
-        return shown[0]
-    small = sorted(c for c in near if state(c) == PRIMARY)
-    if small:
-        return small[0]
-    every = sorted({c for terms, _, _ in relations for _, c in terms
-                    if state(c) == "" and np.isfinite(value(c)) and value(c) > 0 and c not in public})
-    return min(every, key=lambda c: cost(c, value(c), keys)) if every else None
+def _partner(cell, relations, state, value, public=frozenset(), keys=frozenset(), min_cell: int = 5):
+    """What to hide with ``cell`` (hidden, worked out): the shown counts connected to it through
+    the relations (nearest first) are tried cheapest first (:func:`cost`: any other count before a
+    key count, then the smaller one), and the first whose hiding leaves ``cell`` with more than one
+    value is taken (a count that another published count equals protects nothing); when none does,
+    the cheapest is taken and the audit goes on. None when nothing connected is shown."""
+    def usable(c) -> bool:
+        return state(c) == "" and np.isfinite(value(c)) and c not in public
+
+    seen, frontier, candidates = {cell}, [cell], []
+    while frontier and len(candidates) < 40:
+        near = {tuple(c) for terms, _, _ in relations if any(tuple(d) in frontier for _, d in terms)
+                for _, c in terms} - seen
+        level = sorted((c for c in near if usable(c)), key=lambda c: (value(c) == 0, *cost(c, value(c), keys)))
+        candidates += level
+        seen |= near
+        frontier = list(near)
+    candidates.sort(key=lambda c: (c[0], c[2]) in keys)  # stable: key counts last, else nearest first
+    for candidate in candidates[:40]:
+        def trial(c, hidden=candidate):
+            return SECONDARY if c == hidden else state(c)
+
+        if not determined(intervals(relations, trial, value, min_cell, only={cell})):
+            return candidate
+    if candidates:
+        return candidates[0]
+    small = sorted(c for c in seen if state(c) == PRIMARY)
+    return small[0] if small else None
 
 
 def published(table: Table, rules: Rules, cell_status: pd.DataFrame) -> pd.DataFrame:
