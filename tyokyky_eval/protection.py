@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from tyokyky_eval import publication
-from tyokyky_eval.publication import PRIMARY, SECONDARY, WITHHELD
+from tyokyky_eval.publication import PRIMARY, SECONDARY, WITHHELD, is_symbol
 
 #: relations file of a published appendix (``disclosure/relations.json``), format version
 RELATIONS_FORMAT = "tyokyky-eval-relations/1"
@@ -46,6 +46,18 @@ FACTS = (
                          ("activities_event_doctor_assessment", "n_clients", {}))),
     ("service_employed", (("survival_summary", "n_events", {"group": "all"}), ("employment_clients", "n_employed", {}),
                           ("costs_per_client", "n_employed", {}))),
+)
+
+#: counts of the whole project that equal the sum of other tables' rows: ``(whole, parts)``, each
+#: ``(table, column, {column: value})``; used where they hold in the data (a relation an attacker
+#: may assume is one the audit must know)
+TOTALS = (
+    (("data_summary", "n_rows", {"table": "kykyviisari"}),
+     ("prepost_timepoint_counts", "n_measurements", {"category": "total"})),
+    (("data_summary", "n_rows", {"table": "clients"}), ("pathways_service_outcomes", "total", {"service": "total"})),
+    (("data_summary", "n_rows", {"table": "clients"}), ("costs_per_client", "n_clients", {"service": "all"})),
+    (("data_summary", "n_rows", {"table": "clients"}), ("survival_summary", "n", {"group": "all"})),
+    (("data_summary", "n_rows", {"table": "employment"}), ("employment_jobs", "n_jobs", {})),
 )
 
 
@@ -65,6 +77,7 @@ class ProtectedAppendix:
     relations: list = field(default_factory=list)
     audit_added: list = field(default_factory=list)
     audit_shown: list = field(default_factory=list)
+    _internal: dict | None = field(default=None, repr=False)
 
     @property
     def tables(self) -> dict[str, dict[str, pd.DataFrame]]:
@@ -75,8 +88,21 @@ class ProtectedAppendix:
         return {name: frame for tables in self.release.values() for name, frame in tables.items()}
 
     def internal(self) -> dict[str, pd.DataFrame]:
-        """The full-precision data behind every published table, by name."""
-        return {spec.name: spec.data.reset_index(drop=True) for specs in self.specs.values() for spec in specs}
+        """The full-precision data behind every published table, by name. Where a section's table
+        spec already holds symbols (overview, feedback, pathways protect in their data), the
+        section's internal table of the same name and shape gives the true values."""
+        if self._internal is None:
+            self._internal = {}
+            for name, specs in self.specs.items():
+                internal = self.sections[name].internal()
+                for spec in specs:
+                    frame = spec.data.reset_index(drop=True)
+                    full = internal.get(spec.name)
+                    if full is not None and full.shape == frame.shape and list(full.columns) == list(frame.columns):
+                        symbol = frame.map(lambda v: is_symbol(v, self.rules)).to_numpy()
+                        frame = frame.astype(object).where(~symbol, full.reset_index(drop=True).astype(object))
+                    self._internal[spec.name] = frame
+        return self._internal
 
 
 def status_of(frame: pd.DataFrame, rules: publication.Rules) -> pd.DataFrame:
@@ -141,11 +167,11 @@ def relations(appendix: ProtectedAppendix) -> list:
         for line in section.audit_lines():
             out += _line_relations(line)
         out += list(section.audit_relations())
-    out += _fact_relations(internal)
+    out += _fact_relations(internal) + _total_relations(internal)
     counts = {(spec.name, column) for specs in appendix.specs.values() for spec in specs for column in spec.counts}
     unique = {}
     for terms, low, high in out:
-        if all((cell[0], cell[2]) in counts and np.isfinite(value(cell)) for _, cell in terms):
+        if all((cell[0], cell[2]) in counts and np.isfinite(value(cell)) for _, cell in terms):  # true values known
             key = (tuple(sorted((float(k), tuple(c)) for k, c in terms)), float(low), float(high))
             unique[key] = (list(key[0]), key[1], key[2])
     return [(list(terms), low, high) for terms, low, high in sorted(unique.values(), key=repr)]
@@ -157,17 +183,36 @@ def _fact_relations(internal: dict[str, pd.DataFrame]) -> list:
     for _, cells in FACTS:
         by_service: dict = {}
         for table, column, where in cells:
-            frame = internal.get(table)
-            if frame is None or column not in frame or "service" not in frame:
-                continue
-            mask = np.ones(len(frame), dtype=bool)
-            for key, wanted in where.items():
-                mask &= frame[key].to_numpy() == wanted
-            for row in np.flatnonzero(mask):
-                by_service.setdefault(frame.at[row, "service"], []).append((table, int(row), column))
+            for cell in _select(internal, table, column, where):
+                if "service" in internal[table]:
+                    by_service.setdefault(internal[table].at[cell[1], "service"], []).append(cell)
         for service_cells in by_service.values():
             first = service_cells[0]
             out += [([(1.0, first), (-1.0, other)], 0.0, 0.0) for other in service_cells[1:]]
+    return out
+
+
+def _select(internal: dict[str, pd.DataFrame], table: str, column: str, where: dict) -> list:
+    """The cells ``(table, row, column)`` of the rows matching ``where``."""
+    frame = internal.get(table)
+    if frame is None or column not in frame or any(key not in frame for key in where):
+        return []
+    mask = np.ones(len(frame), dtype=bool)
+    for key, wanted in where.items():
+        mask &= frame[key].to_numpy() == wanted
+    return [(table, int(row), column) for row in np.flatnonzero(mask)]
+
+
+def _total_relations(internal: dict[str, pd.DataFrame]) -> list:
+    """The :data:`TOTALS` that hold in the data, as relations ``whole − Σ parts = 0``."""
+    out = []
+    for whole, parts in TOTALS:
+        wholes, cells = _select(internal, *whole), _select(internal, *parts)
+        if len(wholes) != 1 or not cells:
+            continue
+        values = [pd.to_numeric(internal[t].at[r, c], errors="coerce") for t, r, c in [*wholes, *cells]]
+        if np.isfinite(values).all() and values[0] == sum(values[1:]):
+            out.append(([(1.0, wholes[0])] + [(-1.0, cell) for cell in cells], 0.0, 0.0))
     return out
 
 

@@ -180,7 +180,7 @@ class OverviewSection(Section):
                   "min_cell": self.rules.min_cell, "min_followup": self.rules.min_followup}
         specs = {
             DATA: publication.Table(DATA, published[DATA], "overview.caption_data", code_columns=("table",),
-                                    namespace="overview", decimals=0),
+                                    namespace="overview", decimals=0, counts=("n_rows", "n_units")),
             QUALITY: publication.Table(QUALITY, published.get(QUALITY, pd.DataFrame()), "overview.caption_quality",
                                        code_columns=("file",), namespace="overview", decimals=0),
             CLIENT_FLOW: publication.Table(CLIENT_FLOW, published.get(CLIENT_FLOW, pd.DataFrame()),

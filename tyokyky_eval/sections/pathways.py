@@ -287,11 +287,14 @@ class PathwaysSection(Section):
         if self.per_coach is None:
             out.append(self._t("no_coach", language))
         else:
+            shown = pd.to_numeric(self.published()[CASELOAD]["max_active"], errors="coerce")
             largest = int(self.load["max_active"].max())
+            largest = (str(largest) if shown.eq(largest).any() else self.rules.count_text(largest)
+                       if largest < self.rules.min_cell else self.rules.symbol(publication.SECONDARY))
             target = ("" if self.options.caseload_target is None
                       else t("pathways.target_part", language, target=self.options.caseload_target))
             out.append(self._t("caseload_sentence", language, n_coaches=len(self.per_coach),
-                               max_active=self.rules.count_text(largest), limit=self.options.caseload_limit,
+                               max_active=largest, limit=self.options.caseload_limit,
                                target=target))
         out.append(self._t("no_employer_contact", language))
         return out

@@ -318,7 +318,8 @@ class Cohort:
         min_cell = self.rules.min_cell
         if row["n"] < min_cell:
             return self._t("text.too_few_clients", language, min_cell=min_cell)
-        parts = [self._t("text.cohort", language, n=int(row["n"]), events=self.rules.count_text(row["n_events"]))]
+        shown = self.published()["survival_summary"].iloc[0]  # the counts as published (a symbol when hidden)
+        parts = [self._t("text.cohort", language, n=shown["n"], events=shown["n_events"])]
         if row["n_events"] == 0:
             return " ".join([*parts, self._t("text.no_events", language)])
         published = self.published()["survival_km"]
@@ -382,9 +383,24 @@ class Cohort:
             return self._t("text.cox_skipped", language, events=self.rules.count_text(cox.n_events),
                            terms=cox.n_terms, minimum=minimum, needed=minimum * cox.n_terms)
         ph = cox.ph.iloc[-1]
+        if not self._cox_counts_safe():
+            return self._t("text.cox_counts_withheld", language, terms=cox.n_terms, min_cell=self.rules.min_cell,
+                           chisq=fmt_number(ph["chisq"], language, 2), df=int(ph["df"]),
+                           p=fmt_number(ph["p"], language, 3))
         return self._t("text.cox", language, n=cox.n, events=cox.n_events, terms=cox.n_terms,
                        chisq=fmt_number(ph["chisq"], language, 2), df=int(ph["df"]),
                        p=fmt_number(ph["p"], language, 3))
+
+    def _cox_counts_safe(self) -> bool:
+        """The Cox model's clients and jobs may be printed when the published summary shows the
+        cohort's clients and jobs, and the clients left out for missing covariates, their jobs and
+        their non-jobs are each 0 or at least ``min_cell`` (else subtraction gives a small count)."""
+        shown = self.published()["survival_summary"].iloc[0]
+        if publication.is_symbol(shown["n"], self.rules) or publication.is_symbol(shown["n_events"], self.rules):
+            return False
+        left_out = int(shown["n"]) - self.cox.n
+        jobs = int(shown["n_events"]) - self.cox.n_events
+        return all(k == 0 or k >= self.rules.min_cell for k in (left_out, jobs, left_out - jobs))
 
     def _text_benchmark(self, language: str) -> str:
         shown = self.published()["survival_benchmark"].iloc[0]
