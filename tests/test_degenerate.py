@@ -26,7 +26,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 def run_notebooks(params_path: Path, language: str = "en") -> str:
     """Execute the code cells of every notebook the runner would run (the parameters cell replaced;
-    a notebook whose tables or parameters block the project lacks is left out, as the runner does);
+    a notebook whose tables or parameters block the project lacks is left out, as the runner does;
+    the project and its protected appendix loaded once and handed to every notebook, as a run does);
     returns the text of every Markdown output the sections displayed."""
     import matplotlib.pyplot as plt
     from IPython.display import Markdown
@@ -46,6 +47,7 @@ def run_notebooks(params_path: Path, language: str = "en") -> str:
                 pytest.MonkeyPatch.context() as patch:
             patch.setattr("tyokyky_eval.report._display",
                           lambda obj: shown.append(obj.data if isinstance(obj, Markdown) else ""))
+            patch.setattr("tyokyky_eval.load_project", lambda *args, **kwargs: project)  # built once, as a run does
             for source in code[1:]:
                 exec(compile(source, f"{path.name}", "exec"), namespace)  # noqa: S102
         plt.close("all")

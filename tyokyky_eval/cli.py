@@ -74,6 +74,8 @@ def _demo_data(args) -> int:
 def _audit(args) -> int:
     """Re-run the disclosure audit of a published appendix folder (``tables/`` and
     ``disclosure/relations.json``); exit 0 when no hidden count can be worked out, 1 otherwise."""
+    import json
+
     from tyokyky_eval.protection import DISCLOSURE, audit_folder
 
     folder = Path(args.appendix_dir)
@@ -82,6 +84,8 @@ def _audit(args) -> int:
                              "as written by `tyokyky-eval run`)")
     try:
         result = audit_folder(folder)
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"{folder / DISCLOSURE / 'relations.json'}: not valid JSON ({exc})")
     except (OSError, ValueError, KeyError) as exc:
         raise ParameterError(f"{folder}: the published tables do not match {DISCLOSURE}/relations.json ({exc})")
     print(f"{result['relations']} relations, {result['hidden']} hidden counts held by a relation")

@@ -30,8 +30,11 @@ class Project:
     warnings: list[Problem] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     #: section → {table: published frame}: what the protected appendix releases (set by
-    #: :func:`tyokyky_eval.protection.protect_appendix`; a run hands it to its notebooks)
+    #: :func:`tyokyky_eval.protection.protect_appendix`)
     release: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    #: the :class:`tyokyky_eval.protection.ProtectedAppendix` once built (a run builds it once and
+    #: hands it, with its sections, to every notebook through the validated folder)
+    appendix: object = field(default=None, repr=False, compare=False)
 
     def table(self, name: str) -> pd.DataFrame | None:
         """The validated table ``name``, or None when the project has no such data."""
@@ -56,7 +59,7 @@ def load_project(params_path: str | Path, language: str | None = None,
 
 
 VALIDATED_INDEX = "validated.json"
-RELEASE = "release.pickle"
+APPENDIX = "appendix.pickle"
 
 
 def save_validated(project: Project, folder: str | Path) -> Path:
@@ -69,13 +72,16 @@ def save_validated(project: Project, folder: str | Path) -> Path:
     index = {"tables": sorted(project.tables), "labels": project.labels,
              "warnings": [asdict(w) for w in project.warnings]}
     (folder / VALIDATED_INDEX).write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
-    if project.release:
-        pd.to_pickle(project.release, folder / RELEASE)
+    if project.appendix is not None:  # the protected appendix, built once by the run (private, like the tables)
+        pd.to_pickle(project.appendix, folder / APPENDIX)
     return folder
 
 
 def _read_validated(params: Params, language: str, folder: Path) -> Project:
     index = json.loads((folder / VALIDATED_INDEX).read_text(encoding="utf-8"))
     tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in index["tables"]}
-    release = pd.read_pickle(folder / RELEASE) if (folder / RELEASE).is_file() else {}
-    return Project(params, language, tables, [Problem(**w) for w in index["warnings"]], index["labels"], release)
+    project = Project(params, language, tables, [Problem(**w) for w in index["warnings"]], index["labels"])
+    if (folder / APPENDIX).is_file():
+        project.appendix = pd.read_pickle(folder / APPENDIX)
+        project.release = project.appendix.release
+    return project

@@ -113,9 +113,11 @@ def status_of(frame: pd.DataFrame, rules: publication.Rules) -> pd.DataFrame:
 
 def protect_appendix(project) -> ProtectedAppendix:
     """Build and protect every section of ``project`` that it has data for (see the module
-    docstring); sets ``project.release`` and returns the appendix."""
+    docstring), once per project: sets ``project.release`` and ``project.appendix``."""
     from tyokyky_eval.sections import REGISTRY
 
+    if project.appendix is not None:
+        return project.appendix
     disclosure = project.params.disclosure
     rules = publication.Rules(disclosure.min_cell, disclosure.min_followup)
     appendix = ProtectedAppendix(project.params.project_id, rules)
@@ -133,6 +135,7 @@ def protect_appendix(project) -> ProtectedAppendix:
     appendix.release = project.release
     appendix.relations = relations(appendix)
     _audit(appendix)
+    project.appendix = appendix
     return appendix
 
 
@@ -246,10 +249,14 @@ def _audit(appendix: ProtectedAppendix) -> None:
 
 def intervals(frames: dict[str, pd.DataFrame], relation_list: list, rules: publication.Rules) -> dict:
     """The feasible interval of every hidden count that a relation holds, as an attacker computes
-    it from the published ``frames`` alone (:func:`tyokyky_eval.publication.intervals`)."""
+    it from the published ``frames`` alone (:class:`tyokyky_eval.publication.Attack`)."""
     status = {name: status_of(frame, rules) for name, frame in frames.items()}
-    return publication.intervals(relation_list, lambda c: status[c[0]].at[c[1], c[2]],
-                                 lambda c: float(frames[c[0]].at[c[1], c[2]]), rules.min_cell)
+
+    def known(cell) -> float:
+        number = pd.to_numeric(pd.Series([frames[cell[0]].at[cell[1], cell[2]]]), errors="coerce").iloc[0]
+        return float(number)
+
+    return publication.intervals(relation_list, lambda c: status[c[0]].at[c[1], c[2]], known, rules.min_cell)
 
 
 determined = publication.determined

@@ -112,5 +112,15 @@ class Section:
 
 
 def load(name: str, project) -> Section:
-    """Analyse section ``name`` of ``project``."""
-    return REGISTRY[name].load()(project)
+    """Section ``name`` of ``project`` as the appendix publishes it: the section of the project's
+    protected appendix, built once per project (in a run, by the runner, and handed to every
+    notebook), so that a section never shows less protection than the appendix and is never
+    computed twice. A section the project has no data for is built on its own."""
+    from tyokyky_eval.protection import protect_appendix
+
+    entry = REGISTRY[name]
+    if project.appendix is not None and name in project.appendix.sections:
+        return project.appendix.sections[name]
+    if project.release or entry.missing(project):  # being built, or not part of the appendix
+        return entry.load()(project)
+    return protect_appendix(project).sections[name]

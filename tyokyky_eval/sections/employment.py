@@ -173,10 +173,10 @@ class EmploymentSection(Section):
     def _published_by(self, name: str) -> dict[str, pd.DataFrame]:
         """What section ``name`` publishes: the protected appendix's release (built before this
         section), else that section built on its own (this section used alone)."""
-        from tyokyky_eval.sections import load
+        from tyokyky_eval.sections import REGISTRY
 
         release = self.project.release.get(name)
-        return release if release is not None else load(name, self.project).published()
+        return release if release is not None else REGISTRY[name].load()(self.project).published()
 
     def _steps(self, status: pd.DataFrame) -> None:
         """In place, per service and day: an estimate is withheld when the jobs that ended since the
