@@ -7,14 +7,21 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from test_seeds import generated_projects
+from test_services import PROJECTS, two_services
 
 from tyokyky_eval import publication
 from tyokyky_eval.overview import CLIENT_TABLES
-from tyokyky_eval.protection import (FACTS, audit_folder, checker_report, determined, intervals,
-                                     protect_appendix, write_disclosure)
+from tyokyky_eval.protection import (
+    FACTS,
+    audit_folder,
+    checker_report,
+    determined,
+    intervals,
+    protect_appendix,
+    write_disclosure,
+)
 from tyokyky_eval.report import rounded_as_shown
-from test_seeds import generated_projects
-from test_services import PROJECTS, two_services
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +148,27 @@ def test_csv_numbers_are_rounded_as_shown():
 def test_rules_are_validated():
     with pytest.raises(ValueError):
         dataclasses.replace(publication.Rules(), min_cell=2)
+
+
+def test_a_planted_hidden_count_is_found_nowhere(project_files):
+    """A service of 37 clients under min_cell 40 (a count no other part of the project equals):
+    37 is hidden, and no published count cell, prose paragraph or figure caption of the whole
+    appendix holds it, in either language."""
+    project = two_services(project_files, {"ips": 80, "grp": 37}, seed=11, min_cell=40)
+    appendix = protect_appendix(project)
+    planted = 37
+    for name, spec in ((s.name, s) for specs in appendix.specs.values() for s in specs):
+        frame = appendix.frames()[name]
+        if "service" not in frame:
+            continue
+        rows = frame["service"].eq("grp")
+        for column in spec.counts:
+            assert not pd.to_numeric(frame.loc[rows, column], errors="coerce").eq(planted).any(), (name, column)
+    import re
+
+    import matplotlib.pyplot as plt
+    for language in ("fi", "en"):
+        for section in appendix.sections.values():
+            words = " ".join(section.text(language)) + " ".join(caption for caption, _ in section.figures(language))
+            plt.close("all")
+            assert not re.search(rf"(?<![\d,.]){planted}(?![\d,.])", words), (section.name, language)

@@ -27,7 +27,7 @@ def withheld(params_path: str) -> dict[str, tuple[int, int, int | None]]:
     appendix = protect_appendix(load_project(params_path))
     rules = appendix.rules
     out = {}
-    for name, tables in appendix.tables.items():
+    for name, tables in appendix.release.items():
         symbols = sum(int(frame.map(lambda v: publication.is_symbol(v, rules)).to_numpy().sum())
                       for frame in tables.values())
         cells = sum(frame.size for frame in tables.values())

@@ -79,10 +79,6 @@ class ProtectedAppendix:
     audit_shown: list = field(default_factory=list)
     _internal: dict | None = field(default=None, repr=False)
 
-    @property
-    def tables(self) -> dict[str, dict[str, pd.DataFrame]]:
-        return self.release
-
     def frames(self) -> dict[str, pd.DataFrame]:
         """Every published table by name (table names are unique across sections)."""
         return {name: frame for tables in self.release.values() for name, frame in tables.items()}

@@ -413,6 +413,9 @@ def _partners(cell, attack: Attack, state: dict, public=frozenset(), keys=frozen
         return (state[c] == "" and np.isfinite(attack.known[attack.index[c]])
                 and not any(d in public for d in same))
 
+    def value(c) -> float:
+        return attack.known[attack.index[c]]
+
     seen, frontier, candidates, classes = {cell}, [cell], [], set()
     while frontier and len(candidates) < 400:
         near = {d for c in frontier for d in attack.neighbours[c]} - seen
@@ -421,7 +424,6 @@ def _partners(cell, attack: Attack, state: dict, public=frozenset(), keys=frozen
             if usable(c) and attack.equal[c] not in classes:
                 classes.add(attack.equal[c])
                 level.append(c)
-        value = lambda c: attack.known[attack.index[c]]  # noqa: E731
         candidates += sorted(level, key=lambda c: (state[c] != PRIMARY,
                                                    any((d[0], d[2]) in keys for d in attack.equal[c]),
                                                    value(c) == 0, value(c), c))

@@ -82,7 +82,7 @@ def rounded_as_shown(frame: pd.DataFrame, decimals: int | dict = 1) -> pd.DataFr
                 lambda v: "<0.001" if isinstance(v, (float, np.floating)) and v < 0.001 else v))
             numeric &= out[column].map(lambda v: not isinstance(v, str))
         out[column] = out[column].astype(object).where(~numeric, out[column].map(
-            lambda v: round(float(v), digits) if isinstance(v, (float, np.floating)) else v))
+            lambda v, d=digits: round(float(v), d) if isinstance(v, (float, np.floating)) else v))
         if pd.api.types.is_float_dtype(values) and not _is_p_column(str(column)):
             out[column] = out[column].astype(float)
     return out

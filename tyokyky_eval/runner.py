@@ -45,9 +45,9 @@ from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
 from tyokyky_eval.i18n import has_text, t
 from tyokyky_eval.kernel import ensure_kernel
 from tyokyky_eval.project import Project, load_project, save_validated
+from tyokyky_eval.protection import protect_appendix, write_disclosure
 from tyokyky_eval.report import RECORDS
 from tyokyky_eval.resources import resource_dir
-from tyokyky_eval.protection import protect_appendix, write_disclosure
 from tyokyky_eval.sections import REGISTRY
 
 
@@ -112,7 +112,6 @@ def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, 
     it and the run ends with ``RunTimeout``)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
-
     from traitlets.config import Config
 
     bar = {"desc": source.stem, "position": 1, "leave": False} if progress else False

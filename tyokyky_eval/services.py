@@ -18,7 +18,6 @@ client flow, pre/post and time to employment per service, never the IPS benchmar
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
 
 import pandas as pd
