@@ -233,10 +233,12 @@ def test_real_appendix_leaks_no_ids(real_appendix):
     assert all(ID_PATTERN.fullmatch(i) for i in ids)  # the search below would find every one of them
     folder = real_appendix / "demo"
     assert [p.name for p in real_appendix.iterdir()] == ["demo"]  # no work folder left behind
-    assert sorted(p.name for p in folder.iterdir()) == ["appendix.docx", "appendix.html", "executed", "provenance.json",
-                                                         "tables", "tables-internal", "tables.xlsx"]  # no cache, no records
+    assert sorted(p.name for p in folder.iterdir()) == ["appendix.docx", "appendix.html", "disclosure", "executed",
+                                                         "provenance.json", "tables", "tables-internal",
+                                                         "tables.xlsx"]  # no cache, no records
     assert not list(folder.rglob("*.parquet"))
-    published = [*folder.glob("appendix.*"), *(folder / "tables").rglob("*"), *(folder / "executed").rglob("*")]
+    published = [*folder.glob("appendix.*"), *(folder / "tables").rglob("*"), *(folder / "executed").rglob("*"),
+                 *(folder / "disclosure").rglob("*")]
     executed = sorted(p.name for p in (folder / "executed").iterdir())
     assert executed == sorted(p.name for p in Path(str(resource_dir("notebooks"))).glob("*.ipynb"))
     for path in (p for p in published if p.is_file()):

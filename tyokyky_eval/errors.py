@@ -54,6 +54,12 @@ class NotebookError(TyokykyEvalError):
     exit_code = 1
 
 
+class SectionError(TyokykyEvalError):
+    """A section failed while the appendix was computed; names the section and the error."""
+
+    exit_code = 1
+
+
 class OutputError(TyokykyEvalError):
     """The appendix cannot be written where asked (a file in the way, a folder the run did not
     write, no space, read-only, time limit): nothing was changed."""

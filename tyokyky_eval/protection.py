@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from tyokyky_eval import publication
+from tyokyky_eval.errors import SectionError, TyokykyEvalError
 from tyokyky_eval.publication import PRIMARY, SECONDARY, WITHHELD, is_symbol
 
 #: relations file of a published appendix (``disclosure/relations.json``), format version
@@ -121,10 +122,16 @@ def protect_appendix(project) -> ProtectedAppendix:
     for name, entry in REGISTRY.items():
         if entry.missing(project):
             continue
-        section = entry.load()(project)
+        try:
+            section = entry.load()(project)
+            appendix.specs[name] = section.tables()
+            project.release[name] = {table: frame.copy() for table, frame in section.protected().items()}
+        except TyokykyEvalError:
+            raise
+        except Exception as exc:  # a bug or an unforeseen shape of valid data: name the section, no traceback
+            raise SectionError(f"section {name!r} could not be computed for project {project.params.project_id}: "
+                               f"{type(exc).__name__}: {exc}") from exc
         appendix.sections[name] = section
-        appendix.specs[name] = section.tables()
-        project.release[name] = {table: frame.copy() for table, frame in section.protected().items()}
     names = [spec.name for specs in appendix.specs.values() for spec in specs]
     if len(names) != len(set(names)):
         raise ValueError(f"table names repeat across sections: {sorted({n for n in names if names.count(n) > 1})}")

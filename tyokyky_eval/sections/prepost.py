@@ -231,15 +231,9 @@ class Cohort:
         return int(rows[0]) if len(rows) else None
 
     def links(self) -> tuple[publication.Line, ...]:
-        """Relations across the tables (module docstring), plus the two-cell lines of the interval
-        check (:meth:`_interval_lines`)."""
-        if getattr(self, "_links", None) is None:
-            base = self._base_links()
-            self._links = base + self._interval_lines(base)
-        return self._links
-
-    def audit_lines(self) -> tuple[publication.Line, ...]:
-        """The relations across the tables without the interval check's protective pairs."""
+        """Relations across the tables (module docstring); what the single-line rule misses (a
+        ``<5`` pinned by its range, chains of tables) is left to the appendix's audit, which knows
+        :meth:`audit_relations`."""
         return self._base_links()
 
     def audit_relations(self) -> list:
@@ -248,18 +242,7 @@ class Cohort:
         return [([(1.0, c) for c in plus] + [(-1.0, c) for c in minus], low, 0.0)
                 for relations, low in ((eq, 0.0), (ub, -np.inf)) for plus, minus in relations]
 
-    # -- the interval check: what the single-line rule misses -------------------------------------
-    COUNTS = {
-        "prepost_timepoint_counts": ("n_measurements",),
-        "prepost_attrition": ("n_due", "n_measured", "n_not_measured", "n_with_baseline", "n_without_baseline"),
-        "prepost_timepoints": ("n",),
-        "prepost_summary": ("n_pairs", *RELIABLE),
-        "prepost_individual": ("n_pairs", *RELIABLE),
-        "prepost_completion": ("n_completers", "n_noncompleters", "n_not_due"),
-        "prepost_mixed": ("n_at_timepoint", "completers_n_pairs"),
-        "prepost_subgroups": ("n_pairs",),
-    }
-
+    # -- the relations an attacker knows ----------------------------------------------------------
     def _relations(self, tables) -> tuple[list, list]:
         """(equalities, inequalities) an attacker knows between count cells, each ``(plus, minus)``:
         sum(plus) = sum(minus), or sum(plus) ≤ sum(minus)."""
@@ -310,90 +293,6 @@ class Cohort:
                 eq.append(([("prepost_subgroups", int(i), "n_pairs") for i in part.index],
                            [("prepost_summary", sum_row[(m, c)], "n_pairs")]))
         return eq, ub
-
-    def _interval_lines(self, base) -> tuple[publication.Line, ...]:
-        """The single-line rule leaves a count hidden when its line has two hidden cells, but a
-        ``<5`` also says "at least 1": two ``<5`` adding up to 8 are both 4, and chains of tables
-        can pin a count the same way. This pass solves the attacker's integer program (every
-        published count fixed, ``<5`` = 1…4, ``x`` free, the relations of :meth:`_relations`) for
-        the smallest and largest value of every hidden count; while one is determined, the smallest
-        open non-zero count sharing a relation with it is hidden too (a two-cell line, so that
-        ``protect`` also withholds what is derived from it)."""
-        from scipy.optimize import linprog
-
-        tables = self.tables()
-        eq, ub = self._relations(tables)
-        frames = {table.name: table.data.reset_index(drop=True) for table in tables}
-        value = {}
-        for name, columns in self.COUNTS.items():
-            if name in frames:
-                for column in columns:
-                    numbers = pd.to_numeric(frames[name][column], errors="coerce").astype(float).to_numpy()
-                    for row, v in enumerate(numbers):
-                        if np.isfinite(v):
-                            value[(name, row, column)] = float(v)
-        cells = list(value)
-        index = {c: i for i, c in enumerate(cells)}
-        usable = lambda rel: all(c in index for c in (*rel[0], *rel[1]))  # noqa: E731
-
-        def matrix(relations):
-            rows = []
-            for plus, minus in filter(usable, relations):
-                row = np.zeros(len(cells))
-                for c in plus:
-                    row[index[c]] += 1
-                for c in minus:
-                    row[index[c]] -= 1
-                rows.append(row)
-            return (np.array(rows), np.zeros(len(rows))) if rows else (None, None)
-
-        a_eq, b_eq = matrix(eq)
-        a_ub, b_ub = matrix(ub)
-        extra: list[publication.Line] = []
-        m = self.rules.min_cell
-        for _ in range(50):
-            status = publication.protect(tables, self.rules, base + tuple(extra))
-            state = {c: status[c[0]].at[c[1], c[2]] for c in cells}
-            bounds = [(1, m - 1) if state[c] == publication.PRIMARY
-                      else (0, None) if state[c] == publication.SECONDARY else (value[c], value[c]) for c in cells]
-            hidden = [c for c in cells if state[c] in (publication.PRIMARY, publication.SECONDARY)]
-            determined = None
-            for c in hidden:
-                ends = []
-                for sign in (1, -1):
-                    objective = np.zeros(len(cells))
-                    objective[index[c]] = sign
-                    res = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
-                                  integrality=np.ones(len(cells)), method="highs")
-                    ends.append(sign * res.fun if res.status == 0 else np.nan)
-                if ends[0] == ends[1]:
-                    determined = c
-                    break
-            if determined is None:
-                break
-            target = self._nearest_open(determined, eq, usable, state, value, publication.key_columns(tables))
-            if target is None:
-                break
-            extra.append(publication.Line((determined, target)))
-        return tuple(extra)
-
-    @staticmethod
-    def _nearest_open(cell, relations, usable, state, value, keys=frozenset()):
-        """The open non-zero count to hide with ``cell``: among the cells sharing a relation with
-        it, else among theirs (breadth first), the cheapest (:func:`publication.cost`), where a
-        key count is taken only when no other count is reachable; None when every related count
-        is hidden."""
-        seen, frontier, found = {cell}, [cell], []
-        while frontier:
-            partners = {p for plus, minus in filter(usable, relations) if set(frontier) & {*plus, *minus}
-                        for p in (*plus, *minus)} - seen
-            found += [(len(seen), p) for p in partners if state[p] == "" and value[p] > 0]
-            cheap = [p for _, p in found if (p[0], p[2]) not in keys]
-            if cheap:
-                return min(cheap, key=lambda p: publication.cost(p, value[p], keys))
-            seen |= partners
-            frontier = list(partners)
-        return min(found)[1] if found else None
 
     def _base_links(self) -> tuple[publication.Line, ...]:
         """Relations across the tables (module docstring)."""
