@@ -172,3 +172,23 @@ def test_a_planted_hidden_count_is_found_nowhere(project_files):
             words = " ".join(section.text(language)) + " ".join(caption for caption, _ in section.figures(language))
             plt.close("all")
             assert not re.search(rf"(?<![\d,.]){planted}(?![\d,.])", words), (section.name, language)
+
+
+def test_csv_numbers_equal_the_workbook_and_page(appendices):
+    """Every number of ``tables/*.csv`` equals the number behind the cell the page shows and
+    ``tables.xlsx`` stores (``Cell.value``), for every published table of the demo."""
+    from tyokyky_eval.report import Report
+
+    appendix = appendices["demo"]
+    report = Report(next(iter(appendix.sections.values())).project)
+    compared = 0
+    for specs in appendix.specs.values():
+        for spec in specs:
+            frame = appendix.frames()[spec.name]
+            csv = rounded_as_shown(frame, spec.decimals)
+            for (_, cells), column in zip(report.typed_columns(frame, spec.decimals), frame.columns):
+                for cell, value in zip(cells, csv[column]):
+                    if isinstance(cell.value, float):
+                        assert value == cell.value, (spec.name, column)
+                        compared += 1
+    assert compared > 500

@@ -64,27 +64,27 @@ def _is_p_column(column: str) -> bool:
     return column == "p" or column.startswith("p_") or column.endswith("_p")
 
 
+def shown_value(value, digits: int, p_value: bool = False):
+    """A number as the appendix shows it: a float rounded to ``digits`` decimals (a p-value to 3,
+    below 0.001 the text ``<0.001``); anything else as it is. What ``tables/*.csv`` and
+    ``tables.xlsx`` hold, so that they carry the page's numbers (a mean at full precision times
+    its n would give an exact sum)."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value):
+        if p_value:
+            return "<0.001" if value < 0.001 else round(float(value), 3)
+        return round(float(value), digits)
+    return value
+
+
 def rounded_as_shown(frame: pd.DataFrame, decimals: int | dict = 1) -> pd.DataFrame:
-    """A published table with its numbers rounded as the appendix shows them (``decimals``: one
-    number, or per column with 1 as the default; p-values to 3 decimals, below 0.001 the text
-    ``<0.001``), so that ``tables/*.csv``, ``tables.xlsx`` and the page carry the same numbers:
-    a mean at full precision times its n would give an exact sum. Integers, symbols and text stay."""
+    """A published table with every number as :func:`shown_value` gives it (``decimals``: one
+    number, or per column with 1 as the default). Integers, symbols and text stay."""
     out = frame.copy()
     for column in out.columns:
-        digits = 3 if _is_p_column(str(column)) else (decimals.get(column, 1) if isinstance(decimals, dict)
-                                                      else decimals)
-        values = out[column]
-        numeric = values.map(lambda v: isinstance(v, (float, np.floating)) and math.isfinite(v))
-        if not numeric.any():
-            continue
-        if _is_p_column(str(column)):
-            out[column] = values.astype(object).where(~numeric, values.map(
-                lambda v: "<0.001" if isinstance(v, (float, np.floating)) and v < 0.001 else v))
-            numeric &= out[column].map(lambda v: not isinstance(v, str))
-        out[column] = out[column].astype(object).where(~numeric, out[column].map(
-            lambda v, d=digits: round(float(v), d) if isinstance(v, (float, np.floating)) else v))
-        if pd.api.types.is_float_dtype(values) and not _is_p_column(str(column)):
-            out[column] = out[column].astype(float)
+        digits = decimals.get(column, 1) if isinstance(decimals, dict) else decimals
+        p_value = _is_p_column(str(column))
+        values = out[column].map(lambda v, d=digits, p=p_value: shown_value(v, d, p))
+        out[column] = values.astype(float) if pd.api.types.is_float_dtype(out[column]) and not p_value else values
     return out
 
 
@@ -153,7 +153,7 @@ class Report:
                      namespace: str | None = None, headers: dict | None = None) -> pd.DataFrame:
         """A display copy: numbers and dates in the report's language, codes and headers translated.
 
-        Float columns named ``p``, ``p_*`` or ``*_p`` are p-values (``p_value``)."""
+        Columns named ``p``, ``p_*`` or ``*_p`` hold p-values (``p_value``)."""
         out = pd.DataFrame(index=frame.index)
         for header, cells in self.typed_columns(frame, decimals, code_columns, namespace, headers):
             out[header] = pd.Series([cell.text for cell in cells], index=frame.index, dtype=object)
@@ -172,8 +172,8 @@ class Report:
             elif pd.api.types.is_datetime64_any_dtype(values):
                 cells = [Cell(self.date(v)) if pd.isna(v) else
                          Cell(self.date(v), v.date().isoformat(), DATE_FORMATS[self.language]) for v in values]
-            elif pd.api.types.is_float_dtype(values) and _is_p_column(column):
-                cells = [self._p_cell(v) for v in values]
+            elif _is_p_column(column):  # also where symbols made the column text
+                cells = [self._p_cell(v) if isinstance(v, (float, np.floating)) else self._cell(v, 3) for v in values]
             else:
                 cells = [self._cell(v, digits) for v in values]
             header = (headers or {}).get(column) or self.header(column, namespace)
@@ -191,7 +191,7 @@ class Report:
         if isinstance(value, (int, np.integer)):
             return Cell(str(value), int(value), "0")
         if isinstance(value, (float, np.floating)) and math.isfinite(value):
-            return Cell(self.number(value, digits), round(float(value), digits), number_format(digits))
+            return Cell(self.number(value, digits), shown_value(value, digits), number_format(digits))
         return Cell(self.number(value, digits) if isinstance(value, float) else str(value))
 
     def _p_cell(self, value) -> Cell:
