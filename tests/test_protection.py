@@ -192,3 +192,15 @@ def test_csv_numbers_equal_the_workbook_and_page(appendices):
                         assert value == cell.value, (spec.name, column)
                         compared += 1
     assert compared > 500
+
+
+def test_only_a_released_table_reaches_tables(appendices, tmp_path):
+    """``Report.table`` without ``published=`` writes the internal table only."""
+    from tyokyky_eval.report import Report
+
+    report = Report(next(iter(appendices["demo"].sections.values())).project, output_dir=tmp_path)
+    report._html = lambda markup: None  # no display here
+    report.table(pd.DataFrame({"n": [3, 40]}), "raw", "Raw")
+    report.table(pd.DataFrame({"n": [3, 40]}), "released", "Released", published=pd.DataFrame({"n": ["<5", 40]}))
+    assert (tmp_path / "tables-internal" / "raw.csv").is_file() and not (tmp_path / "tables" / "raw.csv").exists()
+    assert (tmp_path / "tables" / "released.csv").read_text() == "n\n<5\n40\n"

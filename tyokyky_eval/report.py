@@ -144,10 +144,13 @@ class Report:
     # -- tables -------------------------------------------------------------------------------
     def save_table(self, frame: pd.DataFrame, name: str, published: pd.DataFrame | None = None,
                    decimals: int | dict = 1) -> None:
-        """Write ``tables-internal/<name>.csv`` and ``tables/<name>.csv`` (when output_dir is set);
-        the published table never holds free-text columns (``publication.FREE_TEXT_COLUMNS``)."""
+        """Write ``tables-internal/<name>.csv`` and, only for a ``published`` table (one that the
+        publication layer released), ``tables/<name>.csv`` (when output_dir is set): a frame that
+        did not pass protection never reaches ``tables/``. The published table never holds
+        free-text columns (``publication.FREE_TEXT_COLUMNS``)."""
         self._write_csv(frame, "tables-internal", name)
-        self._write_csv(rounded_as_shown(frame if published is None else published, decimals), "tables", name)
+        if published is not None:
+            self._write_csv(rounded_as_shown(published, decimals), "tables", name)
 
     def format_frame(self, frame: pd.DataFrame, decimals: int | dict = 1, code_columns=(),
                      namespace: str | None = None, headers: dict | None = None) -> pd.DataFrame:
