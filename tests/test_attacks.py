@@ -35,7 +35,7 @@ from tyokyky_eval.identifiers import hetu_is_valid, is_code, looks_like_hetu
 from tyokyky_eval.params import load_params
 from tyokyky_eval.publication import escape_markdown, neutralise_formulas, safe_markdown_html
 from tyokyky_eval.resources import resource_dir
-from tyokyky_eval.appendix import chromium_command, find_chromium
+from tyokyky_eval.render.pdf import chromium_command, find_chromium
 from tyokyky_eval.validation import validate_project
 
 from test_runner import demo_project

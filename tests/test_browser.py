@@ -15,7 +15,7 @@ import pytest
 
 from tyokyky_eval.cli import main
 from tyokyky_eval.resources import resource_dir
-from tyokyky_eval.appendix import chromium_command, find_chromium
+from tyokyky_eval.render.pdf import chromium_command, find_chromium
 
 from test_runner import FIGURE, SETUP, demo_project, write_notebook
 

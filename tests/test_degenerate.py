@@ -3,17 +3,14 @@
 Each case changes the small valid project of ``conftest.ProjectFiles`` into a shape that real
 projects have (nobody employed yet, everyone employed, everyone still in service, one client, all
 censored at day 0, ties everywhere, one group, no answers, one round, one site, one rater) and
-executes the code of every appendix notebook in this process, as papermill would in a kernel.
+builds every section's blocks in this process, as a run does before its kernel shows them.
 One case also runs the whole appendix from the command line.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import matplotlib
-import nbformat
 import pandas as pd
 import pytest
 
@@ -21,36 +18,23 @@ from tyokyky_eval.cli import main
 from tyokyky_eval.i18n import t
 
 matplotlib.use("Agg")
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
 def run_notebooks(params_path: Path, language: str = "en") -> str:
-    """Execute the code cells of every notebook the runner would run (the parameters cell replaced;
-    a notebook whose tables or parameters block the project lacks is left out, as the runner does;
-    the project and its protected appendix loaded once and handed to every notebook, as a run does);
-    returns the text of every Markdown output the sections displayed."""
+    """What the appendix notebooks show of the project, built as a run builds it (the protected
+    appendix once, then every section's blocks, ``render.document.section_blocks``, which the
+    notebooks' ``report.show_tables`` / ``show_figures`` display); returns the text of every prose
+    block (the sections' findings)."""
     import matplotlib.pyplot as plt
-    from IPython.display import Markdown
 
     from tyokyky_eval.project import load_project
-    from tyokyky_eval.runner import missing_tables
+    from tyokyky_eval.protection import protect_appendix
+    from tyokyky_eval.render.document import Prose, section_blocks
 
-    project = load_project(params_path, language)
-    shown: list[str] = []
-    for path in NOTEBOOKS:
-        if missing_tables(nbformat.read(path, 4), project):
-            continue
-        namespace = {"params_path": str(params_path), "language": language, "output_dir": None,
-                     "validated_dir": None}
-        code = [cell.source for cell in nbformat.read(path, 4).cells if cell.cell_type == "code"]
-        with contextlib.redirect_stdout(io.StringIO()), \
-                pytest.MonkeyPatch.context() as patch:
-            patch.setattr("tyokyky_eval.report._display",
-                          lambda obj: shown.append(obj.data if isinstance(obj, Markdown) else ""))
-            patch.setattr("tyokyky_eval.load_project", lambda *args, **kwargs: project)  # built once, as a run does
-            for source in code[1:]:
-                exec(compile(source, f"{path.name}", "exec"), namespace)  # noqa: S102
-        plt.close("all")
+    appendix = protect_appendix(load_project(params_path, language))
+    shown = [block.markdown for section in appendix.sections.values()
+             for blocks in section_blocks(section, language).values() for block in blocks if isinstance(block, Prose)]
+    plt.close("all")
     return "\n".join(shown)
 
 

@@ -1,9 +1,9 @@
 """The appendix for editing (issue 17): ``appendix.docx`` and ``tables.xlsx``.
 
-Unit tests build both files from what ``Report`` shows (records and HTML of a small table and
-figure); the ``slow`` tests run the real notebooks on demo data in Finnish and compare every table
-and figure of the HTML page with the Word document and the workbook, and render the Word file with
-LibreOffice where ``soffice`` is installed. ``test_runner`` checks that two runs give the same
+Unit tests build both files from the blocks ``Report`` shows (a small attacked table and a figure),
+read back from notebook outputs as a run reads them; the ``slow`` tests run the demo appendix in
+Finnish and compare every table and figure of the HTML page with the Word document and the
+workbook, and render the Word file with LibreOffice where ``soffice`` is installed. ``test_runner`` checks that two runs give the same
 workbook and ``test_attacks`` attacks both files.
 """
 from __future__ import annotations
@@ -25,10 +25,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tyokyky_eval import office, report as report_module, runner
-from tyokyky_eval.appendix import number_captions
+from tyokyky_eval import report as report_module, runner
 from tyokyky_eval.i18n import fmt_number
-from tyokyky_eval.report import PRINT_DPI, RECORDS, Report
+from tyokyky_eval.render import document as doc
+from tyokyky_eval.render.docx import TABLE_STYLE, write_docx
+from tyokyky_eval.render.html import page as page_html
+from tyokyky_eval.render.xlsx import write_xlsx
+from tyokyky_eval.report import Report
 
 from test_runner import demo_project
 
@@ -135,16 +138,24 @@ def no_external_links(path: Path) -> None:
 
 
 # -- files made from what a Report shows -----------------------------------------------------------
+def _project(language: str, title: str = "Hanke"):
+    params = SimpleNamespace(title=title, description="", evaluation_period=None, synthetic=False,
+                             cutoff_date=dt.date(2022, 12, 31))
+    return SimpleNamespace(language=language, params=params)
+
+
 @pytest.fixture
 def shown_outputs(tmp_path, monkeypatch):
-    """Records and the page of one attacked table and one figure, as a notebook would show them."""
+    """The document of one attacked table and one figure, as a notebook in a run shows them (its
+    outputs carry the blocks) and the run reads them back (``runner.notebook_blocks``), and its page."""
     import matplotlib.pyplot as plt
+    import nbformat
 
-    def build(language: str):
-        folder = tmp_path / language
-        displayed = []
-        monkeypatch.setattr(report_module, "_display", lambda obj: displayed.append(obj.data))
-        rep = Report(SimpleNamespace(language=language), output_dir=folder)
+    def build(language: str, title: str = "Hanke"):
+        outputs = []
+        monkeypatch.setattr(report_module, "_display", lambda obj, metadata=None: outputs.append(
+            nbformat.v4.new_output("display_data", {"text/html": obj.data}, metadata=metadata)))
+        rep = Report(_project(language), output_dir=tmp_path / language)
         frame = pd.DataFrame({"service": [ATTACK, "ips"], "n": pd.Series([12, "<5"], dtype=object),
                               "mean": [1234.5, float("nan")], "p": [0.0004, 0.2],
                               "day": pd.to_datetime(["2022-12-31", None])})
@@ -152,18 +163,29 @@ def shown_outputs(tmp_path, monkeypatch):
         fig, ax = plt.subplots(figsize=(3, 2))
         ax.bar(["a", "b"], [1, 2])
         rep.figure(fig, "Kuvio = 1")
-        page = number_captions("<html><body><h1>Osa</h1><h2>Alaosa</h2>" + "".join(displayed) + "</body></html>",
-                               language)
-        return office.load_records([folder / RECORDS]), page
+        nb = nbformat.v4.new_notebook()
+        origin = {"notebook": "20_osa.ipynb", "cell": 2, "id": "x"}
+        nb.cells = [nbformat.v4.new_markdown_cell("# Osa\n\n## Alaosa", metadata={"tyokyky_eval": origin}),
+                    nbformat.v4.new_code_cell("report.table(…)", metadata={"tyokyky_eval": origin}, outputs=outputs)]
+        blocks = runner.notebook_blocks(nb, language)["20_osa.ipynb"]
+        document = doc.assemble(_project(language, title), [doc.Part("osa", tuple(blocks))], None)
+        return document, page_html(document)
 
     return build
 
 
+def test_the_run_reads_back_the_blocks_the_notebook_showed(shown_outputs):
+    document, _ = shown_outputs("fi")
+    table, figure = [b for b in document.blocks() if isinstance(b, (doc.TableBlock, doc.FigureBlock))]
+    assert table.rows[0][0].text == ATTACK and table.rows[0][1].value == 12 and table.rows[1][1].text == "<5"
+    assert figure.png.startswith(b"\x89PNG") and (table.number, figure.number) == (1, 1)
+
+
 @pytest.mark.parametrize("language", ["fi", "en"])
 def test_workbook_stores_numbers_as_numbers_and_no_text_as_formula(shown_outputs, tmp_path, language):
-    records, page = shown_outputs(language)
+    document, page = shown_outputs(language, "=Hanke")
     path = tmp_path / "tables.xlsx"
-    office.write_xlsx(records, path, language, "=Hanke", STAMP)
+    write_xlsx(document, path, STAMP)
     workbook = openpyxl.load_workbook(path)
     assert workbook.sheetnames == (["Sisällys", "Taulukko 1"] if language == "fi" else ["Contents", "Table 1"])
     sheet = workbook.worksheets[1]
@@ -184,40 +206,30 @@ def test_workbook_stores_numbers_as_numbers_and_no_text_as_formula(shown_outputs
 
 
 def test_word_document_has_styles_captions_tables_and_print_figures(shown_outputs, tmp_path):
-    records, page = shown_outputs("fi")
+    document, page = shown_outputs("fi")
     path = tmp_path / "appendix.docx"
-    office.write_docx(page, records, path, "fi", "Hanke", STAMP)
+    write_docx(document, path, STAMP)
     document = docx.Document(str(path))
     styled = [(p.style.name, p.text) for p in document.paragraphs if p.text]
     assert ("Heading 1", "Osa") in styled and ("Heading 2", "Alaosa") in styled
     assert [t for s, t in styled if s == "Caption"] == ["Taulukko 1. +cmd|' /C calc'!A0", "Kuvio 1. Kuvio = 1"]
     assert ("Note", "@SUM(1) <5 = 1–4") in styled
     assert [[c.text for c in r.cells] for r in document.tables[0].rows] == read_page(page).tables[0]
-    assert document.tables[0].style.name == office.TABLE_STYLE
+    assert document.tables[0].style.name == TABLE_STYLE
     assert "SEQ Taulukko" in document.element.xml and "SEQ Kuvio" in document.element.xml
     (width, _), = docx_pictures(path)
-    assert width >= 3 * PRINT_DPI * 0.8  # a 3-inch figure at print resolution
+    assert width >= 3 * doc.PRINT_DPI * 0.8  # a 3-inch figure at print resolution
     assert document.core_properties.created.replace(tzinfo=None) == STAMP and document.core_properties.title == "Hanke"
     no_external_links(path)
 
 
 def test_office_files_are_reproducible(shown_outputs, tmp_path):
-    records, page = shown_outputs("fi")
-    for name, write in (("tables.xlsx", lambda p: office.write_xlsx(records, p, "fi", "Hanke", STAMP)),
-                        ("appendix.docx", lambda p: office.write_docx(page, records, p, "fi", "Hanke", STAMP))):
-        write(tmp_path / f"1-{name}")
+    document, _ = shown_outputs("fi")
+    for name, write in (("tables.xlsx", write_xlsx), ("appendix.docx", write_docx)):
+        write(document, tmp_path / f"1-{name}", STAMP)
         time.sleep(1.1)  # a clock time in the file would differ
-        write(tmp_path / f"2-{name}")
+        write(document, tmp_path / f"2-{name}", STAMP)
         assert (tmp_path / f"1-{name}").read_bytes() == (tmp_path / f"2-{name}").read_bytes(), name
-
-
-def test_records_that_disagree_with_the_page_are_refused(shown_outputs, tmp_path):
-    records, page = shown_outputs("en")
-    records[0]["caption"] = "another table"
-    with pytest.raises(ValueError, match="disagree"):
-        office.write_docx(page, records, tmp_path / "appendix.docx", "en", "Project", STAMP)
-    with pytest.raises(ValueError, match="left over"):
-        office.write_docx("<p>no tables</p>", records[1:], tmp_path / "appendix.docx", "en", "Project", STAMP)
 
 
 # -- the real notebooks ------------------------------------------------------------------------------

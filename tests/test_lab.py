@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from tyokyky_eval import lab
-from tyokyky_eval.appendix import find_chromium
+from tyokyky_eval.render.pdf import find_chromium
 from tyokyky_eval.cli import main
 
 from test_runner import demo_project

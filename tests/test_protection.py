@@ -21,7 +21,7 @@ from tyokyky_eval.protection import (
     protect_appendix,
     write_disclosure,
 )
-from tyokyky_eval.report import rounded_as_shown
+from tyokyky_eval.render.cells import rounded_as_shown
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +199,7 @@ def test_only_a_released_table_reaches_tables(appendices, tmp_path):
     from tyokyky_eval.report import Report
 
     report = Report(next(iter(appendices["demo"].sections.values())).project, output_dir=tmp_path)
-    report._html = lambda markup: None  # no display here
+    report.show = lambda blocks: None  # no display here
     report.table(pd.DataFrame({"n": [3, 40]}), "raw", "Raw")
     report.table(pd.DataFrame({"n": [3, 40]}), "released", "Released", published=pd.DataFrame({"n": ["<5", 40]}))
     assert (tmp_path / "tables-internal" / "raw.csv").is_file() and not (tmp_path / "tables" / "raw.csv").exists()

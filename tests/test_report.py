@@ -1,4 +1,5 @@
-"""Finnish and English formatting in the report, caption numbering and heading anchors."""
+"""Finnish and English formatting in the report; the document: caption numbering, stable anchors,
+blocks through a notebook output and back, the page."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,9 @@ import pandas as pd
 
 from tyokyky_eval.i18n import fmt_date, fmt_number, fmt_percent
 from tyokyky_eval.report import Report
-from tyokyky_eval.appendix import anchor_headings, number_captions
+from tyokyky_eval.render import document as doc
+from tyokyky_eval.render.cells import Cell
+from tyokyky_eval.render.html import page
 
 NNBSP = "\u202f"
 
@@ -38,21 +41,41 @@ def test_format_frame_in_finnish_and_english():
     assert en["mean"].tolist() == ["6.25", "1,234.50"]
 
 
-def test_captions_are_numbered_in_order_per_kind():
-    body = ('<p class="te-caption" data-kind="table">A</p><p class="te-caption" data-kind="figure">B</p>'
-            '<p class="te-caption" data-kind="table">C</p>')
-    fi = number_captions(body, "fi")
-    assert fi.index("Taulukko 1.") < fi.index("Kuvio 1.") < fi.index("Taulukko 2.")
-    assert 'id="table-2"' in fi and 'id="figure-1"' in fi
-    assert "Table 2." in number_captions(body, "en") and "Figure 1." in number_captions(body, "en")
+def _project(language):
+    params = SimpleNamespace(title="Hanke <b>", description="", evaluation_period=None, synthetic=False,
+                             cutoff_date=dt.date(2022, 12, 31))
+    return SimpleNamespace(language=language, params=params)
 
 
-def test_headings_get_unique_anchors_and_contents_entries():
-    body = ('<h1 id="Data">Data<a class="anchor-link" href="#Data">¶</a></h1><h2>Quality &amp; flow</h2>'
-            '<h3>Detail</h3><h1 id="Data">Data</h1>')
-    out, entries = anchor_headings(body)
-    assert entries == [(1, "s1", "Data"), (2, "s2", "Quality & flow"), (1, "s4", "Data")]
-    assert "anchor-link" not in out and out.count('id="s') == 4
+def _parts():
+    table = doc.TableBlock("A", ("n",), ((Cell("3", 3, "0"),),), name="fidelity_scores")
+    figure = doc.FigureBlock("B", b"png", 10)
+    return [doc.Part("fidelity", (doc.Heading(1, "Laatu"), table, doc.Heading(2, "Alaosa"), figure,
+                                  doc.TableBlock("C", ("n",), ()))),
+            doc.Part("prepost", (doc.Heading(1, "Laatu"), doc.Prose("*x*")))]
+
+
+def test_captions_are_numbered_in_order_per_kind_with_stable_anchors():
+    document = doc.assemble(_project("fi"), _parts(), None)
+    blocks = list(document.blocks())
+    assert [(b.number, b.anchor) for b in blocks if isinstance(b, (doc.TableBlock, doc.FigureBlock))] == [
+        (1, "table-fidelity_scores"), (1, "figure-fidelity-1"), (2, "table-fidelity-2")]
+    assert [b.anchor for b in blocks if isinstance(b, doc.Heading)] == ["fidelity", "fidelity-2", "prepost"]
+    html = page(document)
+    assert html.index("Taulukko 1.") < html.index("Kuvio 1.") < html.index("Taulukko 2.")
+    assert 'id="table-fidelity_scores"' in html and 'href="#fidelity-2"' in html and "Hanke &lt;b&gt;" in html
+    assert "Table 2." in page(doc.assemble(_project("en"), _parts(), None))
+
+
+def test_blocks_travel_through_a_notebook_output_unchanged():
+    for block in [b for part in _parts() for b in part.blocks] + [doc.Raw("<p>x</p>")]:
+        assert doc.from_json(doc.to_json(block)) == block
+
+
+def test_markdown_headings_become_heading_blocks_outside_code_fences():
+    blocks = doc.markdown_blocks("# Title\n\nText **b**.\n\n```\n# not a heading\n```\n## Sub ##\nMore")
+    assert blocks == [doc.Heading(1, "Title"), doc.Prose("Text **b**.\n\n```\n# not a heading\n```"),
+                      doc.Heading(2, "Sub"), doc.Prose("More")]
 
 
 def test_p_values_are_shown_with_a_floor():

@@ -19,7 +19,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tyokyky_eval import appendix, demo, runner
+from tyokyky_eval import demo, runner
+from tyokyky_eval.render.pdf import find_chromium
 from tyokyky_eval.cli import main
 from tyokyky_eval.i18n import t
 from tyokyky_eval.resources import resource_dir
@@ -109,7 +110,10 @@ def test_finnish_run_numbers_captions_and_keeps_only_finnish_prose(workspace, sm
     assert "1\u202f234,50" in html and "6,25" in html  # Finnish decimal comma in the shown table
     assert "31.12.2022" in html and "<script" not in html and "http://" not in html
     folder = tmp_path / "demo"
-    assert sorted(p.name for p in (folder / "executed").iterdir()) == ["00_tiny.ipynb", "10_needs_fidelity.ipynb"]
+    assert sorted(p.name for p in (folder / "executed").iterdir()) == ["appendix.ipynb"]  # one kernel
+    origins = {c.metadata["tyokyky_eval"]["notebook"] for c in nbformat.read(str(folder / "executed" / "appendix.ipynb"),
+                                                                               as_version=4).cells if "tyokyky_eval" in c.metadata}
+    assert origins == {"00_tiny.ipynb", "10_needs_fidelity.ipynb"}
     assert (folder / "tables-internal" / "tiny.csv").read_text() == "mean\n1234.5\n6.25\n"
     assert {p.name for p in folder.iterdir()} <= runner.APPENDIX_ENTRIES  # no table or figure records
     sheet = openpyxl.load_workbook(folder / "tables.xlsx")["Taulukko 1"]
@@ -118,7 +122,7 @@ def test_finnish_run_numbers_captions_and_keeps_only_finnish_prose(workspace, sm
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no temporary folder left behind
     out = capsys.readouterr().out
     assert "Appendix:" in out
-    assert ("PDF:" in out) if appendix.find_chromium() else (t("appendix.pdf_skipped_no_chromium", "fi") in out)
+    assert ("PDF:" in out) if find_chromium() else (t("appendix.pdf_skipped_no_chromium", "fi") in out)
 
 
 @pytest.mark.slow
@@ -129,11 +133,12 @@ def test_english_override_and_skipped_section(workspace, small_notebooks, tmp_pa
     html = appendix_text(tmp_path, "nofidelity")
     assert "In English." in html and "Suomeksi." not in html and 'lang="en"' in html
     assert "Table 1." in html and "Table 2." not in html and "Figure 1." in html and "1,234.50" in html
-    assert "<h1 id=\"s3\">Fidelity</h1>" in html
-    assert escape("This section was not produced because the project's data do not include: fidelity reviews.") in html
+    assert '<h1 id="10_needs_fidelity">Fidelity</h1>' in html
+    assert "This section was not produced because the project's data do not include: fidelity reviews." in html
     record = json.loads((tmp_path / "nofidelity" / "provenance.json").read_text())
     assert record["notebooks"] == {"00_tiny.ipynb": "executed", "10_needs_fidelity.ipynb": "skipped"}
-    assert not (tmp_path / "nofidelity" / "executed" / "10_needs_fidelity.ipynb").exists()
+    executed = nbformat.read(str(tmp_path / "nofidelity" / "executed" / "appendix.ipynb"), as_version=4)
+    assert all(c.metadata["tyokyky_eval"]["notebook"] == "00_tiny.ipynb" for c in executed.cells if "tyokyky_eval" in c.metadata)
 
 
 @pytest.mark.slow
@@ -239,8 +244,9 @@ def test_real_appendix_leaks_no_ids(real_appendix):
     assert not list(folder.rglob("*.parquet"))
     published = [*folder.glob("appendix.*"), *(folder / "tables").rglob("*"), *(folder / "executed").rglob("*"),
                  *(folder / "disclosure").rglob("*")]
-    executed = sorted(p.name for p in (folder / "executed").iterdir())
-    assert executed == sorted(p.name for p in Path(str(resource_dir("notebooks"))).glob("*.ipynb"))
+    executed = nbformat.read(str(folder / "executed" / "appendix.ipynb"), as_version=4)
+    assert sorted({c.metadata["tyokyky_eval"]["notebook"] for c in executed.cells if "tyokyky_eval" in c.metadata}) \
+        == sorted(p.name for p in Path(str(resource_dir("notebooks"))).glob("*.ipynb"))
     for path in (p for p in published if p.is_file()):
         if path.suffix in (".docx", ".xlsx"):  # zip containers: their XML parts
             with zipfile.ZipFile(path) as archive:
@@ -253,13 +259,14 @@ def test_real_appendix_leaks_no_ids(real_appendix):
 
 @pytest.mark.slow
 def test_validated_cache_changes_no_table(real_appendix, tmp_path, monkeypatch):
-    """The notebooks load the run's validated Parquet tables (``validated_dir``); without them
-    (each notebook reading and validating the input files itself) every table is the same."""
-    executed = nbformat.read(str(real_appendix / "demo" / "executed" / "00_overview.ipynb"), as_version=4)
+    """The kernel loads the run's validated Parquet tables and protected appendix
+    (``validated_dir``); without them (the kernel reading, validating and protecting the input
+    files itself) every table it shows is the same (the workbook is made from what it shows)."""
+    executed = nbformat.read(str(real_appendix / "demo" / "executed" / "appendix.ipynb"), as_version=4)
     injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert "validated_dir = " in injected.source and "validated_dir = None" not in injected.source
 
-    def without_cache(source, target, parameters, kernel, progress):
+    def without_cache(source, target, parameters, kernel, progress, deadline=None):
         execute(source, target, {k: v for k, v in parameters.items() if k != "validated_dir"}, kernel, progress)
 
     execute = runner.execute_notebook
@@ -271,7 +278,7 @@ def test_validated_cache_changes_no_table(real_appendix, tmp_path, monkeypatch):
         assert len(cached) > 10 and cached == uncached
     # two runs of the same inputs: the same workbook, byte for byte
     assert (real_appendix / "demo" / "tables.xlsx").read_bytes() == (tmp_path / "demo" / "tables.xlsx").read_bytes()
-    executed = nbformat.read(str(tmp_path / "demo" / "executed" / "00_overview.ipynb"), as_version=4)
+    executed = nbformat.read(str(tmp_path / "demo" / "executed" / "appendix.ipynb"), as_version=4)
     assert "validated_dir" not in next(c for c in executed.cells
                                        if "injected-parameters" in c.metadata.get("tags", [])).source
 

@@ -147,15 +147,18 @@ def test_free_text_reasons_never_reach_a_published_output(tmp_path):
 def test_report_shows_localised_labels_and_no_free_text(tmp_path, monkeypatch):
     from IPython.display import HTML, Markdown
 
+    from tyokyky_eval.render.csv import write_tables
     from tyokyky_eval.report import Report
 
     for language, name, title in (("fi", "Asiakasmäärä", "Henkilöstö"), ("en", "Caseload size", "Staffing")):
         shown: list[str] = []
         monkeypatch.setattr("tyokyky_eval.report._display",
-                            lambda obj: shown.append(obj.data if isinstance(obj, (HTML, Markdown)) else ""))
+                            lambda obj, metadata=None: shown.append(obj.data if isinstance(obj, (HTML, Markdown)) else ""))
         proj = project(tmp_path, 5, language)
         report = Report(proj, output_dir=tmp_path / f"out-{language}")
-        report.show_tables(sections.load("fidelity", proj))
+        section = sections.load("fidelity", proj)
+        report.show_tables(section)
+        write_tables(proj.appendix, tmp_path / f"out-{language}")
         page = "\n".join(shown)
         assert name in page and title in page
         other = "Caseload size" if language == "fi" else "Asiakasmäärä"

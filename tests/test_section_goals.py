@@ -10,6 +10,8 @@ import pandas as pd
 from tyokyky_eval import goals as gl
 from tyokyky_eval.params import Disclosure
 from tyokyky_eval.project import Project
+from tyokyky_eval.render.cells import rounded_as_shown
+from tyokyky_eval.render.csv import write_csv
 from tyokyky_eval.report import Report
 from tyokyky_eval.runner import missing_tables
 from tyokyky_eval.sections.goals import GOALS, GoalsSection
@@ -46,12 +48,14 @@ def test_evaluators_prose_is_inert_in_html_and_csv(tmp_path, monkeypatch):
                      source=PAYLOAD)]
     project = make_project(goals)
     shown = []
-    monkeypatch.setattr("tyokyky_eval.report._display", lambda obj: shown.append(getattr(obj, "data", str(obj))))
+    monkeypatch.setattr("tyokyky_eval.report._display", lambda obj, metadata=None: shown.append(getattr(obj, "data", str(obj))))
     report = Report(project, output_dir=tmp_path)
     report.show_tables(GoalsSection(project))
     html = "".join(shown)
     assert "<script" not in html and "<img" not in html and "href" not in html and "<strong>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    section = GoalsSection(project)
+    write_csv(rounded_as_shown(section.published()["goals"]), tmp_path / "tables", "goals", published=True)
     csv = (tmp_path / "tables" / "goals.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in csv
 

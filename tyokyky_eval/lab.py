@@ -33,7 +33,7 @@ import nbformat
 import yaml
 
 from tyokyky_eval import __version__
-from tyokyky_eval.appendix import LANGUAGE_TAGS
+from tyokyky_eval.render.document import LANGUAGE_TAGS
 from tyokyky_eval.errors import OutputError
 from tyokyky_eval.i18n import t
 from tyokyky_eval.kernel import ensure_kernel

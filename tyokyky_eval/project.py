@@ -48,16 +48,22 @@ def load_project(params_path: str | Path, language: str | None = None,
     ``validated``: a folder written by ``save_validated`` for these parameters (the runner passes
     one to every notebook); its tables, warnings and labels are used and the input files are not
     read again. None (default) reads and validates the input files."""
+    if validated is not None:  # a run's validated folder does not change: read it once per process
+        key = (str(Path(params_path).resolve()), language, str(Path(validated).resolve()))
+        if key not in _VALIDATED:
+            params = load_params(params_path)
+            _VALIDATED[key] = _read_validated(params, language or params.language, Path(validated))
+        return _VALIDATED[key]
     params = load_params(params_path)
     language = language or params.language
-    if validated is not None:
-        return _read_validated(params, language, Path(validated))
     result = validate_project(params, language)
     if result.errors:
         raise DataError(result.errors)
     return Project(params, language, result.tables, result.warnings, result.labels)
 
 
+#: projects read from validated folders in this process (one kernel shows every section of a run)
+_VALIDATED: dict[tuple, Project] = {}
 VALIDATED_INDEX = "validated.json"
 APPENDIX = "appendix.pickle"
 

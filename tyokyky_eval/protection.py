@@ -78,6 +78,8 @@ class ProtectedAppendix:
     relations: list = field(default_factory=list)
     audit_added: list = field(default_factory=list)
     audit_shown: list = field(default_factory=list)
+    #: (section, language) → its blocks as shown (``render.document.section_blocks``)
+    blocks: dict = field(default_factory=dict, repr=False)
     _internal: dict | None = field(default=None, repr=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:

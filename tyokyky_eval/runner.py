@@ -1,28 +1,31 @@
-"""Execute the notebooks of one project with papermill and assemble the appendix.
+"""Run one project: validate, protect, execute its appendix notebook with papermill, render.
 
-``run_project`` validates the project (nothing is written when the data are invalid), executes every
-notebook in order, and writes ``<output>/<project_id>/``: ``appendix.html`` (one self-contained page:
-title page, contents, numbered tables and figures, provenance; code hidden), ``appendix.pdf`` when
-headless Chromium is available, ``appendix.docx`` and ``tables.xlsx`` (``tyokyky_eval.office``),
-``executed/*.ipynb``, ``tables/``, ``tables-internal/`` and
-``provenance.json``. Everything is written into a private temporary folder (outside the output
-folder), staged next to the destination and moved into place only when all of it succeeded, so a failure never replaces a previous good appendix, and
-only a folder recognised as an earlier appendix of the same project is ever replaced
-(``check_destination``). The input is validated once per run: the validated tables go as Parquet
-(``project.save_validated``) to a private temporary folder outside the output folder, and every
-notebook loads them from there (parameter ``validated_dir``). Runs of one project into one output
-folder are serialised (``project_lock``); SIGTERM, SIGHUP, Ctrl-C and ``timeout`` (checked before every
-notebook and the PDF, and as nbclient's time limit of every cell) remove the run's
-temporary folders, and ``sweep_stale`` removes those of runs that were killed outright.
-``run_all`` runs every parameters file of a folder in parallel processes, or on a Dask cluster.
+``run_project`` validates the project (nothing is written when the data are invalid) and builds
+its protected appendix once (``protection.protect_appendix``). The section notebooks the project
+has data for are joined into one appendix notebook (``appendix_notebook``), which one kernel
+executes: it shows every section's part of the protected appendix as blocks
+(``render.document``). From those blocks the run writes ``appendix.html`` (one self-contained
+page), ``appendix.docx`` and ``tables.xlsx``; ``appendix.pdf`` is headless Chromium's print of the
+page; ``tables/``, ``tables-internal/`` and ``disclosure/`` come from the protected appendix;
+``executed/appendix.ipynb`` is the executed notebook, and ``provenance.json`` the record of the
+run. Everything is written into a private temporary folder (outside the output folder), staged
+next to the destination and moved into place only when all of it succeeded, so a failure never
+replaces a previous good appendix, and only a folder recognised as an earlier appendix of the
+same project is ever replaced (``check_destination``). The validated tables and the protected
+appendix go (Parquet, pickle) to a private temporary folder, from which the kernel loads them
+(parameter ``validated_dir``). Runs of one project into one output folder are serialised
+(``project_lock``); SIGTERM, SIGHUP, Ctrl-C and ``timeout`` (checked before the notebook and the
+PDF, and as nbclient's time limit of every cell) remove the run's temporary folders, and
+``sweep_stale`` removes those of runs that were killed outright. ``run_all`` runs every
+parameters file of a folder in parallel processes, or on a Dask cluster.
 """
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import errno
 import hashlib
-import html
 import json
 import math
 import os
@@ -39,14 +42,18 @@ from pathlib import Path
 import nbformat
 
 from tyokyky_eval import provenance
-from tyokyky_eval.appendix import assemble_html, print_pdf, render_cells, write_office
 from tyokyky_eval.cluster import dask_executor
 from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
 from tyokyky_eval.i18n import has_text, t
 from tyokyky_eval.kernel import ensure_kernel
 from tyokyky_eval.project import Project, load_project, save_validated
 from tyokyky_eval.protection import protect_appendix, write_disclosure
-from tyokyky_eval.report import RECORDS
+from tyokyky_eval.render import document as doc
+from tyokyky_eval.render.csv import write_tables
+from tyokyky_eval.render.docx import write_docx
+from tyokyky_eval.render.html import page
+from tyokyky_eval.render.pdf import print_pdf
+from tyokyky_eval.render.xlsx import write_xlsx
 from tyokyky_eval.resources import resource_dir
 from tyokyky_eval.sections import REGISTRY
 
@@ -107,9 +114,10 @@ def _kernel_manager_class():
 
 def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, progress: bool,
                      deadline: float | None = None) -> None:
-    """Run one notebook with papermill; a failing cell becomes ``NotebookError`` naming it.
-    ``deadline`` (``time.monotonic()`` value): each cell may run only until then (nbclient stops
-    it and the run ends with ``RunTimeout``)."""
+    """Run one notebook with papermill; a failing cell becomes ``NotebookError`` naming it (in the
+    section notebook it came from, see :func:`appendix_notebook`). ``deadline``
+    (``time.monotonic()`` value): each cell may run only until then (nbclient stops it and the run
+    ends with ``RunTimeout``)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
@@ -121,20 +129,98 @@ def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, 
         "timeout_func": lambda cell: max(1, math.ceil(deadline - time.monotonic()))}
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
-                                   progress_bar=bar, cwd=str(target.parent), config=config,
+                                   progress_bar=bar, cwd=str(target.parent), config=config, request_save_on_cell_execute=False,
                                    kernel_manager_class=_kernel_manager_class(), **extra)
     except TimeoutError as exc:  # nbclient's CellTimeoutError is a TimeoutError
-        raise RunTimeout(f"notebook {source.name} was stopped {_failed_cell_of(source, exc)}: the project did not "
+        raise RunTimeout(f"{_where(source, target, None)} was stopped {_failed_cell_of(exc)}: the project did not "
                          "finish within its time limit (--timeout)") from None
     except PapermillExecutionError as exc:
-        raise NotebookError(f"notebook {source.name} failed {_failed_cell(source, target, exc.cell_index)}: "
-                            f"{exc.ename}: {exc.evalue}") from None
+        raise NotebookError(f"{_where(source, target, exc.cell_index)}: {exc.ename}: {exc.evalue}") from None
 
 
-def _failed_cell_of(source: Path, exc: Exception) -> str:
+def _failed_cell_of(exc: Exception) -> str:
     """'in the cell starting: …' from nbclient's timeout message, when it names the cell."""
     first = next((line.strip() for line in str(exc).splitlines()[1:] if line.strip() and "---" not in line), "")
     return f"in the cell starting {first!r}" if first else "in a cell"
+
+
+def _where(source: Path, executed: Path, index: int | None) -> str:
+    """'notebook N failed in cell K (id …, first line: …)': the section notebook and the cell's
+    number there, counted from 1 as the user sees it (papermill's index counts its own injected
+    and error-marker cells); without ``index``, the notebook that was running."""
+    try:
+        cells = [c for c in nbformat.read(str(executed), as_version=4).cells
+                 if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    except (OSError, ValueError):
+        cells = []
+    if index is None:
+        running = [c for c in cells if c.get("metadata", {}).get("papermill", {}).get("status") == "running"]
+        origin = running[0].get("metadata", {}).get("tyokyky_eval", {}) if running else {}
+        return f"notebook {origin.get('notebook', source.name)}"
+    if index >= len(cells):
+        return f"notebook {source.name} failed in cell {index}"
+    cell = cells[index]
+    origin = cell.get("metadata", {}).get("tyokyky_eval", {})
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    return (f"notebook {origin.get('notebook', source.name)} failed in cell {origin.get('cell', index)} "
+            f"(id {origin.get('id', cell.get('id', '?'))}, first line: {first!r})")
+
+
+#: the one notebook a run executes: the sections' notebooks in order (``appendix_notebook``)
+APPENDIX_NOTEBOOK = "appendix.ipynb"
+PARAMETERS = 'params_path = ""\nlanguage = "fi"\noutput_dir = None\nvalidated_dir = None'
+
+
+def appendix_notebook(notebooks: list[tuple[Path, nbformat.NotebookNode]]) -> nbformat.NotebookNode:
+    """One notebook of the section notebooks, so that a run executes one kernel: a parameters cell,
+    then every cell of every notebook in order but their own parameters cells. Each cell keeps in
+    its ``tyokyky_eval`` metadata the notebook, the cell's number (from 1) and its id there; ids are
+    prefixed with the notebook's stem, so that they stay unique."""
+    combined = nbformat.v4.new_notebook()
+    if notebooks:
+        combined.metadata = copy.deepcopy({k: v for k, v in notebooks[0][1].metadata.items() if k != "tyokyky_eval"})
+    parameters = nbformat.v4.new_code_cell(PARAMETERS, id="parameters")
+    parameters.metadata["tags"] = ["parameters"]
+    combined.cells.append(parameters)
+    for source, nb in notebooks:
+        for number, cell in enumerate(nb.cells, 1):
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                continue
+            cell = copy.deepcopy(cell)
+            original = cell.get("id") or f"cell-{number}"
+            cell["id"] = re.sub(r"[^A-Za-z0-9_-]", "-", f"{source.stem}-{original}")[:64]
+            cell.metadata["tyokyky_eval"] = {"notebook": source.name, "cell": number, "id": original}
+            combined.cells.append(cell)
+    return combined
+
+
+def notebook_blocks(nb: nbformat.NotebookNode, language: str) -> dict[str, list]:
+    """The blocks an executed appendix notebook shows, per section notebook (in order): prose of
+    ``language`` from its Markdown cells, and every output, as the block it carries
+    (``render.document.BLOCK_KEY``) or, for a researcher's own output, as it is."""
+    parts: dict[str, list] = {}
+    for cell in nb.cells:
+        origin = cell.get("metadata", {}).get("tyokyky_eval")
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if not origin or (tags & doc.LANGUAGE_TAGS and language not in tags):
+            continue
+        blocks = parts.setdefault(origin["notebook"], [])
+        if cell.cell_type == "markdown":
+            blocks.extend(doc.markdown_blocks(cell.source))
+            continue
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data, carried = output.get("data", {}), output.get("metadata", {}).get(doc.BLOCK_KEY)
+            if carried:
+                blocks.append(doc.from_json(carried))
+            elif "text/html" in data:
+                blocks.append(doc.Raw("".join(data["text/html"])))
+            elif "text/markdown" in data:
+                blocks.append(doc.Prose("".join(data["text/markdown"])))
+            elif "image/png" in data:
+                blocks.append(doc.Raw(f'<img alt="" src="data:image/png;base64,{"".join(data["image/png"]).strip()}"/>'))
+    return parts
 
 
 #: Output types kept in an executed notebook: what the appendix shows, nothing else.
@@ -164,6 +250,7 @@ def sanitise_executed(path: Path, source: Path, parameters: dict | None = None) 
             if output.get("output_type") not in ("display_data", "execute_result"):
                 continue
             data = {k: v for k, v in output.get("data", {}).items() if k in PUBLISHED_MIME}
+            output.get("metadata", {}).pop(doc.BLOCK_KEY, None)  # the page has it; the notebook shows it
             if data:
                 output["data"] = {**data, "text/plain": output["data"].get("text/plain", "")} \
                     if "text/plain" in output["data"] else data
@@ -178,31 +265,21 @@ def sanitise_executed(path: Path, source: Path, parameters: dict | None = None) 
     nbformat.write(nb, str(path))
 
 
-def _failed_cell(source: Path, executed: Path, index: int) -> str:
-    """'in cell N (id …, first line: …)' with N counted from 1 in the source notebook, as the user
-    sees it; papermill's index counts its own injected and error-marker cells."""
-    try:
-        cells = [c for c in nbformat.read(str(executed), as_version=4).cells
-                 if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
-        cell = cells[index]
-        ids = [c.get("id") for c in nbformat.read(str(source), as_version=4).cells]
-    except (OSError, IndexError, ValueError):
-        return f"in cell {index}"
-    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
-    where = f"in cell {ids.index(cell.get('id')) + 1}" if cell.get("id") in ids else f"in cell {index}"
-    return f"{where} (id {cell.get('id', '?')}, first line: {first!r})"
-
-
 def _section_title(nb: nbformat.NotebookNode, source: Path, language: str) -> str:
     titles = section_metadata(nb)["title"]
     return titles.get(language) or next(iter(titles.values()), source.stem)
 
 
-def _skipped_section(nb, source: Path, missing: list[str], language: str) -> str:
+def _part_key(nb: nbformat.NotebookNode, source: Path) -> str:
+    """A section's key (its anchors): the registry name, else the notebook's stem."""
+    return nb.metadata.get("tyokyky_eval", {}).get("section") or source.stem
+
+
+def _skipped_part(nb, source: Path, missing: list[str], language: str) -> doc.Part:
     names = ", ".join(t(f"codes.table.{m}", language) if has_text(f"codes.table.{m}", language) else m
                       for m in missing)
-    return (f"<h1>{html.escape(_section_title(nb, source, language))}</h1>"
-            f'<p class="te-skipped">{html.escape(t("appendix.section_skipped", language, missing=names))}</p>')
+    return doc.Part(_part_key(nb, source), (doc.Heading(1, _section_title(nb, source, language)),
+                                            doc.Prose(t("appendix.section_skipped", language, missing=names), "note")))
 
 
 # -- one project ------------------------------------------------------------------------------------
@@ -408,41 +485,50 @@ def _time_left(deadline: float | None, project_id: str) -> float | None:
 
 def _write_appendix(project: Project, params_path: Path, work: Path, private: Path, final: Path, kernel: str,
                     progress: bool, notebooks_dir, pdf: bool, started, deadline) -> RunResult:
-    """Everything of one run into ``work`` (row-level validated tables into ``private``)."""
-    from tqdm.auto import tqdm
-
+    """Everything of one run into ``work`` (row-level validated tables into ``private``): the
+    protected appendix is built once, here; one kernel executes the appendix notebook, which shows
+    it section by section; the page, Word and Excel are written from the blocks it showed, the
+    CSV tables and the checker's report from the protected appendix."""
     language, project_id = project.language, project.params.project_id
     result = RunResult(final)
     (work / "executed").mkdir()
-    appendix = protect_appendix(project)  # every section built and protected once; notebooks read its release
+    appendix = protect_appendix(project)  # every section built and protected once; the kernel reads its release
+    for section in appendix.sections.values():  # and shown once: the kernel shows these blocks
+        doc.section_blocks(section, language)
     validated = save_validated(project, private / "validated")
-    sections, status, records = [], {}, []
-    sources = notebook_paths(notebooks_dir)
-    for source in tqdm(sources, desc=project_id, unit="notebook", position=0, disable=not progress):
+    included, order, skipped, status = [], [], {}, {}
+    for source in notebook_paths(notebooks_dir):
         nb = nbformat.read(str(source), as_version=4)
         missing = missing_tables(nb, project)
+        order.append(source.name)
+        status[source.name] = "skipped" if missing else "executed"
         if missing:
-            sections.append(_skipped_section(nb, source, missing, language))
-            status[source.name] = "skipped"
-            continue
-        target = work / "executed" / source.name
-        parameters = {"params_path": str(params_path), "language": language, "output_dir": str(work),
-                      "validated_dir": str(validated)}
-        arguments = (source, target, parameters, kernel, progress)
-        if _time_left(deadline, project_id) is None:
-            execute_notebook(*arguments)
+            skipped[source.name] = _skipped_part(nb, source, missing, language)
         else:
-            execute_notebook(*arguments, deadline=deadline)
+            included.append((source, nb))
+    source = private / APPENDIX_NOTEBOOK
+    nbformat.write(appendix_notebook(included), str(source))
+    target = work / "executed" / APPENDIX_NOTEBOOK
+    parameters = {"params_path": str(params_path), "language": language, "output_dir": str(work),
+                  "validated_dir": str(validated)}
+    if included:
+        _time_left(deadline, project_id)
+        execute_notebook(source, target, parameters, kernel, progress, deadline)
+        shown = notebook_blocks(nbformat.read(str(target), as_version=4), language)
         sanitise_executed(target, source, parameters)
-        sections.append(render_cells(nbformat.read(str(target), as_version=4), language))
-        status[source.name] = "executed"
-        if (work / RECORDS).is_dir():  # the notebook's table and figure records, kept private
-            records.append((work / RECORDS).rename(private / f"records-{len(records):03d}"))
+    else:
+        shown = {}
+    keys = {source.name: _part_key(nb, source) for source, nb in included}
+    parts = [skipped[name] if name in skipped else doc.Part(keys[name], tuple(shown.get(name, ())))
+             for name in order]
+    write_tables(appendix, work)
     write_disclosure(appendix, work, language)
     record = provenance.collect(project.params, language, status, started)
-    page = assemble_html(project, sections, record)
-    (work / "appendix.html").write_text(page, encoding="utf-8")
-    write_office(project, page, records, work)
+    document = doc.assemble(project, parts, record)
+    (work / "appendix.html").write_text(page(document), encoding="utf-8")
+    stamp = dt.datetime.combine(project.params.cutoff_date, dt.time())
+    write_docx(document, work / "appendix.docx", stamp)
+    write_xlsx(document, work / "tables.xlsx", stamp)
     if pdf:
         left = _time_left(deadline, project_id)
         printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language,

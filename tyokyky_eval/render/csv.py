@@ -1,0 +1,36 @@
+"""``tables/`` and ``tables-internal/``: one CSV per table of the protected appendix.
+
+``tables-internal/`` holds every section's tables at full precision, unprotected (for the
+evaluator's secure environment); ``tables/`` holds what the appendix publishes, every number
+rounded as the page shows it (``cells.rounded_as_shown``), never a free-text column, and every
+text cell neutralised against spreadsheet formulas.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from tyokyky_eval.publication import drop_free_text, neutralise_formulas
+from tyokyky_eval.render.cells import rounded_as_shown
+
+
+def write_csv(frame: pd.DataFrame, folder: Path, name: str, published: bool) -> Path:
+    """``folder/<name>.csv``; a ``published`` table loses its free-text columns."""
+    if published:
+        frame = drop_free_text(frame)
+    path = folder / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def write_tables(appendix, output: Path) -> None:
+    """Every table of the protected ``appendix``: ``output/tables-internal/`` and ``output/tables/``."""
+    for name, section in appendix.sections.items():
+        for table, frame in section.internal().items():
+            write_csv(frame, output / "tables-internal", table, published=False)
+        release = appendix.release[name]
+        for spec in appendix.specs[name]:
+            write_csv(rounded_as_shown(release[spec.name], spec.decimals), output / "tables", spec.name,
+                      published=True)

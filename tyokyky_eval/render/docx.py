@@ -1,0 +1,218 @@
+"""``appendix.docx``: the appendix's blocks as a Word document (python-docx), for editing.
+
+Headings in Word's heading styles, prose from its Markdown (mistune's syntax tree: paragraphs,
+lists, bold, italic, code), captions numbered by ``SEQ`` fields, tables with their header row
+repeated on every page and numbers right-aligned, figures at print resolution. Dates inside the
+file come from the cut-off date, so that equal inputs give equal files.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from tyokyky_eval import __version__
+from tyokyky_eval.render.document import Document, FigureBlock, Heading, Prose, Raw, TableBlock
+from tyokyky_eval.render.html import WIDE_TABLE_COLUMNS, contents_entries, text_of
+from tyokyky_eval.render.zipfiles import reproducible_zip
+from tyokyky_eval.i18n import t
+
+NOTE_STYLE = "Note"
+TABLE_STYLE = "Table Grid"
+PROOFING_LANGUAGES = {"fi": "fi-FI", "en": "en-GB"}
+
+
+def _field(paragraph, instruction: str, shown: str) -> None:
+    """A Word field (``SEQ`` for caption numbers) with ``shown`` as its current result."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def char(kind):
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        paragraph.add_run()._r.append(element)
+
+    char("begin")
+    code = OxmlElement("w:instrText")
+    code.set(qn("xml:space"), "preserve")
+    code.text = f" {instruction} "
+    paragraph.add_run()._r.append(code)
+    char("separate")
+    paragraph.add_run(shown)
+    char("end")
+
+
+def _document(language: str):
+    """A Word document on A4 with the styles the appendix uses (Heading 1–3, Title, Caption, Note,
+    Table Grid), so that an evaluator's template can restyle it."""
+    from docx import Document as WordDocument
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    document = WordDocument()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin = section.bottom_margin = Mm(20)
+    note = document.styles.add_style(NOTE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    note.base_style = document.styles["Normal"]
+    note.font.size = Pt(8.5)
+    document.styles["Normal"].font.size = Pt(10.5)
+    proofing = OxmlElement("w:lang")  # Word checks the spelling in the appendix's language
+    proofing.set(qn("w:val"), PROOFING_LANGUAGES[language])
+    document.styles["Normal"].element.get_or_add_rPr().append(proofing)
+    document.core_properties.language = PROOFING_LANGUAGES[language]
+    return document
+
+
+def _table(document, block: TableBlock) -> None:
+    """A Word table in ``TABLE_STYLE``: header cells bold, the header row repeated on every page,
+    numbers right-aligned, a smaller font for wide tables."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.shared import Pt
+
+    header = any(block.columns)
+    rows = ([[(True, h, False) for h in block.columns]] if header else []) + \
+        [[(False, c.text, c.value is not None) for c in row] for row in block.rows]
+    width = len(block.columns)
+    if not rows or width == 0:
+        return
+    table = document.add_table(rows=len(rows), cols=width)
+    table.style = document.styles[TABLE_STYLE]
+    size = Pt(7.5 if width > WIDE_TABLE_COLUMNS else 9)
+    if header:
+        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for word_row, row in zip(table.rows, rows):  # a row's cells at once: table.cell(i, j) is slow
+        for word_cell, (bold, text, number) in zip(word_row.cells, row):
+            paragraph = word_cell.paragraphs[0]
+            run = paragraph.add_run(text)
+            run.bold, run.font.size = bold or None, size
+            if number:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _runs(paragraph, nodes, bold=False, italic=False) -> None:
+    """Inline Markdown nodes as runs (links show their text only; raw HTML as text)."""
+    for node in nodes:
+        kind = node["type"]
+        if kind in ("text", "inline_html"):
+            run = paragraph.add_run(node["raw"])
+            run.bold, run.italic = bold or None, italic or None
+        elif kind == "codespan":
+            run = paragraph.add_run(node["raw"])
+            run.font.name = "Consolas"
+        elif kind in ("softbreak", "linebreak"):
+            paragraph.add_run(" ")
+        elif kind == "strong":
+            _runs(paragraph, node["children"], True, italic)
+        elif kind == "emphasis":
+            _runs(paragraph, node["children"], bold, True)
+        elif "children" in node:
+            _runs(paragraph, node["children"], bold, italic)
+        elif "raw" in node:
+            paragraph.add_run(node["raw"])
+
+
+def _markdown(document, text: str, style: str | None = None, depth: int = 0) -> None:
+    """Markdown prose as Word paragraphs and lists."""
+    import mistune
+    from docx.shared import Mm
+
+    def blocks(nodes, depth):
+        for node in nodes:
+            kind = node["type"]
+            if kind in ("paragraph", "block_text"):
+                _runs(document.add_paragraph(style=style), node["children"])
+            elif kind == "heading":
+                _runs(document.add_paragraph(style=f"Heading {min(node['attrs']['level'], 3)}"), node["children"])
+            elif kind == "block_code":
+                document.add_paragraph(node["raw"].rstrip("\n"), style=style).runs[0].font.name = "Consolas"
+            elif kind == "list":
+                ordered = node["attrs"]["ordered"]
+                for number, item in enumerate(node["children"], node["attrs"].get("start") or 1):
+                    first, *rest = item["children"] or [{"type": "block_text", "children": []}]
+                    if ordered:  # numbered as written: Word's own numbering would run on across lists
+                        paragraph = document.add_paragraph(f"{number}. ", style="List Paragraph")
+                        paragraph.paragraph_format.left_indent = Mm(6 * (depth + 1))
+                    else:
+                        paragraph = document.add_paragraph(style="List Bullet" if depth == 0 else "List Bullet 2")
+                    _runs(paragraph, first.get("children", []))
+                    blocks(rest, depth + 1)
+            elif kind == "block_quote":
+                blocks(node["children"], depth)
+            elif "children" in node and kind != "blank_line":
+                blocks(node["children"], depth)
+
+    blocks(mistune.create_markdown(renderer=None)(text), depth)
+
+
+def _caption(document, kind: str, number: int, text: str, language: str) -> None:
+    before, after = t(f"appendix.{kind}_label", language, n="\0").split("\0")
+    paragraph = document.add_paragraph(style="Caption")
+    paragraph.add_run(before)
+    _field(paragraph, f"SEQ {before.strip() or kind} \\* ARABIC", str(number))
+    paragraph.add_run(f"{after} {text}")
+
+
+def _picture(document, png: bytes) -> None:
+    section = document.sections[0]
+    usable = section.page_width - section.left_margin - section.right_margin
+    shape = document.add_picture(io.BytesIO(png))
+    if shape.width > usable:
+        shape.height = int(shape.height * usable / shape.width)
+        shape.width = usable
+
+
+def _page_break(document) -> None:
+    from docx.enum.text import WD_BREAK
+
+    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+def _block(document, block, language: str) -> None:
+    if isinstance(block, Heading):
+        document.add_paragraph(block.text, style=f"Heading {min(block.level, 3)}")
+    elif isinstance(block, Prose):
+        _markdown(document, block.markdown, NOTE_STYLE if block.style == "note" else None)
+    elif isinstance(block, TableBlock):
+        if block.caption:
+            _caption(document, "table", block.number, block.caption, language)
+        _table(document, block)
+        if block.note:
+            document.add_paragraph(block.note, style=NOTE_STYLE)
+    elif isinstance(block, FigureBlock):
+        _picture(document, block.png)
+        _caption(document, "figure", block.number, block.caption, language)
+    elif isinstance(block, Raw) and text_of(block.html):
+        document.add_paragraph(text_of(block.html))
+
+
+def write_docx(document: Document, path: Path, stamp: dt.datetime) -> None:
+    """``appendix.docx``: title page, contents, every block of ``document`` in order."""
+    language = document.language
+    word = _document(language)
+    page = document.title_page
+    word.add_paragraph(page.kind, style="Subtitle")
+    word.add_paragraph(page.title, style="Title")
+    if page.description:
+        word.add_paragraph(page.description)
+    for key, value in page.facts:
+        word.add_paragraph(f"{key}: {value}")
+    for note in page.notes:
+        word.add_paragraph(note, style=NOTE_STYLE)
+    _page_break(word)
+    word.add_paragraph(t("appendix.contents", language), style="Heading 2")
+    for level, _, text in contents_entries(document):
+        word.add_paragraph(text, style="List Paragraph" if level > 1 else None)
+    _page_break(word)
+    for block in document.blocks():
+        _block(word, block, language)
+    properties = word.core_properties
+    properties.title, properties.author, properties.last_modified_by = page.title, "tyokyky-eval", "tyokyky-eval"
+    properties.created = properties.modified = properties.last_printed = stamp
+    properties.revision, properties.comments = 1, f"tyokyky-eval {__version__}"
+    word.save(str(path))
+    reproducible_zip(path, stamp)
