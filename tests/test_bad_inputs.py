@@ -13,7 +13,10 @@ import yaml
 
 from tyokyky_eval import runner
 from tyokyky_eval.cli import main
+from tyokyky_eval.i18n import t
 from tyokyky_eval.project import load_project
+
+from test_degenerate import change_clients, everybody_employed_on_day_50
 
 pytestmark = pytest.mark.filterwarnings("error::FutureWarning")  # validation prints no pandas warnings
 
@@ -229,6 +232,19 @@ def test_utf16_csv_is_read(project_files, capsys):
     check(capsys, project_files, 0, "4 tables valid")
 
 
+def test_classic_mac_csv_is_read_with_its_rows(project_files, capsys):
+    """Excel for Mac's "CSV (Macintosh)": CR alone ends each line, the text is Mac Roman."""
+    frame = project_files.tables["kykyviisari"].rename(columns={"work_ability": "Työkyky"})
+    frame["Työkyky"] = frame["Työkyky"].astype(object)
+    frame.loc[1, "Työkyky"] = "11"
+    project_files.write("kykyviisari", frame, sep=";", lineterminator="\r", encoding="mac_roman")
+    assert b"\n" not in project_files.path("kykyviisari").read_bytes()
+    project_files.params["column_map"] = {"kykyviisari": {"Työkyky": "work_ability"}}
+    text = check(capsys, project_files, 2, "kykyviisari.csv:3:Työkyky (work_ability): outside the allowed range "
+                                           "0–10 ['11']", "1 problems in the input data")
+    assert text.count("kykyviisari.csv") == 1
+
+
 @pytest.mark.parametrize("suffix, content, expected", [
     (".xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "Excel 97–2003 (.xls) workbook; open it in Excel "
                                                                "and save it as .xlsx"),
@@ -285,6 +301,21 @@ def test_xlsx_merged_cells(project_files, capsys):
         sheet.merge_cells(f"{letter}3:{letter}6")
     _xlsx(project_files, merge)
     check(capsys, project_files, 2, "clients.xlsx[Asiakkaat]:3:referral_source: merged cells")
+
+
+def test_xlsx_formula_error_values(project_files, capsys):
+    errors = ["#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"]
+
+    def fill(sheet):
+        column = [c.value for c in sheet[1]].index("birth_year") + 1
+        sheet.cell(1, column).value = "Syntymävuosi"
+        for row, error in enumerate(errors, 2):
+            sheet.cell(row, column).value = error  # an error cell (data_type 'e'), as Excel saves a failed formula
+    _xlsx(project_files, fill)
+    project_files.params["column_map"] = {"clients": {"Syntymävuosi": "birth_year"}}
+    check(capsys, project_files, 2, *(f"clients.xlsx[Asiakkaat]:{row}:Syntymävuosi (birth_year): the spreadsheet shows "
+                                      f"a formula error here instead of a value; correct the formula or type the value "
+                                      f"['{error}']" for row, error in enumerate(errors, 2)), "7 problems in the input data")
 
 
 def test_duplicate_header(project_files, capsys):
@@ -402,6 +433,24 @@ def test_column_types_with_unknown_type(project_files, capsys):
     project_files.params["column_types"] = {"clients": {"x": {"type": "numbr"}}}
     check(capsys, project_files, 2, "column_types.clients.x: type 'numbr' is not one of number, integer, boolean, "
                                     "string (did you mean 'number'?)", run=False)
+
+
+# -- valid data on which a model is undefined ------------------------------------------------------------
+
+@pytest.mark.slow
+def test_everybody_employed_on_the_same_day_runs(project_files, capsys):
+    """Every job on day 50: no Cox model, PH test, log-rank test or median CI can be estimated; the
+    run finishes and says why (the section's tables and texts: test_degenerate.py)."""
+    change_clients(project_files, everybody_employed_on_day_50)
+    project_files.params["analyses"] = {"survival": {"group": "referral_source", "covariates": ["age_at_start"]}}
+    check(capsys, project_files, 0, "4 tables valid")
+    out = project_files.root / "out"
+    code, text = cli(capsys, "run", project_files.save_params(), "--output", out, "--quiet", "--no-pdf",
+                     "--language", "en")
+    assert code == 0 and "Traceback" not in text, text
+    html = (out / "broken-test" / "appendix.html").read_text(encoding="utf-8")
+    assert t("survival.text.cox_tied_events", "en", covariates="age_at_start") in html
+    assert t("survival.text.median_no_ci", "en", days="50") in html
 
 
 # -- the output folder --------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """Valid but degenerate projects: every section runs and says in one sentence what it cannot estimate.
 
 Each case changes the small valid project of ``conftest.ProjectFiles`` into a shape that real
-projects have (nobody employed yet, everyone employed, everyone still in service, one client, all
-censored at day 0, ties everywhere, one group, no answers, one round, one site, one rater) and
-builds every section's blocks in this process, as a run does before its kernel shows them.
-One case also runs the whole appendix from the command line.
+projects have (nobody employed yet, everyone employed, everyone employed on the same day, everyone
+still in service, one client, all censored at day 0, ties everywhere, one group, no answers, one
+round, one site, one rater) and builds every section's blocks in this process, as a run does
+before its kernel shows them. One case also runs the whole appendix from the command line.
 """
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import matplotlib
 import pandas as pd
 import pytest
 
+from tyokyky_eval import publication, sections
 from tyokyky_eval.cli import main
 from tyokyky_eval.i18n import t
+from tyokyky_eval.project import load_project
 
 matplotlib.use("Agg")
 
@@ -61,6 +63,12 @@ def everybody_employed(c):
     return c
 
 
+def everybody_employed_on_day_50(c):
+    c["first_employment_date"] = c["start_date"] + pd.Timedelta(days=50)
+    c["end_date"], c["end_reason"], c["wage_subsidy"] = c["start_date"] + pd.Timedelta(days=100), "employed", ""
+    return c
+
+
 def everybody_in_service(c):
     c["end_date"], c["end_reason"], c["first_employment_date"], c["wage_subsidy"] = pd.NaT, "", pd.NaT, ""
     return c
@@ -88,6 +96,7 @@ def one_group(c):
 CLIENT_CASES = {
     "nobody_employed": (nobody_employed, "survival.text.no_events"),
     "everybody_employed": (everybody_employed, None),
+    "everybody_employed_on_day_50": (everybody_employed_on_day_50, None),
     "everybody_in_service": (everybody_in_service, "survival.text.no_events"),
     "one_client": (lambda c: c.iloc[:1], "survival.text.too_few_clients"),
     "censored_at_day_0": (censored_at_day_0, "survival.text.no_events"),
@@ -114,6 +123,47 @@ def test_nobody_employed_with_groups_says_why_there_is_no_log_rank_test(project_
     project_files.params["analyses"] = {"survival": {"group": "gender"}}
     text = run_notebooks(project_files.save_params())
     assert t("survival.text.logrank_no_events", "en") in text
+
+
+def test_everybody_employed_on_one_day_publishes_what_can_be_estimated(project_files):
+    """Every job on day 50: the Cox model, its proportional-hazards test, the log-rank test and the
+    median's CI are undefined; the section publishes the counts and the median and says why."""
+    change_clients(project_files, everybody_employed_on_day_50)
+    project_files.params["analyses"] = {"survival": {"group": "referral_source", "covariates": ["age_at_start"]}}
+    section = sections.load("survival", load_project(project_files.save_params(), "en"))
+    published = section.published()
+    summary = published["survival_summary"].set_index("group")
+    assert summary.loc["all", ["n", "n_events", "median_days"]].tolist() == [20, 20, 50]
+    assert summary["median_ci_low"].isna().all() and summary["median_ci_high"].isna().all()
+    assert published["survival_km"][["group", "time_days", "n_at_risk"]].values.tolist() == [["all", 0.0, 20]]
+    assert "survival_cox" not in published and "survival_ph" not in published
+    assert section.figures("en") == []
+    for language in ("fi", "en"):
+        text = "\n".join(section.text(language))
+        assert publication.text("survival.text.cox_tied_events", language, covariates="age_at_start") in text
+        assert t("survival.text.median_no_ci", language, days="50") in text
+        assert t("survival.text.logrank_undefined", language) in text
+
+
+def test_one_job_day_with_clients_followed_after_it_fits_cox_without_a_ph_test(project_files):
+    """Jobs on day 50 only, five clients still in service: the Cox model is fitted (hazard ratio
+    published), its proportional-hazards test is undefined (no spread of job times) and said so."""
+    def change(c):
+        c = everybody_employed_on_day_50(c)
+        c.loc[c.index[:5], ["end_date", "first_employment_date"]] = pd.NaT
+        c.loc[c.index[:5], "end_reason"] = ""
+        return c
+
+    change_clients(project_files, change)
+    project_files.params["analyses"] = {"survival": {"covariates": ["age_at_start"]}}
+    section = sections.load("survival", load_project(project_files.save_params(), "en"))
+    published = section.published()
+    assert published["survival_cox"]["term"].tolist() == ["age_at_start"] and "survival_ph" not in published
+    assert section.cohorts["ips"].cox.ph is None
+    for language in ("fi", "en"):
+        text = "\n".join(section.text(language))
+        assert t("survival.text.cox", language, n=20, events=15, terms=1) in text
+        assert t("survival.text.ph_undefined", language) in text
 
 
 def test_all_feedback_answers_empty(project_files):

@@ -175,6 +175,24 @@ def test_cox_skipped_with_too_few_events():
     assert result.n_events == event.sum() < 20
 
 
+def test_cox_is_skipped_or_has_no_ph_test_when_undefined():
+    """All 30 jobs on day 50 with nobody else at risk: no information (skipped, not a spurious
+    hazard ratio of 1); a constant covariate: singular; the same jobs with 10 clients followed
+    longer: fitted, but the proportional-hazards test is undefined (ph None)."""
+    x = pd.DataFrame({"a": np.linspace(20, 60, 40)})
+    tied = pd.DataFrame({"time_days": 50.0, "event": np.arange(40) < 30})
+    tied.loc[30:, "time_days"] = 20.0  # censored before the jobs
+    result = sv.cox_model(tied, x, sv.Options())
+    assert (result.skipped, result.n, result.n_events, result.table) == ("tied_events", 40, 30, None)
+    constant = tied.assign(time_days=np.linspace(10, 400, 40))
+    assert sv.cox_model(constant, x.assign(a=1.0), sv.Options()).skipped == "singular"
+    tied.loc[30:, "time_days"] = 80.0  # followed past the jobs
+    result = sv.cox_model(tied, x, sv.Options())
+    assert result.skipped is None and result.ph is None
+    ref = CoxPHFitter().fit(tied.assign(a=x["a"]), "time_days", "event")
+    assert result.table["coef"].iloc[0] == pytest.approx(ref.params_["a"], rel=1e-4)  # -0.0637
+
+
 def test_cumulative_incidence_matches_lifelines_aalen_johansen():
     rng = np.random.default_rng(8)
     n = 70

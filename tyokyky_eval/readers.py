@@ -1,9 +1,10 @@
 """Reading input files as the user saved them.
 
-CSV with comma, semicolon or tab separators, UTF-8, UTF-8 with BOM or cp1252 (detected, not asked),
-Excel ``.xlsx`` (first or named sheet) and Parquet. Everything is read as text first; the index of the
-returned frame is the row number the user sees in the file (header = row 1), so every later problem
-can point at the right row. Typed parsing (decimal comma, Finnish dates, yes/no) is ``parse_types``.
+CSV with comma, semicolon or tab separators, UTF-8, UTF-8 with BOM or cp1252 (detected, not asked)
+and Windows, Unix or classic Mac line ends, Excel ``.xlsx`` (first or named sheet) and Parquet.
+Everything is read as text first; the index of the returned frame is the row number the user sees
+in the file (header = row 1), so every later problem can point at the right row. Typed parsing
+(decimal comma, Finnish dates, yes/no) is ``parse_types``.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import pandas as pd
 from tyokyky_eval.errors import DataError, Problem
 
 ENCODINGS = ("utf-8", "cp1252")
+#: files whose lines end in CR alone come from classic Mac software (Excel for Mac's "CSV (Macintosh)")
+MAC_ENCODINGS = ("utf-8", "mac_roman")
 #: inputs larger than this are refused before reading (a 1 000 000-client CSV is about 100 MB)
 MAX_INPUT_BYTES = 4 << 30
 #: how much of a long value a message shows
@@ -48,12 +51,12 @@ def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
 
 def detect_encoding(raw: bytes) -> str:
     """'utf-8-sig' when a BOM is present, 'utf-16' with a UTF-16 BOM, else the first of UTF-8,
-    cp1252 that decodes."""
+    cp1252 that decodes (UTF-8, Mac Roman when CR alone ends the lines)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    for encoding in ENCODINGS:
+    for encoding in MAC_ENCODINGS if b"\r" in raw and b"\n" not in raw else ENCODINGS:
         try:
             raw.decode(encoding)
             return encoding
@@ -202,7 +205,7 @@ def _parquet_as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "cp1252 (Windows Latin-1)",
-                   "utf-16": "UTF-16", "latin-1": "Latin-1"}
+                   "mac_roman": "Mac Roman", "utf-16": "UTF-16", "latin-1": "Latin-1"}
 _SEPARATOR_NAMES = {";": "';'", ",": "','", "\t": "tab"}
 
 
@@ -226,6 +229,8 @@ def _read_delimited(path: Path, label: str) -> pd.DataFrame:
                                                     "UTF-16; save it again as CSV UTF-8")]) from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\n" not in text:  # classic Mac OS line ends (Excel's "CSV (Macintosh)"): CR alone
+        text = text.replace("\r", "\n")
     if "\x00" in text:
         line = text[:text.index("\x00")].count("\n") + 1
         raise DataError([Problem(label, line, None, "the file contains NUL bytes (invisible binary zeros) on this "
@@ -298,9 +303,13 @@ def _read_excel(path: Path, sheet: str | None, label: str) -> pd.DataFrame:
     written = ["" if h is None else str(h) for h in header]
     if len(written) == len(headers) and all(w.strip() for w in written):
         frame.columns = written  # as written: pandas renames a repeated header to 'name.1'
+    xml = _sheet_xml(path, name)
+    for (row, column), value in _error_cells(xml).items():  # pandas reads them as empty cells
+        if 2 <= row < len(frame) + 2 and column < frame.shape[1]:
+            frame.iat[row - 2, column] = value  # validation reports the text, as it does in a CSV
     frame = frame.dropna(how="all")
     frame = frame.map(_excel_cell_to_text)
-    problems = _sheet_problems(path, name, headers, label)
+    problems = _sheet_problems(xml, name, headers, label)
     if problems:
         raise DataError(problems)
     frame.attrs["read_as"] = f"sheet '{name}'"
@@ -336,10 +345,25 @@ def _sheet_xml(path: Path, sheet: str) -> bytes | None:
     return None
 
 
-def _sheet_problems(path: Path, sheet: str, headers: list[str], label: str) -> list[Problem]:
-    """What ``data_only`` reading loses without a word: merged cells (only the first keeps the value)
-    and formulas whose result was never saved (files written by scripts, not by Excel)."""
-    xml = _sheet_xml(path, sheet)
+#: a cell of the worksheet XML: column letters, row, attributes, content
+_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.DOTALL)
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
+
+
+def _error_cells(xml: bytes | None) -> dict[tuple[int, int], str]:
+    """The cells that show a formula error (#DIV/0!, #N/A …) as ``{(row, column index): text}``."""
+    errors = {}
+    for cell in _CELL.finditer(xml or b""):
+        value = _VALUE.search(cell[4] or b"")
+        if value and re.search(rb'\bt="e"', cell[3]):
+            errors[int(cell[2]), _column_index(cell[1].decode())] = html.unescape(value[1].decode())
+    return errors
+
+
+def _sheet_problems(xml: bytes | None, sheet: str, headers: list[str], label: str) -> list[Problem]:
+    """What ``data_only`` reading loses without a word in the worksheet ``xml``: merged cells (only
+    the first keeps the value) and formulas whose result was never saved (files written by scripts,
+    not by Excel)."""
     if xml is None:
         return []
 
@@ -357,9 +381,9 @@ def _sheet_problems(path: Path, sheet: str, headers: list[str], label: str) -> l
                                 f"merged cells {cells} (sheet '{sheet}'): only the first cell holds the value, the "
                                 "others would be read as empty; unmerge them and fill in every cell"))
     formulas: dict[str, list[int]] = {}
-    for cell in re.finditer(rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</(?:\w+:)?c>)', xml, re.DOTALL):
-        body = cell[3] or b""
-        if b"<f" in body and not re.search(rb"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>", body):
+    for cell in _CELL.finditer(xml):
+        body = cell[4] or b""
+        if b"<f" in body and not _VALUE.search(body):
             formulas.setdefault(cell[1].decode(), []).append(int(cell[2]))
     for letters, rows in formulas.items():
         more = f" (and {len(rows) - 1} more rows below)" if len(rows) > 1 else ""

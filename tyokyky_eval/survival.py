@@ -364,8 +364,9 @@ def _baseline(clients, kykyviisari, measure, window_days, tolerance_days) -> pd.
 
 @dataclass
 class CoxResult:
-    """``table`` (``survival_cox.csv``) and ``ph`` (proportional-hazards score test, R survival ≥ 3.0 ``cox.zph``) or, when the model is
-    skipped, ``skipped`` = a reason code with ``n_events`` and ``n_terms`` for the sentence."""
+    """``table`` (``survival_cox.csv``) and ``ph`` (proportional-hazards score test, R survival ≥ 3.0
+    ``cox.zph``; None when the test is undefined) or, when the model is skipped, ``skipped`` = a
+    reason code with ``n_events`` and ``n_terms`` for the sentence."""
 
     n: int
     n_events: int
@@ -378,25 +379,38 @@ class CoxResult:
 
 def cox_model(tte: pd.DataFrame, exog: pd.DataFrame, options: Options, alpha: float = 0.05) -> CoxResult:
     """Cox proportional hazards model of employment (statsmodels ``PHReg``, Efron ties) on the
-    clients with every covariate known; hazard ratios with Wald CIs and p-values, and the
-    proportional-hazards score test of R survival ≥ 3.0 ``cox.zph``. Skipped (``skipped="too_few_events"``) below
-    ``min_events_per_covariate`` events per model term, or when there are no covariates."""
+    clients with every covariate known: hazard ratios with Wald CIs and p-values, and the score test
+    of R survival ≥ 3.0 ``cox.zph`` (``ph`` None when undefined, e.g. every job on one day).
+    ``skipped`` says why there is no model: ``no_covariates``; ``too_few_events`` (below
+    ``min_events_per_covariate`` per term); ``tied_events`` (every job on one day and nobody else at
+    risk then: the exact partial likelihood does not depend on the coefficients, Efron's would give
+    a spurious hazard ratio of 1); ``singular`` (a covariate constant or collinear among these clients)."""
     data = pd.concat([tte[["time_days", "event"]], exog], axis=1).dropna()
     n_events, n_terms = int(data["event"].sum()), exog.shape[1]
     result = CoxResult(n=len(data), n_events=n_events, n_terms=n_terms)
+    time, status, x = data["time_days"].to_numpy(float), data["event"].to_numpy(int), data[exog.columns]
+    jobs = time[status == 1]
     if n_terms == 0:
         result.skipped = "no_covariates"
     elif n_events < options.min_events_per_covariate * n_terms:
         result.skipped = "too_few_events"
+    elif jobs.min() == jobs.max() and int((time >= jobs.max()).sum()) == n_events:
+        result.skipped = "tied_events"
     if result.skipped:
         return result
-    time, status, x = data["time_days"].to_numpy(float), data["event"].to_numpy(int), data[exog.columns]
-    fit = PHReg(time, x.to_numpy(float), status, ties="efron").fit()
+    try:
+        fit = PHReg(time, x.to_numpy(float), status, ties="efron").fit()
+    except np.linalg.LinAlgError:
+        result.skipped = "singular"
+        return result
     ci = fit.conf_int(alpha=alpha)
     result.table = pd.DataFrame({"term": list(exog.columns), "coef": fit.params, "se": fit.bse,
                                  "hr": np.exp(fit.params), "hr_ci_low": np.exp(ci[:, 0]),
                                  "hr_ci_high": np.exp(ci[:, 1]), "p": fit.pvalues})[COX_COLUMNS]
-    result.ph = ph_test(time, status, x.to_numpy(float), fit.params, names=list(exog.columns))
+    try:
+        result.ph = ph_test(time, status, x.to_numpy(float), fit.params, names=list(exog.columns))
+    except np.linalg.LinAlgError:
+        result.ph = None  # no spread of job times among clients whose covariates differ
     return result
 
 

@@ -149,7 +149,8 @@ class Cohort:
 
     def _logrank(self) -> dict | None:
         """The log-rank test between the groups (clients without a group code are left out); None
-        when it is undefined (e.g. a group whose members all left before the first job)."""
+        when it is undefined (e.g. a group whose members all left before the first job, or every
+        client still followed found a job on the same day)."""
         if self.group is None:
             return None
         known = self.group.notna().to_numpy()
@@ -235,7 +236,9 @@ class Cohort:
         if self.has_benchmark:
             out["survival_benchmark"] = self._benchmark_frame()
         if self.cox.table is not None:
-            out["survival_cox"], out["survival_ph"] = self.cox.table, self.cox.ph
+            out["survival_cox"] = self.cox.table
+        if self.cox.ph is not None:
+            out["survival_ph"] = self.cox.ph
         return out
 
     def _benchmark_frame(self) -> pd.DataFrame:
@@ -278,13 +281,12 @@ class Cohort:
                 decimals={"followup_days": 0, "share": 3, "ci_low": 3, "ci_high": 3},
                 code_columns=("band",), namespace="survival"))
         if self.cox.table is not None:
-            tables += [
-                publication.Table("survival_cox", self.cox.table, "survival.caption_cox", code_columns=("term",),
-                                  decimals={"coef": 3, "se": 3, "hr": 2, "hr_ci_low": 2, "hr_ci_high": 2, "p": 3},
-                                  namespace="survival"),
-                publication.Table("survival_ph", self.cox.ph, "survival.caption_ph", code_columns=("term",),
-                                  decimals={"chisq": 2, "p": 3}, namespace="survival"),
-            ]
+            tables.append(publication.Table(
+                "survival_cox", self.cox.table, "survival.caption_cox", code_columns=("term",),
+                decimals={"coef": 3, "se": 3, "hr": 2, "hr_ci_low": 2, "hr_ci_high": 2, "p": 3}, namespace="survival"))
+        if self.cox.ph is not None:
+            tables.append(publication.Table("survival_ph", self.cox.ph, "survival.caption_ph", code_columns=("term",),
+                                            decimals={"chisq": 2, "p": 3}, namespace="survival"))
         return tables
 
     def links(self) -> tuple[publication.Line, ...]:
@@ -346,6 +348,8 @@ class Cohort:
                                  low=pct(before.at[day, "ci_low"]), high=pct(before.at[day, "ci_high"])))
         if row["n_events"] < min_cell or np.isnan(row["median_days"]):
             parts.append(self._t("text.median_not_reached", language))
+        elif np.isnan(row["median_ci_low"]):  # the curve reaches 100 % where it passes 50 %: no variance
+            parts.append(self._t("text.median_no_ci", language, days=fmt_number(row["median_days"], language, 0)))
         else:
             high = row["median_ci_high"]
             parts.append(self._t("text.median", language, days=fmt_number(row["median_days"], language, 0),
@@ -365,7 +369,7 @@ class Cohort:
         if not self.group_days:
             parts.append(self._t("text.group_curves_withheld", language, min_cell=self.rules.min_cell))
         if self.logrank is None:
-            parts.append(self._t("text.logrank_none" if self.tte["event"].any() else "text.logrank_no_events",
+            parts.append(self._t("text.logrank_undefined" if self.tte["event"].any() else "text.logrank_no_events",
                                  language))
         else:
             parts.append(self._t("text.logrank", language, chisq=fmt_number(self.logrank["chisq"], language, 2),
@@ -382,14 +386,17 @@ class Cohort:
         if cox.skipped == "too_few_events":
             return self._t("text.cox_skipped", language, events=self.rules.count_text(cox.n_events),
                            terms=cox.n_terms, minimum=minimum, needed=minimum * cox.n_terms)
+        if cox.skipped in ("tied_events", "singular"):
+            return self._t(f"text.cox_{cox.skipped}", language, covariates=", ".join(self.options.covariates))
+        if self._cox_counts_safe():
+            fitted = self._t("text.cox", language, n=cox.n, events=cox.n_events, terms=cox.n_terms)
+        else:
+            fitted = self._t("text.cox_counts_withheld", language, terms=cox.n_terms, min_cell=self.rules.min_cell)
+        if cox.ph is None:
+            return f"{fitted} {self._t('text.ph_undefined', language)}"
         ph = cox.ph.iloc[-1]
-        if not self._cox_counts_safe():
-            return self._t("text.cox_counts_withheld", language, terms=cox.n_terms, min_cell=self.rules.min_cell,
-                           chisq=fmt_number(ph["chisq"], language, 2), df=int(ph["df"]),
-                           p=fmt_number(ph["p"], language, 3))
-        return self._t("text.cox", language, n=cox.n, events=cox.n_events, terms=cox.n_terms,
-                       chisq=fmt_number(ph["chisq"], language, 2), df=int(ph["df"]),
-                       p=fmt_number(ph["p"], language, 3))
+        return f"{fitted} " + self._t("text.ph", language, chisq=fmt_number(ph["chisq"], language, 2),
+                                      df=int(ph["df"]), p=fmt_number(ph["p"], language, 3))
 
     def _cox_counts_safe(self) -> bool:
         """The Cox model's clients and jobs may be printed when the published summary shows the
