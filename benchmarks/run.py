@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_PARAMS = ROOT / "parameters" / "demo.yaml"
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 ANALYSES = tuple(name for name in sections.REGISTRY if name != "overview")
+STEPS = ("kernel", "generate", "read_csv", "read_parquet", "load_csv", "load_parquet", *ANALYSES, "prepost_mixedlm",
+         "floor", "run")
 PACKAGES = ("tyokyky-eval", "pandas", "numpy", "scipy", "statsmodels", "pyarrow", "pandera", "papermill",
             "nbconvert", "matplotlib", "dask", "distributed")
 TARGET_SECONDS, TARGET_MIB = 120, 4096  # full appendix for 100 000 clients on 2 cores
@@ -348,9 +350,9 @@ def report(results: dict, sizes: list[int], info: dict, load: tuple, started: st
         fits = [slope(points), slope(points[-2:])]
         lines.append(f"| {step} | " + " | ".join("" if f is None else f"{f:.2f}" for f in fits) + " |")
     lines += ["", "## The run against its floor", "",
-              "The whole run (`run`) against the same appendix computed in one process (`floor`): what the "
-              "notebooks, kernels and writing cost beyond the statistics. Both are measured in the same run, "
-              "so the ratio depends far less on the machine and its load than the seconds do.", "",
+              ("The whole run (`run`) against the same appendix computed in one process (`floor`): what the "
+               "notebooks, kernels and writing cost beyond the statistics. Both are measured in the same run, "
+               "so the ratio depends far less on the machine and its load than the seconds do."), "",
               "| clients | floor (s) | run (s) | run / floor |", "|---:|---:|---:|---:|"]
     lines += [f"| {_n(n)} | {floor:.2f} | " + ("not measured | |" if ratio is None else f"{run:.2f} | {ratio:.1f} |")
               for n, floor, run, ratio in ratios(results, sizes)]
@@ -389,6 +391,8 @@ def report(results: dict, sizes: list[int], info: dict, load: tuple, started: st
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated client counts")
+    parser.add_argument("--steps", help="comma-separated steps to measure (default: all; generate always runs): "
+                                        + ", ".join(STEPS))
     parser.add_argument("--skip-run", action="store_true", help="leave out the whole `tyokyky-eval run`")
     parser.add_argument("--run-max", type=int, default=100_000, help="largest cohort for the whole run")
     parser.add_argument("--analyses-max", type=int,
@@ -405,6 +409,9 @@ def main(argv=None) -> int:
         Path(args.child_out).write_text(json.dumps(result))
         return 0
 
+    chosen = STEPS if args.steps is None else args.steps.split(",")
+    if unknown := sorted(set(chosen) - set(STEPS)):
+        parser.error(f"unknown steps {', '.join(unknown)}; the steps are {', '.join(STEPS)}")
     sizes = sorted(int(s) for s in args.sizes.split(","))
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="tyokyky-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -420,17 +427,18 @@ def main(argv=None) -> int:
 
     try:
         for size in sizes:
-            if size == sizes[0]:  # the kernel floor does not depend on the cohort: once, under the first size
+            if size == sizes[0] and "kernel" in chosen:  # the kernel's cost does not depend on the cohort: once
                 do("kernel", size)
             if do("generate", size)["status"] != "ok":
                 continue
-            for step in ("read_csv", "read_parquet", "load_csv", "load_parquet"):
-                do(step, size)
+            steps = ["read_csv", "read_parquet", "load_csv", "load_parquet"]
             if args.analyses_max is None or size <= args.analyses_max:
-                for step in (*ANALYSES, "prepost_mixedlm", "floor"):
-                    do(step, size)
+                steps += [*ANALYSES, "prepost_mixedlm", "floor"]
             if not args.skip_run and size <= args.run_max:
-                do("run", size)
+                steps.append("run")
+            for step in steps:
+                if step in chosen:
+                    do(step, size)
             shutil.rmtree(workdir / str(size), ignore_errors=True)
     finally:
         if not args.workdir:
