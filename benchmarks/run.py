@@ -10,7 +10,8 @@ larger of the child's ``ru_maxrss`` (from ``os.wait4``, the largest single proce
 the sampled sum of RSS over the child and its descendants (Jupyter kernels, Chromium), every 0.1 s.
 For the analysis steps the data are loaded first (untimed); the step's own extra peak is reported
 as well. Wall-clock seconds with ``time.perf_counter``. Writes a Markdown report (default
-``benchmarks/RESULTS.md``) with the machine it ran on and the log-log scaling exponent per step.
+``benchmarks/RESULTS.md``) with the machine it ran on, the log-log scaling exponent per step and the
+ratio of the whole run to its in-process floor; exits 1 when a step failed or was stopped.
 """
 from __future__ import annotations
 
@@ -36,8 +37,11 @@ from tyokyky_eval import sections
 from tyokyky_eval.dictionary import instrument
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO_PARAMS = ROOT / "parameters" / "demo.yaml"
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 ANALYSES = tuple(name for name in sections.REGISTRY if name != "overview")
+STEPS = ("kernel", "generate", "read_csv", "read_parquet", "load_csv", "load_parquet", *ANALYSES, "prepost_mixedlm",
+         "floor", "run")
 PACKAGES = ("tyokyky-eval", "pandas", "numpy", "scipy", "statsmodels", "pyarrow", "pandera", "papermill",
             "nbconvert", "matplotlib", "dask", "distributed")
 TARGET_SECONDS, TARGET_MIB = 120, 4096  # full appendix for 100 000 clients on 2 cores
@@ -45,12 +49,28 @@ NOTES_MARKER = "<!-- notes: everything from this line on is written by hand and 
 
 
 # -- child side: one step, timed --------------------------------------------------------------------
+def _demo_params() -> dict:
+    import yaml
+
+    return yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
+
+
+def _spec(size: int):
+    """The synthetic data the demo project describes (``demo-data --params``: every table its
+    ``data`` names, its activities), for ``size`` clients."""
+    from tyokyky_eval import demo
+
+    params = _demo_params()
+    return demo.spec_from_synthetic({**params["synthetic"], "cutoff_date": params["cutoff_date"],
+                                     "tables": tuple(params["data"]), "clients": size})
+
+
 def _params(folder: Path, size: int, fmt: str) -> Path:
     """Parameters for the cohort in ``folder``: the demo project's own file (its column and value
     maps, analyses options) with the data paths pointing at the CSV files, or canonical Parquet."""
     import yaml
 
-    params = yaml.safe_load((ROOT / "parameters" / "demo.yaml").read_text(encoding="utf-8"))
+    params = _demo_params()
     params["project_id"] = f"bench-{size}-{fmt}"
     params["synthetic"] = {**params.get("synthetic", {}), "clients": size}  # describes the data, as in the demo
     params["data"] = {name: str(folder / f"{name}.{fmt}") for name in params["data"]}
@@ -62,17 +82,22 @@ def _params(folder: Path, size: int, fmt: str) -> Path:
     return path
 
 
-def _recipe(name: str, project):
-    """(what is timed, a description) for section ``name``: the section analysed from the project,
-    its published tables and its figures, as the notebook does (``tyokyky_eval.sections``)."""
+def _show(section, language: str) -> None:
+    """What a notebook shows of ``section``: its published tables, its text and its figures."""
     import matplotlib.pyplot as plt
 
-    def run():
-        section = sections.load(name, project)
-        section.published()
-        for _, figure in section.figures(project.language):
-            plt.close(figure)
-    return run, f"sections.load({name!r}, project), published(), figures()"
+    section.published()
+    section.text(language)
+    for _, figure in section.figures(language):
+        plt.close(figure)
+
+
+def _recipe(name: str, project):
+    """(what is timed, a description) for section ``name`` built on its own from the project
+    (``sections.load`` would build and audit the whole appendix: that is the ``floor`` step)."""
+    entry = sections.REGISTRY[name]
+    note = f"the {name} section on its own: built, published(), text(), figures()"
+    return (lambda: _show(entry.load()(project), project.language)), note
 
 
 def _mixed_recipe(project):
@@ -118,8 +143,9 @@ def child(step: str, size: int, workdir: Path) -> dict:
     if step == "generate":
         from tyokyky_eval import demo
 
+        spec = _spec(size)
         started = time.perf_counter()
-        tables = demo.generate(demo.DemoSpec(clients=size))
+        tables = demo.generate(spec)
         seconds = time.perf_counter() - started
         demo.write(tables, folder)
         for name, frame in tables.items():
@@ -151,14 +177,23 @@ def child(step: str, size: int, workdir: Path) -> dict:
         papermill.execute_notebook(str(source), str(workdir / "empty-out.ipynb"), kernel_name=kernel,
                                    progress_bar=False)
         return {"seconds": time.perf_counter() - started}
+    if step == "floor":
+        from tyokyky_eval.project import load_project
+
+        started = time.perf_counter()
+        project = load_project(folder / "params-csv.yaml")
+        shown = [name for name, entry in sections.REGISTRY.items() if not entry.missing(project)]
+        for name in shown:
+            _show(sections.load(name, project), project.language)
+        return {"seconds": time.perf_counter() - started, "note": f"{len(shown)} sections: {', '.join(shown)}"}
     if step == "run":
         from tyokyky_eval.runner import run_project
 
         started = time.perf_counter()
-        result = run_project(folder / "params-csv.yaml", folder / "out", progress=False)
+        result = run_project(folder / "params-csv.yaml", folder / "out", progress=False, pdf=False)
         seconds = time.perf_counter() - started
         parts = [_notebook_time(path) for path in sorted((result.folder / "executed").glob("*.ipynb"))]
-        return {"seconds": seconds, "note": ("with PDF" if result.pdf else "HTML only") + "; " + "; ".join(parts)}
+        return {"seconds": seconds, "note": "; ".join(parts)}
     # analysis steps: load (untimed), then time the analysis
     from tyokyky_eval.project import load_project
 
@@ -265,6 +300,18 @@ def _cell(result: dict | None, key: str, fmt: str) -> str:
     return "" if value is None else fmt.format(value)
 
 
+def ratios(results: dict, sizes: list[int]) -> list[tuple[int, float, float | None, float | None]]:
+    """(clients, floor seconds, run seconds, run / floor) for every size whose floor finished; the
+    run and the ratio are None where the run was not measured or did not finish."""
+    out = []
+    for n in sizes:
+        floor, run = results.get(("floor", n), {}), results.get(("run", n), {})
+        if floor.get("status") == "ok":
+            seconds = run["seconds"] if run.get("status") == "ok" else None
+            out.append((n, floor["seconds"], seconds, None if seconds is None else seconds / floor["seconds"]))
+    return out
+
+
 def report(results: dict, sizes: list[int], info: dict, load: tuple, started: str) -> str:
     steps = list(dict.fromkeys(step for step, _ in results))
     header = "| step | " + " | ".join(_n(n) for n in sizes) + " |"
@@ -302,6 +349,13 @@ def report(results: dict, sizes: list[int], info: dict, load: tuple, started: st
                   if results.get((step, n), {}).get("status") == "ok"]
         fits = [slope(points), slope(points[-2:])]
         lines.append(f"| {step} | " + " | ".join("" if f is None else f"{f:.2f}" for f in fits) + " |")
+    lines += ["", "## The run against its floor", "",
+              ("The whole run (`run`) against the same appendix computed in one process (`floor`): what the "
+               "notebooks, kernels and writing cost beyond the statistics. Both are measured in the same run, "
+               "so the ratio depends far less on the machine and its load than the seconds do."), "",
+              "| clients | floor (s) | run (s) | run / floor |", "|---:|---:|---:|---:|"]
+    lines += [f"| {_n(n)} | {floor:.2f} | " + ("not measured | |" if ratio is None else f"{run:.2f} | {ratio:.1f} |")
+              for n, floor, run, ratio in ratios(results, sizes)]
     failures = [(step, n, results[(step, n)]["status"]) for step in steps for n in sizes
                 if results.get((step, n), {}).get("status", "ok") != "ok"]
     if failures:
@@ -316,9 +370,11 @@ def report(results: dict, sizes: list[int], info: dict, load: tuple, started: st
               "- load_csv / load_parquet: `project.load_project`: reading, column and value maps, validation.",
               "- analysis steps: on the loaded Parquet project; what is timed:"]
     lines += [f"  - {step}: {notes[step]}" for step in steps if step in ANALYSES + ("prepost_mixedlm",) and step in notes]
-    lines += ["- run: the whole `tyokyky-eval run` (`runner.run_project`) on the CSV project, "
-              "as a user runs it (validation, every notebook, HTML, PDF when Chromium is present)"
-              + (f"; {notes['run']}" if "run" in notes else ".")]
+    lines += ["- floor: in one process, `load_project` on the CSV project, then every section it has data for "
+              "(`sections.load`: the protected appendix, audited once) published(), text() and figures()"
+              + (f"; {notes['floor']}" if "floor" in notes else "."),
+              "- run: the whole `tyokyky-eval run --no-pdf` (`runner.run_project(..., pdf=False)`) on the CSV "
+              "project (validation, every notebook, HTML)" + (f"; {notes['run']}" if "run" in notes else ".")]
     run = results.get(("run", 100_000))
     lines += ["", "## Targets (100 000 clients, 2 cores)", ""]
     if run is None:
@@ -335,9 +391,12 @@ def report(results: dict, sizes: list[int], info: dict, load: tuple, started: st
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated client counts")
+    parser.add_argument("--steps", help="comma-separated steps to measure (default: all; generate always runs): "
+                                        + ", ".join(STEPS))
     parser.add_argument("--skip-run", action="store_true", help="leave out the whole `tyokyky-eval run`")
     parser.add_argument("--run-max", type=int, default=100_000, help="largest cohort for the whole run")
-    parser.add_argument("--analyses-max", type=int, help="largest cohort for the analysis steps (default: all)")
+    parser.add_argument("--analyses-max", type=int,
+                        help="largest cohort for the analysis steps and the floor (default: all)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a step is stopped")
     parser.add_argument("--workdir", help="where the cohorts are written (default: a temporary folder, removed)")
@@ -350,6 +409,9 @@ def main(argv=None) -> int:
         Path(args.child_out).write_text(json.dumps(result))
         return 0
 
+    chosen = STEPS if args.steps is None else args.steps.split(",")
+    if unknown := sorted(set(chosen) - set(STEPS)):
+        parser.error(f"unknown steps {', '.join(unknown)}; the steps are {', '.join(STEPS)}")
     sizes = sorted(int(s) for s in args.sizes.split(","))
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="tyokyky-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -365,17 +427,18 @@ def main(argv=None) -> int:
 
     try:
         for size in sizes:
-            if size == sizes[0]:  # the kernel floor does not depend on the cohort: once, under the first size
+            if size == sizes[0] and "kernel" in chosen:  # the kernel's cost does not depend on the cohort: once
                 do("kernel", size)
             if do("generate", size)["status"] != "ok":
                 continue
-            for step in ("read_csv", "read_parquet", "load_csv", "load_parquet"):
-                do(step, size)
+            steps = ["read_csv", "read_parquet", "load_csv", "load_parquet"]
             if args.analyses_max is None or size <= args.analyses_max:
-                for step in (*ANALYSES, "prepost_mixedlm"):
-                    do(step, size)
+                steps += [*ANALYSES, "prepost_mixedlm", "floor"]
             if not args.skip_run and size <= args.run_max:
-                do("run", size)
+                steps.append("run")
+            for step in steps:
+                if step in chosen:
+                    do(step, size)
             shutil.rmtree(workdir / str(size), ignore_errors=True)
     finally:
         if not args.workdir:
@@ -384,9 +447,13 @@ def main(argv=None) -> int:
     out = Path(args.out)
     if out.is_file() and NOTES_MARKER in (old := out.read_text(encoding="utf-8")):
         text += "\n" + old[old.index(NOTES_MARKER):]
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
+    for n, floor, run, ratio in ratios(results, sizes):
+        if ratio is not None:
+            print(f"{n:>9} run / floor {run:.2f} s / {floor:.2f} s = {ratio:.1f}")
     print(f"wrote {args.out}")
-    return 0
+    return 0 if all(r["status"] == "ok" for r in results.values()) else 1
 
 
 if __name__ == "__main__":

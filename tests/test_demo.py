@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -9,6 +11,8 @@ import pytest
 from tyokyky_eval import demo
 from tyokyky_eval.cli import main
 from tyokyky_eval.project import load_project
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -83,18 +87,24 @@ def test_large_cohort_keeps_the_mix_exactly():
 
 def test_demo_parameters_map_the_generated_files(tmp_path):
     """parameters/demo.yaml's column_map and value_map match what the generator writes."""
-    import shutil
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
     (tmp_path / "parameters").mkdir()
-    shutil.copy(root / "parameters" / "demo.yaml", tmp_path / "parameters" / "demo.yaml")
+    shutil.copy(ROOT / "parameters" / "demo.yaml", tmp_path / "parameters" / "demo.yaml")
     demo.write_for_params(tmp_path / "parameters" / "demo.yaml")
     project = load_project(tmp_path / "parameters" / "demo.yaml")
     assert project.warnings == []
     expected = demo.generate()["clients"]
     pd.testing.assert_series_equal(project.tables["clients"]["end_reason"], expected["end_reason"],
                                    check_dtype=False)
+
+
+def test_out_writes_the_employment_table_as_params_does(tmp_path):
+    """`demo-data --out` writes the employment table too: the one `--params parameters/demo.yaml` writes."""
+    (tmp_path / "parameters").mkdir()
+    shutil.copy(ROOT / "parameters" / "demo.yaml", tmp_path / "parameters" / "demo.yaml")
+    demo.write_for_params(tmp_path / "parameters" / "demo.yaml")
+    assert main(["demo-data", "--out", str(tmp_path / "out")]) == 0
+    for name in ("clients", "employment"):
+        assert (tmp_path / "out" / f"{name}.csv").read_bytes() == (tmp_path / "demo-data" / f"{name}.csv").read_bytes()
 
 
 def test_apportion_is_exact():

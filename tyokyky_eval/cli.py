@@ -61,7 +61,8 @@ def _demo_data(args) -> int:
     if args.params:
         written = [demo.write_for_params(path) for path in args.params]
     elif args.out:
-        written = [demo.write(demo.generate(demo.DemoSpec(seed=args.seed, clients=args.clients)), Path(args.out))]
+        spec = demo.DemoSpec(seed=args.seed, clients=args.clients, tables=(*demo.DemoSpec.tables, "employment"))
+        written = [demo.write(demo.generate(spec), Path(args.out))]
     else:
         raise ParameterError("demo-data: give --out DIR or --params FILE [FILE ...]")
     for paths in written:
@@ -183,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
     p.set_defaults(func=_lab)
     p = sub.add_parser("demo-data", help="write deterministic synthetic demo data")
-    p.add_argument("--out", help="folder for the demo project's data")
+    p.add_argument("--out", help="folder for the demo project's data (clients, kykyviisari, fidelity, feedback, "
+                                 "employment)")
     p.add_argument("--params", nargs="+", metavar="FILE",
                    help="parameters files whose 'synthetic' key describes the data to write to their 'data' paths")
     p.add_argument("--seed", type=int, default=2023)

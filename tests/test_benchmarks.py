@@ -1,0 +1,29 @@
+"""The benchmarks keep running: their steps but the whole run (too slow for the suite) on 60 clients."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: every kind of step: the kernel, reading and loading both formats, one section on its own, the
+#: mixed models of pre/post, and the whole appendix in one process (the run's floor)
+STEPS = ("kernel", "generate", "read_csv", "read_parquet", "load_csv", "load_parquet", "prepost", "prepost_mixedlm",
+         "floor")
+
+
+def test_benchmark_steps_finish_and_the_report_has_the_floor(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "60", "--steps",
+                           ",".join(STEPS), "--out", str(out), "--timeout", "120"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "Failed or stopped" not in text
+    seconds = text.split("## Wall-clock seconds")[1].split("##")[0]
+    _header, *rows = re.findall(r"^\| (\w+) \| ([^|]*) \|$", seconds, re.MULTILINE)
+    assert [step for step, _ in rows] == list(STEPS)
+    assert all(re.fullmatch(r"\d+\.\d\d", value.strip()) for _, value in rows), rows
+    floor = text.split("## The run against its floor")[1]
+    assert re.search(r"^\| 60 \| \d+\.\d\d \| not measured \| \|$", floor, re.MULTILINE)
