@@ -202,6 +202,49 @@ def test_holm_matches_hand_computation():
     assert summary.loc[["skills", "body"], "p_holm"].isna().all()  # no data: left out of the family
 
 
+def test_holm_is_statsmodels_multipletests_and_leaves_the_collector_as_it_was():
+    """prepost.holm runs multipletests(method="holm") with the objects alive frozen (its full
+    gc.collect() is then cheap): the same values, and the collector's frozen set as before."""
+    import gc
+
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.random.default_rng(5).uniform(0, 0.2, 9)
+    expected = multipletests(p, method="holm")[1].tolist()
+    before = gc.get_freeze_count()
+    assert prepost.holm(p).tolist() == expected and gc.get_freeze_count() == before
+    gc.freeze()  # a caller that froze objects itself keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        assert prepost.holm(p).tolist() == expected and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_subgroup_summary_is_paired_summary_of_each_subgroup():
+    """The subgroup table (one grouping of all pairs) holds, per subgroup, exactly the statistics
+    paired_summary gives for that subgroup's pairs alone; a missing code is the subgroup 'missing'."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(40):
+        pre = {m: float(rng.integers(0, 101)) / 10 for m in ("work_ability", "mind")}
+        post = {m: float(np.clip(v + rng.integers(-20, 30) / 10, 0, 10)) for m, v in pre.items()}
+        rows += [(f"C{i:02d}", 0, pre), (f"C{i:02d}", 180, post)]
+    kyky, clients = measurements(rows), clients_frame(40)
+    codes = pd.Series(rng.choice(["a", "b", "c", None], 40), index=clients["client_id"], name="referral_source")
+    options = prepost.Options()
+    measures = prepost.measure_table(instrument("kykyviisari"), options)
+    changes = prepost.paired_changes(prepost.assign_timepoints(kyky, clients, options), measures, options)
+    sub = prepost.subgroup_summary(changes, codes, measures, options)
+    named = codes.fillna("missing")
+    assert sorted(sub["referral_source"].unique()) == sorted(named.unique())
+    for value, part in sub.groupby("referral_source"):
+        alone = changes[changes["client_id"].isin(named.index[named == value])]
+        expected = prepost.paired_summary(alone, measures, options)[prepost.SUBGROUP_COLUMNS]
+        pd.testing.assert_frame_equal(part[prepost.SUBGROUP_COLUMNS].reset_index(drop=True), expected,
+                                      check_exact=True)
+
+
 # -- reliable change -------------------------------------------------------------------------------
 def test_reliable_change_reproduces_published_kykyviisari_detectable_change():
     """Kekäläinen et al. (BMJ Open 2021): work ability ICC 0.89, SEM 0.69, smallest detectable change

@@ -35,6 +35,7 @@ rule, texts and figures) is decided by the section :mod:`tyokyky_eval.sections.p
 """
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -158,17 +159,21 @@ def assign_timepoints(measurements: pd.DataFrame, clients: pd.DataFrame, options
     out = measurements.merge(clients[["client_id", "start_date", "end_date"]], on="client_id", how="left")
     out["days_from_start"] = (out["measured_on"] - out["start_date"]).dt.days
     out["days_from_end"] = (out["measured_on"] - out["end_date"]).dt.days
-    out["timepoint"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    in_any = pd.Series(False, index=out.index)
+    client = pd.factorize(out["client_id"])[0]
+    chosen_as = np.full(len(out), None, dtype=object)
+    in_any = np.zeros(len(out), dtype=bool)
     for timepoint in TIMEPOINTS:
         anchor, (lo, hi), target = options.window(timepoint)
         days = out["days_from_start" if anchor == "start_date" else "days_from_end"]
-        inside = days.between(lo, hi)
+        inside = days.between(lo, hi).to_numpy()
         in_any |= inside
-        candidates = out.assign(_distance=(days - target).abs())[inside & out["timepoint"].isna()]
-        chosen = candidates.sort_values(["client_id", "_distance", "measured_on"], kind="stable") \
-            .drop_duplicates("client_id").index
-        out.loc[chosen, "timepoint"] = timepoint
+        free = np.flatnonzero(inside & pd.isna(chosen_as))
+        # per client the first candidate by (distance, day) in a stable sort: the closest, ties to the earlier
+        candidates = pd.DataFrame({"client": client[free], "distance": np.abs(days.to_numpy()[free] - target),
+                                   "measured_on": out["measured_on"].to_numpy()[free]}, index=free)
+        chosen = candidates.sort_values(["distance", "measured_on"], kind="stable").drop_duplicates("client").index
+        chosen_as[chosen] = timepoint
+    out["timepoint"] = pd.array(chosen_as, dtype="string")
     out["status"] = np.where(out["timepoint"].notna(), "used", np.where(in_any, "extra", "outside"))
     return out.drop(columns=["start_date", "end_date"]).sort_values(["client_id", "measured_on"],
                                                                   kind="stable").reset_index(drop=True)
@@ -183,21 +188,22 @@ def assignment_counts(assigned: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["category", "n_measurements"])
 
 
-def _scores(assigned: pd.DataFrame, measure: str) -> pd.DataFrame:
-    """Used measurements of ``measure`` wide: index client_id, one column per timepoint."""
-    used = assigned[(assigned["status"] == "used") & assigned[measure].notna()]
-    wide = used.pivot(index="client_id", columns="timepoint", values=measure)
-    return wide.reindex(columns=list(TIMEPOINTS)).astype(float)
+def _scores(assigned: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
+    """Used measurements wide, one pivot for every measure: index client_id (sorted), columns
+    (measure, timepoint); a measure ``assigned`` lacks is all missing."""
+    used = assigned[assigned["status"] == "used"]
+    wide = used.pivot(index="client_id", columns="timepoint", values=[m for m in measures.index if m in assigned])
+    return wide.reindex(columns=pd.MultiIndex.from_product([measures.index, TIMEPOINTS])).astype(float)
 
 
 def timepoint_summary(assigned: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     """``measure, timepoint, n, mean, sd, ci_low, ci_high`` of every client measured at the timepoint
     (t-based 95 % CI of the mean)."""
+    wide = _scores(assigned, measures)
     rows = []
     for measure in measures.index:
-        wide = _scores(assigned, measure) if measure in assigned else pd.DataFrame(columns=TIMEPOINTS)
         for timepoint in TIMEPOINTS:
-            x = wide[timepoint].dropna().to_numpy(float) if timepoint in wide else np.array([])
+            x = wide[(measure, timepoint)].dropna().to_numpy(float)
             low, high = _mean_ci(x)
             rows.append({"measure": measure, "timepoint": timepoint, "n": len(x),
                          "mean": x.mean() if len(x) else np.nan, "sd": _sd(x), "ci_low": low, "ci_high": high})
@@ -276,11 +282,12 @@ def reliable_change(change, sd_pre: float, reliability: float, direction: str = 
 def paired_changes(assigned: pd.DataFrame, measures: pd.DataFrame, options: Options) -> pd.DataFrame:
     """Row-level pairs (internal only, never published): ``client_id, measure, comparison, pre, post,
     change, rc, reliable`` plus ``sd_pre`` and ``s_diff`` of the comparison."""
+    scores = _scores(assigned, measures)
     frames = []
     for measure, info in measures.iterrows():
         if measure not in assigned:
             continue
-        wide = _scores(assigned, measure)
+        wide = scores[measure]
         for pre, post in options.comparisons:
             pairs = wide[[pre, post]].dropna()
             change = (pairs[post] - pairs[pre]).to_numpy()
@@ -294,19 +301,29 @@ def paired_changes(assigned: pd.DataFrame, measures: pd.DataFrame, options: Opti
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _paired_row(pairs: pd.DataFrame, info: pd.Series) -> dict:
-    pre, post, change = (pairs[c].to_numpy(float) for c in ("pre", "post", "change"))
+def _change_stats(pre: np.ndarray, post: np.ndarray, change: np.ndarray) -> dict:
+    """``n_pairs``, the means of pre, post and change, the t-based 95 % CI of the mean change,
+    ``sd_change`` and d_z = mean change / SD of change (NaN below two pairs and when the changes are
+    equal up to rounding, i.e. their SD is 0)."""
     n = len(change)
     row = {"n_pairs": n, "mean_pre": pre.mean() if n else np.nan, "mean_post": post.mean() if n else np.nan,
            "mean_change": change.mean() if n else np.nan}
     row["change_ci_low"], row["change_ci_high"] = _mean_ci(change)
-    sd_change = _sd(change)
-    if n >= 2 and sd_change > 1e-9 * max(1.0, abs(row["mean_change"])):  # equal changes up to rounding: SD 0
+    row["sd_change"] = sd_change = _sd(change)
+    varies = n >= 2 and sd_change > 1e-9 * max(1.0, abs(row["mean_change"]))
+    row["dz"] = row["mean_change"] / sd_change if varies else np.nan
+    return row
+
+
+def _paired_row(pairs: pd.DataFrame, info: pd.Series) -> dict:
+    pre, post, change = (pairs[c].to_numpy(float) for c in ("pre", "post", "change"))
+    n = len(change)
+    row = _change_stats(pre, post, change)
+    if np.isnan(row["dz"]):  # d_z is missing exactly when the changes do not vary: no t-test
+        row["t_stat"] = row["t_p"] = np.nan
+    else:
         test = stats.ttest_rel(post, pre)
         row["t_stat"], row["t_p"] = float(test.statistic), float(test.pvalue)
-        row["dz"] = row["mean_change"] / sd_change
-    else:
-        row["t_stat"] = row["t_p"] = row["dz"] = np.nan
     row["wilcoxon_stat"], row["wilcoxon_p"] = signed_rank_test(change, int(info["decimals"]))
     row["dz_ci_low"], row["dz_ci_high"] = dz_confidence_interval(row["dz"], n)
     counts = pairs["reliable"].value_counts()
@@ -318,7 +335,7 @@ def _paired_row(pairs: pd.DataFrame, info: pd.Series) -> dict:
     sd_pre = float(pairs["sd_pre"].iloc[0]) if n else np.nan
     s_diff = float(pairs["s_diff"].iloc[0]) if n else np.nan
     row.update({
-        "gz": row["dz"] * hedges_correction(n - 1) if n >= 3 else np.nan, "sd_change": sd_change,
+        "gz": row["dz"] * hedges_correction(n - 1) if n >= 3 else np.nan,
         "median_change": float(np.median(change)) if n else np.nan,
         "change_q1": float(np.percentile(change, 25)) if n else np.nan,
         "change_q3": float(np.percentile(change, 75)) if n else np.nan,
@@ -328,24 +345,40 @@ def _paired_row(pairs: pd.DataFrame, info: pd.Series) -> dict:
     return row
 
 
+def holm(p_values) -> np.ndarray:
+    """Holm-adjusted p-values: statsmodels' ``multipletests(method="holm")``. Its Holm branch ends with
+    a full ``gc.collect()``, which walks every object of the process (about 60 ms with 100 000 clients
+    loaded); the objects alive before the call are frozen for it (``gc.freeze``, then unfrozen),
+    unless the caller froze some already."""
+    from statsmodels.stats.multitest import multipletests
+
+    freeze = not gc.get_freeze_count()
+    if freeze:
+        gc.freeze()
+    try:
+        return multipletests(np.asarray(p_values, dtype=float), method="holm")[1]
+    finally:
+        if freeze:
+            gc.unfreeze()
+
+
 def paired_summary(changes: pd.DataFrame, measures: pd.DataFrame, options: Options) -> pd.DataFrame:
     """One row per measure × comparison: the ``prepost_summary.csv`` columns (DESIGN.md) followed by
     ``SUMMARY_EXTRA``. Measures without data get ``n_pairs`` 0 and empty statistics. ``p_holm``: Holm
     over the measures of one comparison (t-test p-values; measures without a p-value are left out)."""
-    from statsmodels.stats.multitest import multipletests
-
+    blocks = changes.groupby(["measure", "comparison"], sort=False).indices  # row positions, in order
     rows = []
     for measure, info in measures.iterrows():
         for pre, post in options.comparisons:
             code = comparison_code(pre, post)
-            pairs = changes[(changes["measure"] == measure) & (changes["comparison"] == code)]
+            pairs = changes.iloc[blocks.get((measure, code), [])]
             rows.append({"measure": measure, "comparison": code, **_paired_row(pairs, info)})
     out = pd.DataFrame(rows)
     out["p_holm"] = np.nan
     for _, group in out.groupby("comparison", sort=False):
         valid = group["t_p"].notna()
         if valid.any():
-            out.loc[group.index[valid], "p_holm"] = multipletests(group.loc[valid, "t_p"], method="holm")[1]
+            out.loc[group.index[valid], "p_holm"] = holm(group.loc[valid, "t_p"])
     counts = ["n_pairs", "n_zero_change", *RELIABLE_COUNTS]
     return out[SUMMARY_COLUMNS + SUMMARY_EXTRA].astype({c: "Int64" for c in counts})
 
@@ -399,14 +432,17 @@ def baseline_by_completion(assigned: pd.DataFrame, status: pd.DataFrame, measure
     n_noncompleters, mean_noncompleters, sd_noncompleters, smd`` (completers − non-completers), and
     ``n_not_due``: clients measured at ``pre`` not (yet) due at ``post`` (the three counts add up to
     the clients measured at ``pre``)."""
+    wide = _scores(assigned, measures)
+    due_at = {post: status[("due", post)].reindex(wide.index, fill_value=False).to_numpy(bool)
+              for _, post in options.comparisons}
     rows = []
     for measure in measures.index:
-        wide = _scores(assigned, measure) if measure in assigned else pd.DataFrame(columns=TIMEPOINTS, dtype=float)
         for pre, post in options.comparisons:
-            base = wide[pre].dropna()
-            due = status[("due", post)].reindex(base.index, fill_value=False)
-            done = wide[post].reindex(base.index).notna()
-            a, b = base[due & done].to_numpy(float), base[due & ~done].to_numpy(float)
+            measured = wide[(measure, pre)].notna().to_numpy()
+            base = wide[(measure, pre)].to_numpy(float)[measured]
+            due = due_at[post][measured]
+            done = wide[(measure, post)].notna().to_numpy()[measured]
+            a, b = base[due & done], base[due & ~done]
             rows.append({"measure": measure, "comparison": comparison_code(pre, post),
                          "n_completers": len(a), "mean_completers": a.mean() if len(a) else np.nan,
                          "sd_completers": _sd(a), "n_noncompleters": len(b),
@@ -454,13 +490,16 @@ def mixed_model(long: pd.DataFrame) -> pd.DataFrame:
 
 def mixed_models(assigned: pd.DataFrame, measures: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """``MIXED_COLUMNS`` per measure, with the completers-only paired change (baseline → that
-    timepoint) alongside: ``completers_n_pairs, completers_change, completers_ci_low, completers_ci_high``."""
+    timepoint) alongside: ``completers_n_pairs, completers_change, completers_ci_low, completers_ci_high``.
+    Clients and timepoints are coded once for all measures (integer client codes, categorical timepoints)."""
     used = assigned[assigned["status"] == "used"]
+    coded = pd.DataFrame({"client_id": pd.factorize(used["client_id"])[0],
+                          "timepoint": pd.Categorical(used["timepoint"], categories=TIMEPOINTS)})
     frames = []
     for measure in measures.index:
         if measure not in assigned:
             continue
-        fit = mixed_model(used[["client_id", "timepoint"]].assign(score=used[measure].astype(float)))
+        fit = mixed_model(coded.assign(score=used[measure].to_numpy(float)))
         if not fit.empty:
             frames.append(fit.assign(measure=measure))
     out = pd.concat(frames, ignore_index=True)[MIXED_COLUMNS] if frames else pd.DataFrame(columns=MIXED_COLUMNS)
@@ -482,11 +521,17 @@ def subgroup_summary(changes: pd.DataFrame, groups: pd.Series, measures: pd.Data
                      options: Options) -> pd.DataFrame:
     """Paired summaries per subgroup: ``groups`` maps client_id (index) to a subgroup code (missing →
     ``missing``); the table's first column is named after ``groups.name``. One row per subgroup ×
-    measure × comparison (``SUBGROUP_COLUMNS``), subgroups sorted, every row with its statistics."""
+    measure × comparison (``SUBGROUP_COLUMNS``: the statistics of :func:`paired_summary` of the
+    subgroup's pairs), subgroups sorted, every row with its statistics."""
     column = groups.name or "subgroup"
     groups = groups.astype("string").fillna("missing")
-    tagged = changes.assign(_group=changes["client_id"].map(groups))
-    columns = [column, *SUBGROUP_COLUMNS]
-    frames = [paired_summary(tagged[tagged["_group"] == value], measures, options).assign(**{column: value})
-              for value in sorted(groups.unique())]
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    blocks = changes.groupby([changes["client_id"].map(groups), "measure", "comparison"], sort=False).indices
+    pre, post, change = (changes[c].to_numpy(float) for c in ("pre", "post", "change"))
+    rows = []
+    for value in sorted(groups.unique()):
+        for measure in measures.index:
+            for code in (comparison_code(*pair) for pair in options.comparisons):
+                take = blocks.get((value, measure, code), [])
+                rows.append({column: value, "measure": measure, "comparison": code,
+                             **_change_stats(pre[take], post[take], change[take])})
+    return pd.DataFrame(rows, columns=[column, *SUBGROUP_COLUMNS]).astype({"n_pairs": "Int64"})

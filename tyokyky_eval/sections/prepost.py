@@ -66,13 +66,11 @@ SHARES = tuple(pp.RELIABLE_COUNTS.values())
 
 def holm_published(summary: pd.DataFrame, min_followup: int) -> pd.Series:
     """Holm-adjusted t-test p-values over the rows of each comparison that may be published
-    (``n_pairs`` ≥ ``min_followup``); NaN elsewhere."""
-    from statsmodels.stats.multitest import multipletests
-
+    (``n_pairs`` ≥ ``min_followup``); NaN elsewhere (:func:`tyokyky_eval.prepost.holm`)."""
     out = pd.Series(np.nan, index=summary.index)
     shown = summary["n_pairs"].fillna(0).ge(min_followup) & summary["t_p"].notna()
     for _, group in summary[shown].groupby("comparison", sort=False):
-        out.loc[group.index] = multipletests(group["t_p"].astype(float), method="holm")[1]
+        out.loc[group.index] = pp.holm(group["t_p"])
     return out
 
 
