@@ -61,8 +61,8 @@ def _timed(fn):
 def measure(clients: int, repeats: int, seed: int) -> dict:
     from statsmodels.duration.hazard_regression import PHReg
 
-    from tyokyky_eval import survival
-    from tyokyky_eval.schoenfeld import ph_test
+    from tyokyky_eval.stats import survival
+    from tyokyky_eval.stats.schoenfeld import ph_test
 
     tte, exog = cohort(clients, seed)
     options = survival.Options()

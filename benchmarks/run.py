@@ -33,8 +33,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from tyokyky_eval import sections
-from tyokyky_eval.dictionary import instrument
+from tyokyky_eval import load_section, sections
+from tyokyky_eval.inputs.dictionary import instrument
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PARAMS = ROOT / "parameters" / "demo.yaml"
@@ -103,7 +103,7 @@ def _recipe(name: str, project):
 def _mixed_recipe(project):
     """Only the mixed-model part of pre/post (the known risk): ``prepost.mixed_model`` per measure on the
     measurements ``assign_timepoints`` uses, as ``prepost.mixed_models`` fits them (profiled REML)."""
-    prepost = importlib.import_module("tyokyky_eval.prepost")
+    prepost = importlib.import_module("tyokyky_eval.stats.prepost")
     options = project.params.options("prepost")
     measures = prepost.measure_table(instrument(project.params.instrument("kykyviisari")), options)
     assigned = prepost.assign_timepoints(project.table("kykyviisari"), project.table("clients"), options)
@@ -155,14 +155,14 @@ def child(step: str, size: int, workdir: Path) -> dict:
         note = ", ".join(f"{name} {_n(len(frame))} rows" for name, frame in tables.items())
         return {"seconds": seconds, "note": note}
     if step in ("read_csv", "read_parquet"):
-        from tyokyky_eval.readers import read_table
+        from tyokyky_eval.inputs.readers import read_table
 
         fmt = step.removeprefix("read_")
         started = time.perf_counter()
         rows = sum(len(read_table(p)) for p in sorted(folder.glob(f"*.{fmt}")))
         return {"seconds": time.perf_counter() - started, "note": f"{_n(rows)} rows"}
     if step in ("load_csv", "load_parquet"):
-        from tyokyky_eval.project import load_project
+        from tyokyky_eval.inputs.project import load_project
 
         started = time.perf_counter()
         load_project(folder / f"params-{step.removeprefix('load_')}.yaml")
@@ -170,7 +170,7 @@ def child(step: str, size: int, workdir: Path) -> dict:
     if step == "kernel":
         import papermill
 
-        from tyokyky_eval.kernel import ensure_kernel
+        from tyokyky_eval.run.kernel import ensure_kernel
 
         source, kernel = _empty_notebook(workdir / "empty.ipynb"), ensure_kernel()
         started = time.perf_counter()
@@ -178,16 +178,16 @@ def child(step: str, size: int, workdir: Path) -> dict:
                                    progress_bar=False)
         return {"seconds": time.perf_counter() - started}
     if step == "floor":
-        from tyokyky_eval.project import load_project
+        from tyokyky_eval.inputs.project import load_project
 
         started = time.perf_counter()
         project = load_project(folder / "params-csv.yaml")
         shown = [name for name, entry in sections.REGISTRY.items() if not entry.missing(project)]
         for name in shown:
-            _show(sections.load(name, project), project.language)
+            _show(load_section(name, project), project.language)
         return {"seconds": time.perf_counter() - started, "note": f"{len(shown)} sections: {', '.join(shown)}"}
     if step == "run":
-        from tyokyky_eval.runner import run_project
+        from tyokyky_eval.run.runner import run_project
 
         started = time.perf_counter()
         result = run_project(folder / "params-csv.yaml", folder / "out", progress=False, pdf=False)
@@ -195,7 +195,7 @@ def child(step: str, size: int, workdir: Path) -> dict:
         parts = [_notebook_time(path) for path in sorted((result.folder / "executed").glob("*.ipynb"))]
         return {"seconds": seconds, "note": "; ".join(parts)}
     # analysis steps: load (untimed), then time the analysis
-    from tyokyky_eval.project import load_project
+    from tyokyky_eval.inputs.project import load_project
 
     project = load_project(folder / "params-parquet.yaml")
     run, note = _mixed_recipe(project) if step == "prepost_mixedlm" else _recipe(step, project)

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tyokyky_eval import activities as ac
-from tyokyky_eval.params import load_params
-from tyokyky_eval.validation import validate_project
+from tyokyky_eval.inputs.params import load_params
+from tyokyky_eval.inputs.validation import validate_project
+from tyokyky_eval.stats import activities as ac
 
 ROOT = Path(__file__).resolve().parent.parent
 D = pd.Timestamp

@@ -28,17 +28,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from test_runner import demo_project
 
 from tyokyky_eval import publication
 from tyokyky_eval.cli import main
-from tyokyky_eval.identifiers import hetu_is_valid, is_code, looks_like_hetu
-from tyokyky_eval.params import load_params
-from tyokyky_eval.publication import escape_markdown, neutralise_formulas, safe_markdown_html
-from tyokyky_eval.resources import resource_dir
+from tyokyky_eval.inputs.identifiers import hetu_is_valid, is_code, looks_like_hetu
+from tyokyky_eval.inputs.params import load_params
+from tyokyky_eval.inputs.validation import validate_project
+from tyokyky_eval.publication import (
+    escape_markdown,
+    neutralise_formulas,
+    safe_markdown_html,
+)
 from tyokyky_eval.render.pdf import chromium_command, find_chromium
-from tyokyky_eval.validation import validate_project
-
-from test_runner import demo_project
+from tyokyky_eval.resources import resource_dir
 
 NAME, HETU = "Matti Meikäläinen", "131052-308T"
 FREE_TEXT = f"{NAME} {HETU} ei halunnut psykiatrista hoitoa"

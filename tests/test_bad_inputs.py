@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_degenerate import change_clients, everybody_employed_on_day_50
 
-from tyokyky_eval import runner
 from tyokyky_eval.cli import main
 from tyokyky_eval.i18n import t
-from tyokyky_eval.project import load_project
-
-from test_degenerate import change_clients, everybody_employed_on_day_50
+from tyokyky_eval.inputs.project import load_project
+from tyokyky_eval.run import runner
 
 pytestmark = pytest.mark.filterwarnings("error::FutureWarning")  # validation prints no pandas warnings
 

@@ -12,12 +12,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from test_runner import FIGURE, SETUP, demo_project, write_notebook
 
 from tyokyky_eval.cli import main
-from tyokyky_eval.resources import resource_dir
 from tyokyky_eval.render.pdf import chromium_command, find_chromium
-
-from test_runner import FIGURE, SETUP, demo_project, write_notebook
+from tyokyky_eval.resources import resource_dir
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_chromium() is None, reason="chromium not installed")]

@@ -6,9 +6,9 @@ import sys
 import pytest
 from conftest import ProjectFiles
 
-from tyokyky_eval.cluster import dask_executor
 from tyokyky_eval.errors import TyokykyEvalError
-from tyokyky_eval.runner import run_all
+from tyokyky_eval.run.cluster import dask_executor
+from tyokyky_eval.run.runner import run_all
 
 distributed = pytest.importorskip("distributed")
 
@@ -35,7 +35,7 @@ def _one_section(folder):
                                            'validated_dir = None')
     parameters.metadata["tags"] = ["parameters"]
     nb.cells = [parameters, nbformat.v4.new_markdown_cell("# Clients"),
-                nbformat.v4.new_code_cell("from tyokyky_eval.project import load_project\n"
+                nbformat.v4.new_code_cell("from tyokyky_eval.inputs.project import load_project\n"
                                           "project = load_project(params_path, validated=validated_dir)\n"
                                           "from IPython.display import Markdown, display\n"
                                           "display(Markdown(f\"clients: {len(project.tables['clients'])}\"))")]
@@ -65,7 +65,7 @@ def test_run_all_on_local_cluster(tmp_path):
     assert (ok.project, ok.status) == ("good-project", "ok"), ok.message
     assert ok.appendix == str(output.resolve() / "good-project" / "appendix.html")
     assert (output / "good-project" / "appendix.html").stat().st_size > 0
-    executed = (output / "good-project" / "executed" / "00_clients.ipynb").read_text(encoding="utf-8")
+    executed = (output / "good-project" / "executed" / "appendix.ipynb").read_text(encoding="utf-8")
     assert "clients: 20" in executed  # the section ran on the worker against the project's data
     assert not (output / "good-project" / "validated").exists()  # the run's Parquet cache is not published
     assert not (output / "bad-project").exists()

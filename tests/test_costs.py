@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tyokyky_eval import costs as co
-from tyokyky_eval.params import load_params
+from tyokyky_eval.inputs.keys import build
+from tyokyky_eval.inputs.params import load_params
+from tyokyky_eval.stats import costs as co
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,11 +69,11 @@ def test_zero_cost_gives_zero_per_client():
 ])
 def test_bad_costs(values, message):
     errors = []
-    assert co.parse_costs(values, errors) is None
+    assert build(co.Costs, values, "costs", errors) is None
     assert message in errors[0] and errors[0].startswith("costs")
 
 
 def test_unknown_costs_key_gets_a_suggestion():
     errors = []
-    co.parse_costs({"budjet": {"staff": 1}}, errors)
+    build(co.Costs, {"budjet": {"staff": 1}}, "costs", errors)
     assert "did you mean 'budget'" in errors[0]

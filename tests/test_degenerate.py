@@ -14,10 +14,10 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from tyokyky_eval import publication, sections
+from tyokyky_eval import load_section, publication
 from tyokyky_eval.cli import main
 from tyokyky_eval.i18n import t
-from tyokyky_eval.project import load_project
+from tyokyky_eval.inputs.project import load_project
 
 matplotlib.use("Agg")
 
@@ -29,8 +29,8 @@ def run_notebooks(params_path: Path, language: str = "en") -> str:
     block (the sections' findings)."""
     import matplotlib.pyplot as plt
 
-    from tyokyky_eval.project import load_project
-    from tyokyky_eval.protection import protect_appendix
+    from tyokyky_eval.inputs.project import load_project
+    from tyokyky_eval.publication.appendix import protect_appendix
     from tyokyky_eval.render.document import Prose, section_blocks
 
     appendix = protect_appendix(load_project(params_path, language))
@@ -130,7 +130,7 @@ def test_everybody_employed_on_one_day_publishes_what_can_be_estimated(project_f
     median's CI are undefined; the section publishes the counts and the median and says why."""
     change_clients(project_files, everybody_employed_on_day_50)
     project_files.params["analyses"] = {"survival": {"group": "referral_source", "covariates": ["age_at_start"]}}
-    section = sections.load("survival", load_project(project_files.save_params(), "en"))
+    section = load_section("survival", load_project(project_files.save_params(), "en"))
     published = section.published()
     summary = published["survival_summary"].set_index("group")
     assert summary.loc["all", ["n", "n_events", "median_days"]].tolist() == [20, 20, 50]
@@ -156,7 +156,7 @@ def test_one_job_day_with_clients_followed_after_it_fits_cox_without_a_ph_test(p
 
     change_clients(project_files, change)
     project_files.params["analyses"] = {"survival": {"covariates": ["age_at_start"]}}
-    section = sections.load("survival", load_project(project_files.save_params(), "en"))
+    section = load_section("survival", load_project(project_files.save_params(), "en"))
     published = section.published()
     assert published["survival_cox"]["term"].tolist() == ["age_at_start"] and "survival_ph" not in published
     assert section.cohorts["ips"].cox.ph is None

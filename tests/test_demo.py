@@ -10,7 +10,7 @@ import pytest
 
 from tyokyky_eval import demo
 from tyokyky_eval.cli import main
-from tyokyky_eval.project import load_project
+from tyokyky_eval.inputs.project import load_project
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tyokyky_eval import dictionary
 from tyokyky_eval.i18n import LANGUAGES, _catalog
+from tyokyky_eval.inputs import dictionary
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,16 +24,16 @@ import matplotlib
 import openpyxl
 import pandas as pd
 import pytest
+from test_runner import demo_project
 
-from tyokyky_eval import report as report_module, runner
 from tyokyky_eval.i18n import fmt_number
 from tyokyky_eval.render import document as doc
+from tyokyky_eval.render import report as report_module
 from tyokyky_eval.render.docx import TABLE_STYLE, write_docx
 from tyokyky_eval.render.html import page as page_html
+from tyokyky_eval.render.report import Report
 from tyokyky_eval.render.xlsx import write_xlsx
-from tyokyky_eval.report import Report
-
-from test_runner import demo_project
+from tyokyky_eval.run import runner
 
 matplotlib.use("Agg")
 

@@ -1,4 +1,4 @@
-"""Employment histories (``tyokyky_eval.employment``): the Grow job-start rule, derivation of
+"""Employment histories (``tyokyky_eval.stats.employment``): the Grow job-start rule, derivation of
 ``clients.first_employment_date`` and ``wage_subsidy``, tenure against R and lifelines, hours,
 validation of the table, degenerate data, and the Essote pilot's figures in the synthetic data."""
 from __future__ import annotations
@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tyokyky_eval import demo, sections
-from tyokyky_eval import employment as em
+from tyokyky_eval import demo, load_section
 from tyokyky_eval.cli import main
 from tyokyky_eval.errors import ParameterError
-from tyokyky_eval.params import load_params
-from tyokyky_eval.project import Project, load_project
-from tyokyky_eval.validation import validate_project
+from tyokyky_eval.inputs.params import load_params
+from tyokyky_eval.inputs.project import Project, load_project
+from tyokyky_eval.inputs.validation import validate_project
+from tyokyky_eval.stats import employment as em
 
 REF = Path(__file__).resolve().parent / "reference"
 ROOT = REF.parents[1]
@@ -264,7 +264,7 @@ def essote(tmp_path_factory):
 
 
 def test_essote_ips_pilot_figures(essote):
-    section = sections.load("employment", essote)
+    section = load_section("employment", essote)
     ips = section.clients.set_index("service").loc["ips"]
     assert (ips["n_clients"], ips["n_employed"], ips["n_multiple_jobs"]) == (35, 10, 1)  # 10 of 35, one twice
     assert (ips["n_wage_subsidy"], ips["n_no_wage_subsidy"]) == (9, 1)  # wage subsidy for almost all
@@ -288,7 +288,7 @@ def test_project_without_employment_has_no_section(project_files):
     project has no employment table, and runs it when it has one."""
     import nbformat
 
-    from tyokyky_eval import runner
+    from tyokyky_eval.run import runner
 
     nb = nbformat.read(ROOT / "notebooks" / "45_employment.ipynb", 4)
     assert runner.section_metadata(nb)["requires"] == ["clients", "employment"]
@@ -302,7 +302,7 @@ def test_section_runs_on_a_project_without_jobs(project_files):
     project = load_project(project_files.save_params(), "en")
     for table in (jobs(), None):
         with_table = Project(project.params, "en", {**project.tables, "employment": table})
-        section = sections.load("employment", with_table)
+        section = load_section("employment", with_table)
         assert section.services == [] and section.figures("en") == []
         assert "no jobs" in section.text("en")[-1]
         assert all(frame.empty for frame in section.published().values())

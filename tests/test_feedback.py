@@ -7,8 +7,8 @@ import pingouin as pg
 import pytest
 from scipy import stats
 
-from tyokyky_eval import feedback as fb
 from tyokyky_eval.errors import ParameterError
+from tyokyky_eval.stats import feedback as fb
 
 SPECS = {sid: fb.load_survey(sid) for sid in ("development_group", "process_evaluation",
                                                 "network_consultation_users")}

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from tyokyky_eval import fidelity, load_project, sections
+from tyokyky_eval import load_project, load_section
 from tyokyky_eval.errors import DataError, ParameterError
+from tyokyky_eval.stats import fidelity
 
 IPS = fidelity.load_instrument("ips25")
 COLUMNS = ["site_id", "review_date", "rater", "item", "score", "na_reason"]
@@ -106,7 +107,7 @@ def test_no_band_when_more_than_five_items_unrated():
 def test_no_band_text_in_summary(tmp_path):
     rows = "".join(f"s1,2022-05-01,consensus,{item},{'' if item <= 6 else 4},{'n_a' if item <= 6 else ''}\n"
                    for item in range(1, 26))
-    section = sections.load("fidelity", load_project(write_project(tmp_path, rows), "en"))
+    section = load_section("fidelity", load_project(write_project(tmp_path, rows), "en"))
     assert "No band is given (not rated: 6 of 25 items; at most 5 allowed)." in section.summary("en")
     assert section.scores["band"].isna().all()
 
@@ -256,7 +257,7 @@ def test_custom_instrument_is_scored_without_code_changes(tmp_path):
                    for i, s, r in [(1, 3, ""), (2, 3, ""), (3, 2, ""), (4, "", "not offered"), (5, 1, "")])
     project = load_project(write_project(tmp_path, rows, "instruments:\n  fidelity: mini5.yaml\n"
                                          "analyses:\n  fidelity:\n    development_threshold: 2\n"), "en")
-    result = sections.load("fidelity", project)
+    result = load_section("fidelity", project)
     row = result.scores.iloc[0]
     # 3 + 3 + 2 + 1 = 9 over 4 items: mean 2.25, prorated 2.25 × 5 = 11.25 → high (indicative)
     assert list(result.scores.columns) == fidelity.SCORE_COLUMNS + ["people", "work"]

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from tyokyky_eval import demo, goals
+from tyokyky_eval import demo
 from tyokyky_eval.errors import ParameterError
-from tyokyky_eval.params import load_params
+from tyokyky_eval.inputs.params import load_params
+from tyokyky_eval.stats import goals
 
 ROOT = Path(__file__).resolve().parent.parent
 ESSOTE = ROOT / "parameters" / "essote-tyokykya-ja-kumppanuutta.yaml"

@@ -7,8 +7,10 @@ missing."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -20,12 +22,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from tyokyky_eval import lab
-from tyokyky_eval.render.pdf import find_chromium
-from tyokyky_eval.cli import main
-
 from test_runner import demo_project
+
+from tyokyky_eval.cli import main
+from tyokyky_eval.render.pdf import find_chromium
+from tyokyky_eval.run import lab
 
 
 @pytest.fixture(scope="module")
@@ -189,8 +190,8 @@ def test_jupyterlab_runs_the_survival_notebook(root, working_copy):
 
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
         assert not [o for o in outputs if o.output_type == "error"], [o.get("evalue") for o in outputs]
-        html = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
-        assert any("te-caption" in h for h in html) and any("<img" in h for h in html), "no table or figure"
+        html_outputs = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+        assert any("te-caption" in h for h in html_outputs) and any("<img" in h for h in html_outputs), "no table or figure"
         assert nb.cells[-1].outputs[0].output_type == "execute_result"  # the own analysis' summary
 
         browser = [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -198,9 +199,7 @@ def test_jupyterlab_runs_the_survival_notebook(root, working_copy):
                    "--virtual-time-budget=15000"]
         page = f"http://{api.base}/lab/tree/{name}?token={token}"
         dom = subprocess.run([*browser, "--dump-dom", page], capture_output=True, text=True, timeout=120).stdout
-        first_words = " ".join(next(o.data["text/markdown"] for o in outputs  # as rendered: no "#", "*"
-                                    if "text/markdown" in o.get("data", {})).replace("#", "").replace("*", "")
-                               .split()[:4])
+        first_words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", html_outputs[0])).split()[:4])  # the findings
         assert "Time to employment" in dom and first_words in dom, "the outputs are not shown"
         assert 'data-mime-type="application/vnd.jupyter.stderr"' not in dom, "an error or warning is shown"
         shot = root / "lab.png"

@@ -1,4 +1,4 @@
-"""tyokyky_eval.meta_analysis against R's metafor 3.8 (``tests/reference/R/meta_analysis.R``).
+"""tyokyky_eval.stats.meta_analysis against R's metafor 3.8 (``tests/reference/R/meta_analysis.R``).
 
 Inputs: ``tests/reference/data/meta_*.csv`` (written by ``make_meta_analysis_data.py``: metafor's
 dat.bcg trials, proportions with zero cells, mean changes, and degenerate sets); what metafor
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tyokyky_eval import meta_analysis as ma
+from tyokyky_eval.stats import meta_analysis as ma
 
 REF = Path(__file__).resolve().parent / "reference"
 DATA, EXPECTED, SCRIPT = REF / "data", REF / "expected", REF / "R" / "meta_analysis.R"

@@ -10,10 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-
-from tyokyky_eval import load_project, sections
-
 from test_runner import demo_project
+
+from tyokyky_eval import load_project, load_section
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -45,7 +44,7 @@ def test_own_analysis_runs_on_the_demo_project(path, project):
     tree = ast.parse(code)
     last = tree.body.pop()
     assert isinstance(last, ast.Expr), "the cell ends with the result it shows"
-    namespace = {"project": project, "section": sections.load(name, project)}
+    namespace = {"project": project, "section": load_section(name, project)}
     exec(compile(tree, path.name, "exec"), namespace)
     result = eval(compile(ast.Expression(last.value), path.name, "eval"), namespace)
     assert type(result).__module__.startswith("statsmodels") and "<table" in result.as_html()

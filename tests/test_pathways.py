@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tyokyky_eval import pathways as pw
+from tyokyky_eval.stats import pathways as pw
 
 T = pd.Timestamp
 

@@ -1,4 +1,4 @@
-"""Tests of tyokyky_eval.prepost against independent references (scipy, pingouin, statsmodels'
+"""Tests of tyokyky_eval.stats.prepost against independent references (scipy, pingouin, statsmodels'
 own fit on a balanced design, published Kykyviisari reliability figures, hand computations)."""
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 import yaml
 from scipy import integrate, optimize, stats
 
-from tyokyky_eval import prepost
-from tyokyky_eval.dictionary import instrument
+from tyokyky_eval import load_section
+from tyokyky_eval.inputs.dictionary import instrument
+from tyokyky_eval.stats import prepost
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURES = [m["id"] for m in instrument("kykyviisari")["measures"]]
@@ -344,7 +345,7 @@ def _statsmodels_reml(long):
     (4, 40, 0.3, 0.5),   # small between-client variance, half missing
 ])
 def test_profiled_reml_equals_statsmodels_mixedlm(seed, n, sd_client, drop):
-    from tyokyky_eval.lmm import random_intercept_reml
+    from tyokyky_eval.stats.lmm import random_intercept_reml
 
     long = simulated_long(seed, n, sd_client, drop)
     ref = _statsmodels_reml(long)
@@ -361,7 +362,7 @@ def test_profiled_reml_equals_statsmodels_mixedlm(seed, n, sd_client, drop):
 def test_profiled_reml_boundary_without_between_client_variance():
     """No client effect in the data and REML at the boundary σ²_u = 0: the fit is then ordinary least
     squares (σ̂² = RSS/(N − p), cov = σ̂²(X'X)⁻¹), and statsmodels' estimate is ≈ 0 too."""
-    from tyokyky_eval.lmm import random_intercept_reml
+    from tyokyky_eval.stats.lmm import random_intercept_reml
 
     long = simulated_long(1, 40, 0.0, 0.3)
     design = np.column_stack([np.ones(len(long)), long["timepoint"] == "followup", long["timepoint"] == "end"])
@@ -433,8 +434,8 @@ def test_measure_missing_from_export():
 # -- the whole analysis on the demo project (the section) ------------------------------------------
 @pytest.fixture(scope="module")
 def demo_section(tmp_path_factory):
-    from tyokyky_eval import demo, sections
-    from tyokyky_eval.project import load_project
+    from tyokyky_eval import demo
+    from tyokyky_eval.inputs.project import load_project
 
     folder = tmp_path_factory.mktemp("demo")
     written = demo.write(demo.generate(demo.DemoSpec(seed=2023, clients=35)), folder / "data")
@@ -442,7 +443,7 @@ def demo_section(tmp_path_factory):
     params["data"] = {k: f"data/{Path(v).name}" for k, v in params["data"].items() if k in written}
     params.setdefault("analyses", {})["prepost"] = {"subgroup": "referral_source"}
     (folder / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    return sections.load("prepost", load_project(folder / "params.yaml", "en")).cohorts["ips"]
+    return load_section("prepost", load_project(folder / "params.yaml", "en")).cohorts["ips"]
 
 
 def test_demo_published_tables_follow_disclosure_rules(demo_section):

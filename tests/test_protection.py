@@ -11,8 +11,7 @@ from test_seeds import generated_projects
 from test_services import PROJECTS, two_services
 
 from tyokyky_eval import publication
-from tyokyky_eval.overview import CLIENT_TABLES
-from tyokyky_eval.protection import (
+from tyokyky_eval.publication.appendix import (
     FACTS,
     audit_folder,
     checker_report,
@@ -22,6 +21,7 @@ from tyokyky_eval.protection import (
     write_disclosure,
 )
 from tyokyky_eval.render.cells import rounded_as_shown
+from tyokyky_eval.stats.overview import CLIENT_TABLES
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +177,7 @@ def test_a_planted_hidden_count_is_found_nowhere(project_files):
 def test_csv_numbers_equal_the_workbook_and_page(appendices):
     """Every number of ``tables/*.csv`` equals the number behind the cell the page shows and
     ``tables.xlsx`` stores (``Cell.value``), for every published table of the demo."""
-    from tyokyky_eval.report import Report
+    from tyokyky_eval.render.report import Report
 
     appendix = appendices["demo"]
     report = Report(next(iter(appendix.sections.values())).project)
@@ -196,7 +196,7 @@ def test_csv_numbers_equal_the_workbook_and_page(appendices):
 
 def test_only_a_released_table_reaches_tables(appendices, tmp_path):
     """``Report.table`` without ``published=`` writes the internal table only."""
-    from tyokyky_eval.report import Report
+    from tyokyky_eval.render.report import Report
 
     report = Report(next(iter(appendices["demo"].sections.values())).project, output_dir=tmp_path)
     report.show = lambda blocks: None  # no display here

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from tyokyky_eval.rank_tests import EXHAUSTIVE_MAX, signed_rank_test
+from tyokyky_eval.stats.rank_tests import EXHAUSTIVE_MAX, signed_rank_test
 
 
 @pytest.mark.parametrize("seed", range(6))

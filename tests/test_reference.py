@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tyokyky_eval import demo, feedback, fidelity, prepost, survival as sv
-from tyokyky_eval.dictionary import instrument
-from tyokyky_eval.lmm import random_intercept_reml
+from tyokyky_eval import demo
+from tyokyky_eval.inputs.dictionary import instrument
+from tyokyky_eval.stats import feedback, fidelity, prepost
+from tyokyky_eval.stats import survival as sv
+from tyokyky_eval.stats.lmm import random_intercept_reml
 
 REF = Path(__file__).resolve().parent / "reference"
 DATA, EXPECTED, SCRIPTS = REF / "data", REF / "expected", REF / "R"

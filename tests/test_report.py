@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import pandas as pd
 
 from tyokyky_eval.i18n import fmt_date, fmt_number, fmt_percent
-from tyokyky_eval.report import Report
 from tyokyky_eval.render import document as doc
 from tyokyky_eval.render.cells import Cell
 from tyokyky_eval.render.html import page
+from tyokyky_eval.render.report import Report
 
 NNBSP = "\u202f"
 

@@ -6,7 +6,6 @@ appendix notebooks on demo data with recognisable ids.
 from __future__ import annotations
 
 import hashlib
-from html import escape
 import json
 import re
 import time
@@ -19,14 +18,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tyokyky_eval import demo, runner
-from tyokyky_eval.render.pdf import find_chromium
+from tyokyky_eval import demo
 from tyokyky_eval.cli import main
 from tyokyky_eval.i18n import t
+from tyokyky_eval.render.pdf import find_chromium
 from tyokyky_eval.resources import resource_dir
+from tyokyky_eval.run import runner
 
 ROOT = Path(__file__).resolve().parent.parent
-SETUP = ("from tyokyky_eval import load_project\nfrom tyokyky_eval.report import Report\n"
+SETUP = ("from tyokyky_eval import load_project\nfrom tyokyky_eval.render.report import Report\n"
          "project = load_project(params_path, language=language, validated=validated_dir)\n"
          "report = Report(project, output_dir=output_dir)")
 TABLE = ("import pandas as pd\n"
@@ -290,7 +290,7 @@ def test_kernel_shutdown_sends_no_interrupt(monkeypatch):
     import asyncio
     import signal
 
-    from tyokyky_eval.kernel import ensure_kernel
+    from tyokyky_eval.run.kernel import ensure_kernel
 
     sent = []
 
@@ -315,7 +315,7 @@ def test_validated_tables_round_trip(tmp_path):
     """``save_validated`` + ``load_project(validated=...)`` give back the same typed tables, warnings
     and file labels without reading the input files again."""
     from tyokyky_eval.errors import Problem
-    from tyokyky_eval.project import load_project, save_validated
+    from tyokyky_eval.inputs.project import load_project, save_validated
 
     params = demo_project(tmp_path, project_id="cached")
     project = load_project(params, "fi")

@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2
 from statsmodels.duration.hazard_regression import PHReg
-
-from tyokyky_eval.schoenfeld import _risk_counts, ph_test, transformed_time
-
 from test_survival import generated  # noqa: E402  (the same synthetic cohorts)
+
+from tyokyky_eval.stats.schoenfeld import _risk_counts, ph_test, transformed_time
 
 
 # -- the oracle: the first implementation, one risk set per event time (O(n · event times)) --------

@@ -10,14 +10,19 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-
 from attacker import attack, equation
-from tyokyky_eval import activities as ac
+
 from tyokyky_eval import publication
-from tyokyky_eval.params import Disclosure
-from tyokyky_eval.project import Project
-from tyokyky_eval.sections.activities import (BY_ORGANISATION, BY_PERIOD, ActivitiesSection, event_name,
-                                              funnel_name)
+from tyokyky_eval.inputs.params import Disclosure
+from tyokyky_eval.inputs.project import Project
+from tyokyky_eval.sections.activities import (
+    BY_ORGANISATION,
+    BY_PERIOD,
+    ActivitiesSection,
+    event_name,
+    funnel_name,
+)
+from tyokyky_eval.stats import activities as ac
 
 matplotlib.use("Agg")
 STEPS = ("consent", "request", "meeting", "plan")

@@ -9,13 +9,13 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-
 from attacker import attack, equation
-from tyokyky_eval import costs as co
+
 from tyokyky_eval import publication
-from tyokyky_eval.params import Disclosure
-from tyokyky_eval.project import Project
+from tyokyky_eval.inputs.params import Disclosure
+from tyokyky_eval.inputs.project import Project
 from tyokyky_eval.sections.costs import PER, PER_CLIENT, CostsSection
+from tyokyky_eval.stats import costs as co
 
 matplotlib.use("Agg")
 

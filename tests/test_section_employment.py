@@ -4,11 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from tyokyky_eval import demo, publication, sections
-from tyokyky_eval.project import load_project
-
 from attacker import attack, equation
+
+from tyokyky_eval import demo, load_section, publication
+from tyokyky_eval.inputs.project import load_project
 
 MIN_CELLS = (3, 5, 10)
 COHORTS = ({"service": "ips", "clients": 35},
@@ -63,7 +62,7 @@ def relations(section):
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 @pytest.mark.parametrize("seed", [1, 4, 11])
 def test_no_hidden_count_is_recovered(project_files, min_cell, seed):
-    section = sections.load("employment", project(project_files, min_cell, seed))
+    section = load_section("employment", project(project_files, min_cell, seed))
     unknowns, equations, bounds = relations(section)
     internal = section.internal()
     for name, (low, high) in attack(unknowns, equations, bounds).items():
@@ -76,8 +75,8 @@ def published_elsewhere(project, internal) -> dict:
     """``(service, column) → value`` an attacker reads in other sections of the same appendix: the
     survival summary's jobs and the service-paths flow's employed clients and total, kept where
     the number equals this section's count (the attacker may take them for the same count)."""
-    summary = sections.load("survival", project).published()["survival_summary"]
-    flow = sections.load("pathways", project).published()["pathways_service_outcomes"]
+    summary = load_section("survival", project).published()["survival_summary"]
+    flow = load_section("pathways", project).published()["pathways_service_outcomes"]
     every = summary[summary["group"].eq("all")]
     candidates = [*((s, "n_employed", v) for s, v in zip(every["service"], every["n_events"])),
                   *((s, "n_employed", v) for s, v in zip(flow["service"], flow["employed"])),
@@ -93,7 +92,7 @@ def test_no_hidden_count_is_recovered_with_the_other_sections(project_files, min
     """Issue 13's cross-section attack: the employed clients read in the survival section (or the
     flow) and subtracted here (jobs − employed = additional jobs) give back no hidden count."""
     project_ = project(project_files, min_cell, seed, second_job_share=0.1)
-    section = sections.load("employment", project_)
+    section = load_section("employment", project_)
     internal = section.internal()
     known = published_elsewhere(project_, internal)
     unknowns, equations, bounds = relations(section)
@@ -112,7 +111,7 @@ def test_no_hidden_count_is_recovered_with_the_other_sections(project_files, min
 def test_shares_and_tenure_steps(project_files, min_cell, seed):
     """A share is never published next to a hidden count behind it, and between two published
     tenure estimates (from the start for the first) 0 or at least min_cell jobs ended."""
-    section = sections.load("employment", project(project_files, min_cell, seed))
+    section = load_section("employment", project(project_files, min_cell, seed))
     shown, internal, rules = section.published(), section.internal(), section.rules
 
     def hidden(value):
@@ -137,7 +136,7 @@ def test_shares_and_tenure_steps(project_files, min_cell, seed):
 
 
 def test_text_and_figure_use_published_values(project_files):
-    section = sections.load("employment", project(project_files, 3, 4))
+    section = load_section("employment", project(project_files, 3, 4))
     shown = section.published()
     text = " ".join(section.text("en"))
     for i, row in shown["employment_clients"].iterrows():
@@ -157,7 +156,7 @@ def test_text_and_figure_use_published_values(project_files):
 def test_essote_like_pilot_hides_the_one_client_with_two_jobs(project_files):
     """10 employed, one of them twice (min_cell 5): the additional job is '<5', and neither
     "jobs − employed" nor the sectors give it back."""
-    section = sections.load("employment", project(project_files, 5, 4, second_job_share=0.1))
+    section = load_section("employment", project(project_files, 5, 4, second_job_share=0.1))
     ips = section.internal()["employment_jobs"].set_index("service").loc["ips"]
     assert ips["n_additional_jobs"] == 1
     shown = section.published()

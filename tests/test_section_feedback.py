@@ -5,13 +5,12 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-
-from tyokyky_eval import feedback as fb
-from tyokyky_eval import publication, sections
-from tyokyky_eval.project import load_project
-from tyokyky_eval.sections.feedback import ALL, OTHER_GROUPS, collapse_groups
-
 from attacker import attack, equation
+
+from tyokyky_eval import load_section, publication
+from tyokyky_eval.inputs.project import load_project
+from tyokyky_eval.sections.feedback import ALL, OTHER_GROUPS, collapse_groups
+from tyokyky_eval.stats import feedback as fb
 
 matplotlib.use("Agg")
 MIN_CELLS = (3, 5, 10)
@@ -101,7 +100,7 @@ def hidden_counts(section, keys: tuple) -> dict:
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_no_small_answer_count_is_recoverable_from_the_published_tables(project_files, min_cell, seed):
-    section = sections.load("feedback", project(project_files, min_cell, seed))
+    section = load_section("feedback", project(project_files, min_cell, seed))
     shown = section.published()
     checked = 0
     for keys in section.summary[KEYS].itertuples(index=False):
@@ -129,7 +128,7 @@ def test_the_mean_next_to_merged_bands_would_give_a_small_count_back(project_fil
     data = pd.DataFrame({"survey_id": "process_evaluation", "round": 1, "respondent_group": "staff",
                          "respondent_id": [f"s{i}" for i in range(len(values))], "item_id": "goals_clear",
                          "response": values})
-    section = sections.load("feedback", project(project_files, 5, data=data))
+    section = load_section("feedback", project(project_files, 5, data=data))
     shown = section.published()
     keys = ("process_evaluation", "all", 1, "staff", "goals_clear")
     assert shown["feedback_categories"]["category"].tolist() == ["1–2", "3", "4–5"]
@@ -143,7 +142,7 @@ def test_the_mean_next_to_merged_bands_would_give_a_small_count_back(project_fil
 
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 def test_groups_rounds_and_statistics_as_published(project_files, min_cell):
-    section = sections.load("feedback", project(project_files, min_cell))
+    section = load_section("feedback", project(project_files, min_cell))
     shown, internal = section.published(), section.internal()
     rules = section.rules
     # every published respondent group has 0 or ≥ min_cell respondents in every round
@@ -186,7 +185,7 @@ def test_groups_rounds_and_statistics_as_published(project_files, min_cell):
 
 
 def test_published_counts_equal_internal_where_not_protected(project_files):
-    section = sections.load("feedback", project(project_files, 5))
+    section = load_section("feedback", project(project_files, 5))
     shown = section.published()
     respondents = section.internal()["feedback_respondents"]
     for published, true in zip(shown["feedback_respondents"]["n"], respondents["n"]):
@@ -208,7 +207,7 @@ def test_collapse_groups_combines_small_groups_and_their_complement():
 
 
 def test_labels_and_titles_are_escaped(project_files):
-    section = sections.load("feedback", project(project_files, 5))
+    section = load_section("feedback", project(project_files, 5))
     section.specs["process_evaluation"] = {**section.specs["process_evaluation"],
                                            "title": {"en": "[click](http://x) <b>", "fi": "x"}}
     text = "\n".join(section.text("en"))
@@ -217,7 +216,7 @@ def test_labels_and_titles_are_escaped(project_files):
 
 def test_all_answers_empty_gives_a_complete_section(project_files):
     data = responses(1).assign(response=None)
-    section = sections.load("feedback", project(project_files, 5, data=data))
+    section = load_section("feedback", project(project_files, 5, data=data))
     assert all(frame.empty for frame in section.published().values())
     assert section.text("en") and section.figures("en") == []
 
@@ -235,7 +234,7 @@ def _rounds_data(first, last, linked):
 def test_rounds_published_between_whole_distributions_and_equal_internal(project_files):
     first = [1] * 5 + [2] * 5 + [3] * 6 + [4] * 5 + [5] * 5
     last = [2] * 5 + [3] * 5 + [4] * 7 + [5] * 8
-    section = sections.load("feedback", project(project_files, 5, data=_rounds_data(first, last, linked=False)))
+    section = load_section("feedback", project(project_files, 5, data=_rounds_data(first, last, linked=False)))
     shown, internal = section.published()["feedback_rounds"].iloc[0], section.internal()["feedback_rounds"].iloc[0]
     for column in ("n_first", "n_last", "mean_first", "mean_last", "statistic", "p", "effect_size"):
         assert shown[column] == pytest.approx(internal[column])
@@ -245,7 +244,7 @@ def test_paired_rounds_withheld_when_round_minus_pairs_is_small(project_files):
     # 26 answer round 1, 24 of them round 2: "round 1 minus the pairs" would be 2 people
     first = [1] * 5 + [2] * 5 + [3] * 6 + [4] * 5 + [5] * 5
     last = [2] * 5 + [3] * 5 + [4] * 7 + [5] * 7
-    section = sections.load("feedback", project(project_files, 5, data=_rounds_data(first, last, linked=True)))
+    section = load_section("feedback", project(project_files, 5, data=_rounds_data(first, last, linked=True)))
     assert section.comparison.iloc[0]["paired"]
     shown = section.published()["feedback_rounds"].iloc[0]
     for column in ("n_first", "n_last", "mean_first", "mean_last", "statistic", "p", "effect_size"):
@@ -307,7 +306,7 @@ def part_unknowns(section, name: str, shown: pd.DataFrame):
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_no_hidden_choice_or_theme_count_is_recoverable(project_files, min_cell, seed):
-    section = sections.load("feedback", export_project(project_files, min_cell, seed))
+    section = load_section("feedback", export_project(project_files, min_cell, seed))
     shown = section.published()
     assert not shown["feedback_choices"].empty and not shown["feedback_themes"].empty
     for name in ("feedback_choices", "feedback_themes"):
@@ -327,7 +326,7 @@ def test_no_hidden_choice_or_theme_count_is_recoverable(project_files, min_cell,
 
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 def test_small_sites_are_combined_and_every_published_site_group_is_large(project_files, min_cell):
-    section = sections.load("feedback", export_project(project_files, min_cell, 1))
+    section = load_section("feedback", export_project(project_files, min_cell, 1))
     respondents = section.published()["feedback_respondents"]
     assert respondents["n"].map(lambda n: n == 0 or n >= min_cell).all()
     raw = fb.respondent_counts(fb.with_site(section.project.table("feedback")))

@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from tyokyky_eval import fidelity, publication, sections
-from tyokyky_eval.project import load_project
-from tyokyky_eval.sections.fidelity import NOT_PUBLISHED, reason_code
-
 from attacker import attack, equation
+
+from tyokyky_eval import load_section, publication
+from tyokyky_eval.inputs.project import load_project
+from tyokyky_eval.sections.fidelity import NOT_PUBLISHED, reason_code
+from tyokyky_eval.stats import fidelity
 
 MIN_CELLS = (3, 5, 10)
 NAME = "Matti Meikäläinen 010180-123A"  # what staff type into a reason field
@@ -87,7 +87,7 @@ def relations(section) -> tuple[list, list, dict]:
 
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 def test_no_count_is_suppressed_so_none_can_be_recovered(tmp_path, min_cell):
-    section = sections.load("fidelity", project(tmp_path, min_cell))
+    section = load_section("fidelity", project(tmp_path, min_cell))
     tables = section.tables()
     assert not any(table.counts for table in tables), "fidelity tables hold no client counts"
     unknowns, equations, bounds = relations(section)
@@ -101,7 +101,7 @@ def test_no_count_is_suppressed_so_none_can_be_recovered(tmp_path, min_cell):
 
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 def test_published_values_equal_the_internal_ones(tmp_path, min_cell):
-    section = sections.load("fidelity", project(tmp_path, min_cell))
+    section = load_section("fidelity", project(tmp_path, min_cell))
     shown, internal = section.published(), section.internal()
     for name in ("fidelity_scores", "fidelity_change", "fidelity_agreement"):
         pd.testing.assert_frame_equal(shown[name], internal[name], check_dtype=False)
@@ -122,7 +122,7 @@ def test_free_text_reasons_never_reach_a_published_output(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    section = sections.load("fidelity", project(tmp_path))
+    section = load_section("fidelity", project(tmp_path))
     internal = section.internal()
     assert FREE_TEXT in internal["fidelity_unrated"]["na_reason"].tolist()  # kept for the secure environment
     shown = section.published()
@@ -148,15 +148,15 @@ def test_report_shows_localised_labels_and_no_free_text(tmp_path, monkeypatch):
     from IPython.display import HTML, Markdown
 
     from tyokyky_eval.render.csv import write_tables
-    from tyokyky_eval.report import Report
+    from tyokyky_eval.render.report import Report
 
     for language, name, title in (("fi", "Asiakasmäärä", "Henkilöstö"), ("en", "Caseload size", "Staffing")):
         shown: list[str] = []
-        monkeypatch.setattr("tyokyky_eval.report._display",
+        monkeypatch.setattr("tyokyky_eval.render.report._display",
                             lambda obj, metadata=None: shown.append(obj.data if isinstance(obj, (HTML, Markdown)) else ""))
         proj = project(tmp_path, 5, language)
         report = Report(proj, output_dir=tmp_path / f"out-{language}")
-        section = sections.load("fidelity", proj)
+        section = load_section("fidelity", proj)
         report.show_tables(section)
         write_tables(proj.appendix, tmp_path / f"out-{language}")
         page = "\n".join(shown)
@@ -171,8 +171,8 @@ def test_report_shows_localised_labels_and_no_free_text(tmp_path, monkeypatch):
 
 
 def test_internal_tables_do_not_depend_on_the_language(tmp_path):
-    fi = sections.load("fidelity", project(tmp_path, 5, "fi")).internal()
-    en = sections.load("fidelity", project(tmp_path, 5, "en")).internal()
+    fi = load_section("fidelity", project(tmp_path, 5, "fi")).internal()
+    en = load_section("fidelity", project(tmp_path, 5, "en")).internal()
     assert fi.keys() == en.keys()
     for name in fi:
         pd.testing.assert_frame_equal(fi[name], en[name])
@@ -184,7 +184,7 @@ def test_internal_tables_do_not_depend_on_the_language(tmp_path):
 
 def test_display_columns_follow_the_language(tmp_path):
     for language in ("fi", "en"):
-        tables = {t.name: t for t in sections.load("fidelity", project(tmp_path, 5, language)).tables()}
+        tables = {t.name: t for t in load_section("fidelity", project(tmp_path, 5, language)).tables()}
         other = "en" if language == "fi" else "fi"
         for table in tables.values():
             columns = table.columns or tuple(table.data.columns)
@@ -207,7 +207,7 @@ def test_figures_are_drawn_from_published_values(tmp_path):
     import matplotlib.pyplot as plt
 
     matplotlib.use("Agg")
-    section = sections.load("fidelity", project(tmp_path))
+    section = load_section("fidelity", project(tmp_path))
     shown = section.published()
     assert len(section.figures("en")) == 3
     fig = section.figure_totals(shown["fidelity_scores"], "en")
@@ -223,7 +223,7 @@ def test_figures_are_drawn_from_published_values(tmp_path):
 
 
 def test_single_rater_review_says_agreement_cannot_be_assessed(tmp_path):
-    section = sections.load("fidelity", project(tmp_path))
+    section = load_section("fidelity", project(tmp_path))
     single = fidelity.item_table(section.project.table("fidelity"), section.instrument)
     assert set(fidelity.review_ratings(single)["rater"]) == {"consensus", "R9"}
     (tmp_path / "only").mkdir()
@@ -232,7 +232,7 @@ def test_single_rater_review_says_agreement_cannot_be_assessed(tmp_path):
         "site_id,review_date,rater,item,score,na_reason\n" + "\n".join(site_b) + "\n", encoding="utf-8")
     (tmp_path / "only" / "params.yaml").write_text(
         "project_id: t\ntitle: T\ncutoff_date: 2022-12-31\ndata:\n  fidelity: fidelity.csv\n", encoding="utf-8")
-    one = sections.load("fidelity", load_project(str(tmp_path / "only" / "params.yaml"), "en"))
+    one = load_section("fidelity", load_project(str(tmp_path / "only" / "params.yaml"), "en"))
     text = "\n".join(one.text("en"))
     assert "agreement between raters cannot be assessed" in text
     assert "change cannot be assessed yet" in text

@@ -7,14 +7,14 @@ from types import SimpleNamespace
 import nbformat
 import pandas as pd
 
-from tyokyky_eval import goals as gl
-from tyokyky_eval.params import Disclosure
-from tyokyky_eval.project import Project
+from tyokyky_eval.inputs.params import Disclosure
+from tyokyky_eval.inputs.project import Project
 from tyokyky_eval.render.cells import rounded_as_shown
 from tyokyky_eval.render.csv import write_csv
-from tyokyky_eval.report import Report
-from tyokyky_eval.runner import missing_tables
+from tyokyky_eval.render.report import Report
+from tyokyky_eval.run.runner import missing_tables
 from tyokyky_eval.sections.goals import GOALS, GoalsSection
+from tyokyky_eval.stats import goals as gl
 
 PAYLOAD = '<script>alert(1)</script><img src=x onerror=alert(2)> [link](http://evil.example) **bold**'
 
@@ -48,7 +48,7 @@ def test_evaluators_prose_is_inert_in_html_and_csv(tmp_path, monkeypatch):
                      source=PAYLOAD)]
     project = make_project(goals)
     shown = []
-    monkeypatch.setattr("tyokyky_eval.report._display", lambda obj, metadata=None: shown.append(getattr(obj, "data", str(obj))))
+    monkeypatch.setattr("tyokyky_eval.render.report._display", lambda obj, metadata=None: shown.append(getattr(obj, "data", str(obj))))
     report = Report(project, output_dir=tmp_path)
     report.show_tables(GoalsSection(project))
     html = "".join(shown)

@@ -5,13 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
+from test_section_pathways import make_project, synthetic_clients  # noqa: E402
 
 from tyokyky_eval import publication
 from tyokyky_eval.errors import Problem
 from tyokyky_eval.sections.overview import CLIENT_FLOW, DATA, QUALITY, OverviewSection
 from tyokyky_eval.sections.pathways import FLOW, PathwaysSection
-
-from test_section_pathways import make_project, synthetic_clients  # noqa: E402
 
 MIN_CELLS = (3, 5, 10)
 

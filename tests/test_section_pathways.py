@@ -11,12 +11,19 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from tyokyky_eval import pathways as pw
 from tyokyky_eval import publication
-from tyokyky_eval.params import Disclosure
-from tyokyky_eval.project import Project
+from tyokyky_eval.inputs.params import Disclosure
+from tyokyky_eval.inputs.project import Project
 from tyokyky_eval.sections.overview import CLIENT_FLOW, OverviewSection
-from tyokyky_eval.sections.pathways import BY_SERVICE, CASELOAD, FLOW, VOLUME, PathwaysSection, coach_labels
+from tyokyky_eval.sections.pathways import (
+    BY_SERVICE,
+    CASELOAD,
+    FLOW,
+    VOLUME,
+    PathwaysSection,
+    coach_labels,
+)
+from tyokyky_eval.stats import pathways as pw
 
 matplotlib.use("Agg")
 MIN_CELLS = (3, 5, 10)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from tyokyky_eval import publication, sections
-from tyokyky_eval.project import load_project
+from tyokyky_eval import load_section, publication
+from tyokyky_eval.inputs.project import load_project
 
 COUNTS = {
     "prepost_timepoint_counts": ("n_measurements",),
@@ -29,7 +29,7 @@ def make_section(project_files, min_cell: int, clients: int = 24):
     files = project_files
     files.params["disclosure"] = {"min_cell": min_cell, "min_followup": max(10, min_cell)}
     files.params["analyses"] = {"prepost": {"subgroup": "referral_source"}}
-    return sections.load("prepost", load_project(files.save_params(), "en")).cohorts["ips"]  # one service
+    return load_section("prepost", load_project(files.save_params(), "en")).cohorts["ips"]  # one service
 
 
 @pytest.fixture(params=[3, 5, 10], ids=lambda m: f"min_cell_{m}")

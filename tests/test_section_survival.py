@@ -6,12 +6,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from tyokyky_eval import demo, publication, sections
-from tyokyky_eval.i18n import fmt_percent
-from tyokyky_eval.project import load_project
-
 from attacker import attack, equation
+
+from tyokyky_eval import demo, load_section, publication
+from tyokyky_eval.i18n import fmt_percent
+from tyokyky_eval.inputs.project import load_project
 
 MIN_CELLS = (3, 5, 10)
 
@@ -67,7 +66,7 @@ def relations(section, code: str | None = None) -> tuple[dict, list, dict]:
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 @pytest.mark.parametrize("clients, seed", [(24, 1), (35, 3), (80, 3), (150, 9)])
 def test_no_suppressed_count_is_recovered_by_linear_programming(project_files, min_cell, clients, seed):
-    section = sections.load("survival", project(project_files, min_cell, clients, seed))
+    section = load_section("survival", project(project_files, min_cell, clients, seed))
     unknowns, equations, bounds = relations(section)
     for name, (low, high) in attack(unknowns, equations, bounds).items():
         assert high - low >= 1 - 1e-9, f"{name} recovered: {low}…{high}"
@@ -80,7 +79,7 @@ def test_curves_show_a_step_only_after_enough_clients_left_follow_up(project_fil
     least min_cell clients have left the risk set since the previous point, at least min_cell are
     still followed, and the jobs by then are 0 or at least min_cell (recomputed from the data).
     The groups share one set of (≥ 2) points."""
-    section = sections.load("survival", project(project_files, min_cell, clients, seed))
+    section = load_section("survival", project(project_files, min_cell, clients, seed))
     shown = section.published()
     km, summary = shown["survival_km"], shown["survival_summary"].set_index("group")
     assert "n_events" not in km.columns
@@ -114,7 +113,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_example_services_with_enough_jobs_show_at_least_three_points(name):
     """Every service with at least 2 × min_cell jobs shows its all-clients curve at ≥ 3 points,
     reaching 12 months where at least min_cell clients are followed that long."""
-    section = sections.load("survival", load_project(ROOT / "parameters" / f"{name}.yaml", "en"))
+    section = load_section("survival", load_project(ROOT / "parameters" / f"{name}.yaml", "en"))
     km = section.published()["survival_km"]
     for code, cohort in section.cohorts.items():
         min_cell = cohort.rules.min_cell
@@ -128,10 +127,10 @@ def test_example_services_with_enough_jobs_show_at_least_three_points(name):
 def test_withheld_incidence_gives_the_true_reason():
     """Essote's 6-month incidence is published now; Pohde Ii's 6-month point is skipped by the rule
     (16 clients followed), which the text says, and no longer claims that too few were followed."""
-    essote = sections.load("survival", load_project(ROOT / "parameters" / "essote-tyokykya-ja-kumppanuutta.yaml", "en"))
+    essote = load_section("survival", load_project(ROOT / "parameters" / "essote-tyokykya-ja-kumppanuutta.yaml", "en"))
     text = " ".join(essote.text("en"))
     assert "By 6 months" in text and "estimate at 6 months" not in text
-    pohde = sections.load("survival", load_project(ROOT / "parameters" / "pohde-palo2.yaml", "en"))
+    pohde = load_section("survival", load_project(ROOT / "parameters" / "pohde-palo2.yaml", "en"))
     ii = pohde.cohorts["ips_ii"]
     assert (ii.tte["time_days"] >= 182).sum() >= ii.rules.min_cell and 182 not in ii.days
     text = ii._text_summary("en")
@@ -144,7 +143,7 @@ def test_withheld_incidence_gives_the_true_reason():
 def test_groups_without_two_common_points_are_left_out_and_said_so():
     """Demo: the two referral groups have no second point meeting the rule (a group has < 5 jobs
     by 6 months and too few followed later): no group curves, the all-clients curve keeps its 3."""
-    section = sections.load("survival", load_project(ROOT / "parameters" / "demo.yaml", "en"))
+    section = load_section("survival", load_project(ROOT / "parameters" / "demo.yaml", "en"))
     cohort = section.cohorts["ips"]
     km = section.published()["survival_km"]
     assert set(km["group"]) == {"all"} and len(cohort.days) >= 3 and cohort.group_days == []
@@ -153,7 +152,7 @@ def test_groups_without_two_common_points_are_left_out_and_said_so():
 
 
 def test_a_skipped_point_reports_the_nearest_published_one(project_files):
-    section = sections.load("survival", project(project_files, 5, 150, 1))
+    section = load_section("survival", project(project_files, 5, 150, 1))
     cohort = section.cohorts["ips"]
     assert {0, 91, 182, 365} <= set(cohort.days)
     shown = cohort.published()
@@ -170,7 +169,7 @@ def test_a_skipped_point_reports_the_nearest_published_one(project_files):
 
 
 def test_published_values_equal_the_internal_ones(project_files):
-    section = sections.load("survival", project(project_files, 5, 150, 9))
+    section = load_section("survival", project(project_files, 5, 150, 9))
     shown = section.published()["survival_km"]
     internal = section.internal()["survival_km"]
     for _, row in shown.iterrows():
@@ -182,7 +181,7 @@ def test_figures_are_drawn_from_published_values(project_files):
     import matplotlib
 
     matplotlib.use("Agg")
-    section = sections.load("survival", project(project_files, 5, 150, 9))
+    section = load_section("survival", project(project_files, 5, 150, 9))
     km = section.published()["survival_km"]
     captions = [caption for caption, _ in section.figures("en")]
     assert captions

@@ -8,10 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tyokyky_eval import demo, feedback as fb, pathways as pw
+from tyokyky_eval import demo
 from tyokyky_eval.cli import main
 from tyokyky_eval.errors import ParameterError
-from tyokyky_eval.project import load_project
+from tyokyky_eval.inputs.project import load_project
+from tyokyky_eval.stats import feedback as fb
+from tyokyky_eval.stats import pathways as pw
 
 PARAMETERS = Path(__file__).resolve().parent.parent / "parameters"
 SEEDS = ["essote-tyokykya-ja-kumppanuutta", "phhyky-tuetusti-tyohon", "helsinki-tyokykyisempi-stadi",

@@ -2,19 +2,18 @@
 employment per service and the IPS benchmark for IPS services only (never pooled)."""
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import binomtest
-
-from tyokyky_eval import demo, publication, sections, services
-from tyokyky_eval.errors import DataError, ParameterError
-from tyokyky_eval.project import load_project
-
 from attacker import attack
+from scipy.stats import binomtest
 from test_section_survival import relations
 from test_seeds import generated_projects
+
+from tyokyky_eval import demo, load_section, publication
+from tyokyky_eval.errors import DataError, ParameterError
+from tyokyky_eval.inputs import services
+from tyokyky_eval.inputs.project import load_project
 
 PROJECTS = ["demo", "essote-tyokykya-ja-kumppanuutta", "phhyky-tuetusti-tyohon", "helsinki-tyokykyisempi-stadi",
             "pohde-palo2"]
@@ -93,7 +92,7 @@ def test_without_a_services_block_every_code_is_other_and_gets_no_benchmark(proj
     assert project.params.services == {}
     resolved = services.resolve(project.params.services, project.table("clients"))
     assert [(s.code, s.kind) for s in resolved.values()] == [("ips", "other")]
-    section = sections.load("survival", project)
+    section = load_section("survival", project)
     assert "survival_benchmark" not in section.published() and "survival_summary" in section.published()
 
 
@@ -110,7 +109,7 @@ def test_essote_ips_pilot_has_its_own_figures(projects):
     reasons = ips["end_reason"].value_counts().to_dict()
     assert {k: reasons[k] for k in ("employed", "work_trial", "rehabilitative_work", "pension", "other_service")} \
         == {"employed": 10, "work_trial": 6, "rehabilitative_work": 1, "pension": 2, "other_service": 2}
-    section = sections.load("survival", project)
+    section = load_section("survival", project)
     assert list(section.cohorts) == ["ips"]  # the work-ability service and lifestyle guidance have no jobs to count
     summary = section.published()["survival_summary"]
     assert summary[["service", "group", "n", "n_events"]].values.tolist() == [["ips", "all", 35, 10]]
@@ -120,7 +119,7 @@ def test_essote_ips_pilot_has_its_own_figures(projects):
 
 
 def test_paijat_hame_shows_its_services_separately(projects):
-    section = sections.load("survival", projects["phhyky-tuetusti-tyohon"])
+    section = load_section("survival", projects["phhyky-tuetusti-tyohon"])
     summary = section.published()["survival_summary"]
     assert summary[["service", "n"]].values.tolist() == [["group_employment", 16], ["ips", 24]]
     assert section.published()["survival_benchmark"]["service"].tolist() == ["ips"]
@@ -129,7 +128,7 @@ def test_paijat_hame_shows_its_services_separately(projects):
 
 
 def test_helsinki_consultations_get_no_employment_section(projects):
-    section = sections.load("survival", projects["helsinki-tyokykyisempi-stadi"])
+    section = load_section("survival", projects["helsinki-tyokykyisempi-stadi"])
     assert section.tables() == [] and section.published() == {} and section.figures("en") == []
     assert section.text("en") == [publication.text("survival.text.no_service", "en")]
 
@@ -138,7 +137,7 @@ def test_helsinki_consultations_get_no_employment_section(projects):
 def test_no_pooled_benchmark_can_appear(projects, name):
     """The benchmark has a service column, every row of it is one IPS service's own clients."""
     project = projects[name]
-    section = sections.load("survival", project)
+    section = load_section("survival", project)
     clients = project.table("clients")
     kinds = {c: s.kind for c, s in services.resolve(project.params.services, clients).items()}
     for tables in (section.published(), section.internal()):
@@ -159,7 +158,7 @@ def test_benchmark_share_and_wilson_interval_from_the_clients_of_each_service(pr
     """The share by hand from the clients table, the interval from scipy's Wilson interval."""
     project = projects[name]
     clients, cutoff = project.table("clients"), pd.Timestamp(project.params.cutoff_date)
-    section = sections.load("survival", project)
+    section = load_section("survival", project)
     benchmark = section.internal()["survival_benchmark"].set_index("service")
     assert list(benchmark.index) == [c for c, s in project.params.services.items() if s.kind == "ips"]
     for code, row in benchmark.iterrows():
@@ -177,7 +176,7 @@ def test_benchmark_share_and_wilson_interval_from_the_clients_of_each_service(pr
 @pytest.mark.parametrize("min_cell", (3, 5, 10))
 @pytest.mark.parametrize("sizes", [{"ips": 35, "grp": 4}, {"ips": 12, "grp": 60}, {"ips_a": 7, "ips_b": 30}])
 def test_no_hidden_count_of_any_service_is_recovered(project_files, min_cell, sizes):
-    section = sections.load("survival", two_services(project_files, sizes, min_cell=min_cell,
+    section = load_section("survival", two_services(project_files, sizes, min_cell=min_cell,
                                                      analyses={"survival": {"group": "referral_source"}}))
     unknowns, equations, bounds = {}, [], {}
     for code in section.cohorts:
@@ -191,7 +190,7 @@ def test_no_hidden_count_of_any_service_is_recovered(project_files, min_cell, si
 
 @pytest.mark.parametrize("min_cell", (3, 5))
 def test_a_small_service_shows_only_symbols_and_no_curve(project_files, min_cell):
-    section = sections.load("survival", two_services(project_files, {"ips": 40, "grp": 2}, min_cell=min_cell))
+    section = load_section("survival", two_services(project_files, {"ips": 40, "grp": 2}, min_cell=min_cell))
     shown = section.published()
     small = shown["survival_summary"].query("service == 'grp'").iloc[0]
     assert small["n"] in (f"<{min_cell}", "x")  # "x" where the project's totals would pin its range
@@ -203,7 +202,7 @@ def test_one_client_and_no_events_per_service(project_files):
     project = two_services(project_files, {"ips": 30, "grp": 1}, seed=5)
     clients = project.table("clients")
     clients.loc[clients["service"].eq("ips"), ["first_employment_date", "end_reason"]] = [pd.NaT, "dropped_out"]
-    section = sections.load("survival", project)
+    section = load_section("survival", project)
     ips = section.published()["survival_summary"].query("service == 'ips'").iloc[0]
     assert (ips["n"], ips["n_events"]) == (30, 0)
     text = " ".join(section.text("en"))
@@ -215,7 +214,7 @@ def test_one_client_and_no_events_per_service(project_files):
 # -- client flow and Kykyviisari coverage per service ------------------------------------------
 def test_essote_flow_shows_each_service_with_its_own_shares(projects):
     project = projects["essote-tyokykya-ja-kumppanuutta"]
-    section = sections.load("overview", project)
+    section = load_section("overview", project)
     internal = section.internal()["client_flow"].set_index(["service", "end_reason"])
     assert internal.loc[("ips", "total"), "n"] == 35 and internal.loc[("ips", "employed"), "n"] == 10
     assert internal.loc[("ips", "employed"), "share"] == pytest.approx(100 * 10 / 35)
@@ -233,7 +232,7 @@ def test_essote_flow_shows_each_service_with_its_own_shares(projects):
 
 
 def test_essote_kykyviisari_coverage_is_the_ips_pilots(projects):
-    section = sections.load("prepost", projects["essote-tyokykya-ja-kumppanuutta"])
+    section = load_section("prepost", projects["essote-tyokykya-ja-kumppanuutta"])
     assert list(section.cohorts) == ["ips"]
     attrition = section.published()["prepost_attrition"].set_index(["service", "timepoint"])
     assert attrition.loc[("ips", "baseline"), "n_due"] == 35
@@ -245,14 +244,14 @@ def test_essote_kykyviisari_coverage_is_the_ips_pilots(projects):
 
 
 def test_paijat_hame_and_helsinki_flows(projects):
-    ph = sections.load("overview", projects["phhyky-tuetusti-tyohon"]).internal()["client_flow"]
+    ph = load_section("overview", projects["phhyky-tuetusti-tyohon"]).internal()["client_flow"]
     assert list(dict.fromkeys(ph["service"])) == ["work_ability_coordinator", "group_employment", "ips", "total"]
     totals = ph[ph["end_reason"].eq("total")].set_index("service")["n"].to_dict()
     assert totals == {"work_ability_coordinator": 90, "group_employment": 16, "ips": 24, "total": 130}
-    prepost = sections.load("prepost", projects["phhyky-tuetusti-tyohon"])
+    prepost = load_section("prepost", projects["phhyky-tuetusti-tyohon"])
     assert list(prepost.cohorts) == ["work_ability_coordinator", "group_employment", "ips"]
     helsinki = projects["helsinki-tyokykyisempi-stadi"]
-    flow = sections.load("overview", helsinki).internal()["client_flow"]
+    flow = load_section("overview", helsinki).internal()["client_flow"]
     assert list(dict.fromkeys(flow["service"])) == ["network_consultation", "total"]
     assert "employed" not in set(flow["end_reason"])  # consultations have no employment outcome
 
@@ -261,7 +260,7 @@ def test_a_service_without_flow_is_left_out_of_the_overview_only(project_files):
     project = two_services(project_files, {"ips": 30, "grp": 20},
                            kinds={"ips": "ips", "grp": "group_employment"})
     project.params.services["grp"] = services.Service("grp", "group_employment", (), ("survival",))
-    flow = sections.load("overview", project).published()["client_flow"]
+    flow = load_section("overview", project).published()["client_flow"]
     assert list(dict.fromkeys(flow["service"])) == ["ips", "total"]
-    assert list(sections.load("prepost", project).cohorts) == ["ips"]
-    assert sorted(sections.load("survival", project).cohorts) == ["grp", "ips"]
+    assert list(load_section("prepost", project).cohorts) == ["ips"]
+    assert sorted(load_section("survival", project).cohorts) == ["grp", "ips"]

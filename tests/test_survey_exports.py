@@ -9,13 +9,17 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from tyokyky_eval import demo, sections
-from tyokyky_eval import feedback as fb
+from tyokyky_eval import demo, load_section
 from tyokyky_eval.cli import main
 from tyokyky_eval.errors import DataError
-from tyokyky_eval.params import FeedbackExport
-from tyokyky_eval.project import load_project
-from tyokyky_eval.survey_exports import match_columns, normalise_header, read_export
+from tyokyky_eval.inputs.params import FeedbackExport
+from tyokyky_eval.inputs.project import load_project
+from tyokyky_eval.inputs.survey_exports import (
+    match_columns,
+    normalise_header,
+    read_export,
+)
+from tyokyky_eval.stats import feedback as fb
 
 PROCESS = fb.load_survey("process_evaluation")
 
@@ -172,7 +176,7 @@ def test_degenerate_exports_give_a_complete_section(project_files, case):
         "Mikä hankkeessa on onnistunut parhaiten?": [""] * n,
         "Mitkä hankkeen toimintamuodot ovat olleet työsi kannalta hyödyllisimpiä?": ["Koulutukset"] * n,
         "Alue": ["oulu"] * n})
-    section = sections.load("feedback", load_project(wide_project(project_files, frame, site={"column": "Alue"}),
+    section = load_section("feedback", load_project(wide_project(project_files, frame, site={"column": "Alue"}),
                                                      "en"))
     shown = section.published()
     items = shown["feedback_items"][shown["feedback_items"]["survey_id"].eq("process_evaluation")]
@@ -188,7 +192,7 @@ def test_degenerate_exports_give_a_complete_section(project_files, case):
 
 def test_data_feedback_entries_are_checked_with_the_parameters(project_files):
     from tyokyky_eval.errors import ParameterError
-    from tyokyky_eval.params import load_params
+    from tyokyky_eval.inputs.params import load_params
 
     project_files.params["data"]["feedback"] = [
         {"path": "data/feedback.csv", "layout": "wide", "survey": "process_evaluation", "round": 0,
@@ -206,8 +210,8 @@ def test_data_feedback_entries_are_checked_with_the_parameters(project_files):
 def test_provenance_hashes_every_export_without_its_file_name():
     import hashlib
 
-    from tyokyky_eval.params import load_params
-    from tyokyky_eval.provenance import input_files
+    from tyokyky_eval.inputs.params import load_params
+    from tyokyky_eval.run.provenance import input_files
 
     root = Path(__file__).resolve().parent.parent
     params = load_params(root / "parameters" / "pohde-palo2.yaml")

@@ -10,7 +10,8 @@ from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import median_survival_times
 from scipy.stats import binomtest
 
-from tyokyky_eval import survival as sv
+from tyokyky_eval import load_section
+from tyokyky_eval.stats import survival as sv
 
 CUTOFF = pd.Timestamp("2022-12-31")
 
@@ -250,8 +251,8 @@ def test_cox_is_skipped_with_a_sentence_when_its_covariate_data_are_missing(tmp_
     runs and says why there is no model."""
     import yaml
 
-    from tyokyky_eval import demo, sections
-    from tyokyky_eval.project import load_project
+    from tyokyky_eval import demo
+    from tyokyky_eval.inputs.project import load_project
 
     tables = demo.generate(demo.DemoSpec(seed=3, clients=60))
     clients = tables["clients"].copy()
@@ -262,7 +263,7 @@ def test_cox_is_skipped_with_a_sentence_when_its_covariate_data_are_missing(tmp_
               "data": {"clients": "clients.csv"},
               "analyses": {"survival": {"covariates": ["baseline_work_ability"]}}}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    section = sections.load("survival", load_project(tmp_path / "p.yaml")).cohorts["ips"]
+    section = load_section("survival", load_project(tmp_path / "p.yaml")).cohorts["ips"]
     assert section.cox.skipped == "missing_covariates" and section.cox.table is None
     assert "baseline\\_work\\_ability" in section.text("en")[3]  # escaped for Markdown (after the heading)
     assert section.cox.n_events == int(section.tte["event"].sum()) > 0

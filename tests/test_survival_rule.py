@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tyokyky_eval import demo, sections
-from tyokyky_eval import survival as sv
-from tyokyky_eval.project import load_project
+from tyokyky_eval import demo, load_section
+from tyokyky_eval.inputs.project import load_project
 from tyokyky_eval.sections.survival import OTHER_OUTCOMES, left_counts, rule_days
+from tyokyky_eval.stats import survival as sv
 
 CUTOFF = pd.Timestamp("2022-12-31")
 MIN_CELLS = (3, 5, 10)
@@ -168,7 +168,7 @@ CASES = [(n, seed, "mixed") for n, seed in ((8, 1), (20, 2), (45, 3), (90, 4), (
 @pytest.mark.parametrize("min_cell", MIN_CELLS)
 @pytest.mark.parametrize("n, seed, shape", CASES)
 def test_published_tables_keep_the_rule(project_files, min_cell, n, seed, shape):
-    section = sections.load("survival", project(project_files, synthetic_clients(n, seed, shape), min_cell))
+    section = load_section("survival", project(project_files, synthetic_clients(n, seed, shape), min_cell))
     check_section(section, min_cell)
     " ".join(section.text("en") + section.text("fi"))  # every sentence formats
 

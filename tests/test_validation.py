@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tyokyky_eval.cli import main
-from tyokyky_eval.project import load_project
+from tyokyky_eval.inputs.project import load_project
 
 pytestmark = pytest.mark.filterwarnings("error::FutureWarning")  # validation prints no pandas warnings
 

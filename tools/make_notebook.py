@@ -14,8 +14,9 @@ project lacks them. Add the section's "your own analysis" snippet
 from __future__ import annotations
 
 import nbformat
-
-from notebook_shape import PARAMETER_HELP  # tools/ is on the path wherever make_notebook is
+from notebook_shape import (
+    PARAMETER_HELP,  # tools/ is on the path wherever make_notebook is
+)
 
 PARAMETERS = "\n".join(f"{name} = {value}  # {PARAMETER_HELP[name]}" for name, value in (
     ("params_path", '"../parameters/demo.yaml"'), ("language", '"fi"'), ("output_dir", "None"), ("validated_dir", "None")))

@@ -34,7 +34,7 @@ PARAMETER_HELP = {
     "output_dir": "set by `tyokyky-eval run`; None: write no files",
     "validated_dir": "set by `tyokyky-eval run`; None: read and validate the data files",
 }
-STEPS = ("sections.load(", "report.show_tables(", "report.show_figures(")
+STEPS = ("load_section(", "report.show_tables(", "report.show_figures(")
 SNIPPET_KEYS = {"fi", "en", "code"}
 
 

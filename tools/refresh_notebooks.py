@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from tyokyky_eval.kernel import ensure_kernel
+from tyokyky_eval.run.kernel import ensure_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from tyokyky_eval import publication, sections
-from tyokyky_eval.project import load_project
-from tyokyky_eval.protection import protect_appendix
+from tyokyky_eval.inputs.project import load_project
+from tyokyky_eval.publication.appendix import protect_appendix
 
 #: sections whose table specs hold the full-precision data (the floor can be computed for them)
 FLOOR_SECTIONS = ("prepost", "survival", "employment")

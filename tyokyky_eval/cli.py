@@ -10,8 +10,8 @@ from tyokyky_eval.i18n import t
 
 
 def _validate(args) -> int:
-    from tyokyky_eval.params import load_params
-    from tyokyky_eval.validation import validate_project
+    from tyokyky_eval.inputs.params import load_params
+    from tyokyky_eval.inputs.validation import validate_project
 
     params = load_params(args.params)
     language = args.language or params.language
@@ -27,7 +27,7 @@ def _validate(args) -> int:
 
 
 def _run(args) -> int:
-    from tyokyky_eval.runner import run_project
+    from tyokyky_eval.run.runner import run_project
 
     result = run_project(args.params, args.output, args.language, progress=not args.quiet,
                          notebooks_dir=args.notebooks, pdf=not args.no_pdf, timeout=args.timeout)
@@ -40,7 +40,7 @@ def _run(args) -> int:
 
 
 def _run_all(args) -> int:
-    from tyokyky_eval.runner import run_all
+    from tyokyky_eval.run.runner import run_all
 
     outcomes = run_all(args.directory, args.output, args.jobs, args.language, notebooks_dir=args.notebooks,
                        scheduler=args.scheduler, timeout=args.timeout)
@@ -77,7 +77,7 @@ def _audit(args) -> int:
     ``disclosure/relations.json``); exit 0 when no hidden count can be worked out, 1 otherwise."""
     import json
 
-    from tyokyky_eval.protection import DISCLOSURE, audit_folder
+    from tyokyky_eval.publication.appendix import DISCLOSURE, audit_folder
 
     folder = Path(args.appendix_dir)
     if not (folder / DISCLOSURE / "relations.json").is_file():
@@ -98,21 +98,21 @@ def _audit(args) -> int:
 
 
 def _dictionary(args) -> int:
-    from tyokyky_eval.dictionary import render_markdown
+    from tyokyky_eval.inputs.dictionary import render_markdown
 
     sys.stdout.write(render_markdown() + "\n")
     return 0
 
 
 def _kernel(args) -> int:
-    from tyokyky_eval.kernel import ensure_kernel
+    from tyokyky_eval.run.kernel import ensure_kernel
 
     print(f"Jupyter kernel '{ensure_kernel()}' → {sys.executable}")
     return 0
 
 
 def _lab(args) -> int:
-    from tyokyky_eval import lab
+    from tyokyky_eval.run import lab
 
     copy = lab.prepare(args.params, args.language, args.dir, force=args.force)
     for message in copy.skipped:

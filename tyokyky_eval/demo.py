@@ -414,7 +414,7 @@ def spec_from_synthetic(synthetic: dict) -> DemoSpec:
     """A ``DemoSpec`` from the ``synthetic`` key of a parameters file (same field names; lists
     become tuples, ISO date strings dates). Raises ``ParameterError`` for unknown keys."""
     from tyokyky_eval.errors import ParameterError
-    from tyokyky_eval.params import suggest
+    from tyokyky_eval.inputs.keys import suggest
 
     names = {f.name for f in fields(DemoSpec)}
     unknown = [f"synthetic: unknown key '{k}'{suggest(k, names)}" for k in synthetic if k not in names]
@@ -566,7 +566,7 @@ def survey_export(rng, export: dict) -> pd.DataFrame:
     (numbered) column per question, labels or numbers, multiple choices joined, open answers with
     an evaluator's ``themes`` column; ``round``, ``group`` and ``site`` columns when the export
     holds several (headers ``Kierros``, ``Vastaajaryhmä``, ``Alue``)."""
-    from tyokyky_eval.feedback import load_survey
+    from tyokyky_eval.stats.feedback import load_survey
 
     spec, tool = load_survey(export["survey_id"]), TOOLS[export["tool"]]
     language = export.get("language", "fi")

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tyokyky_eval import demo, fidelity, prepost, survival
+from tyokyky_eval import demo
+from tyokyky_eval.stats import fidelity, prepost, survival
 
 OUT = Path(__file__).resolve().parent / "data"
 DEMO = demo.DemoSpec(seed=3, clients=80)
@@ -82,7 +83,7 @@ def prepost_demo() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pairs and all used measurements of the demo cohort (assign_timepoints → paired_changes)."""
     tables = demo.generate(DEMO)
     options = prepost.Options()
-    from tyokyky_eval.dictionary import instrument
+    from tyokyky_eval.inputs.dictionary import instrument
     measures = prepost.measure_table(instrument("kykyviisari"), options)
     assigned = prepost.assign_timepoints(tables["kykyviisari"], tables["clients"], options)
     changes = prepost.paired_changes(assigned, measures, options)

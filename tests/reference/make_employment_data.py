@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from tyokyky_eval import demo
-from tyokyky_eval import employment as em
+from tyokyky_eval.stats import employment as em
 
 DATA = Path(__file__).resolve().parent / "data"
 CUTOFF = "2022-12-31"

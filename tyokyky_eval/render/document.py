@@ -1,6 +1,6 @@
 """The appendix as blocks: headings, prose, captioned tables (cells as shown, with the numbers
 behind them) and figures (PNG at screen and print resolution). A notebook shows blocks
-(``tyokyky_eval.report.Report``); the run reads the same blocks back from the executed notebook
+(``tyokyky_eval.render.report.Report``); the run reads the same blocks back from the executed notebook
 (each shown block carries its data in the output's metadata, ``BLOCK_KEY``) and gives them to the
 HTML, Word and Excel renderers, so that every output holds the same objects in the same order.
 
@@ -13,7 +13,7 @@ import base64
 import dataclasses
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 

@@ -12,10 +12,17 @@ import io
 from pathlib import Path
 
 from tyokyky_eval import __version__
-from tyokyky_eval.render.document import Document, FigureBlock, Heading, Prose, Raw, TableBlock
+from tyokyky_eval.i18n import t
+from tyokyky_eval.render.document import (
+    Document,
+    FigureBlock,
+    Heading,
+    Prose,
+    Raw,
+    TableBlock,
+)
 from tyokyky_eval.render.html import WIDE_TABLE_COLUMNS, contents_entries, text_of
 from tyokyky_eval.render.zipfiles import reproducible_zip
-from tyokyky_eval.i18n import t
 
 NOTE_STYLE = "Note"
 TABLE_STYLE = "Table Grid"

@@ -13,9 +13,21 @@ from importlib.resources import files
 
 from tyokyky_eval import __version__
 from tyokyky_eval.i18n import t
-from tyokyky_eval.publication import CONTENT_SECURITY_POLICY, escape_html, safe_markdown_html
-from tyokyky_eval.render.document import (Block, Document, FigureBlock, Heading, Prose, Raw, TableBlock,
-                                          caption_label)
+from tyokyky_eval.publication import (
+    CONTENT_SECURITY_POLICY,
+    escape_html,
+    safe_markdown_html,
+)
+from tyokyky_eval.render.document import (
+    Block,
+    Document,
+    FigureBlock,
+    Heading,
+    Prose,
+    Raw,
+    TableBlock,
+    caption_label,
+)
 
 #: the appendix's stylesheet, inlined so that the page is self-contained
 STYLE = files("tyokyky_eval.render").joinpath("appendix.css").read_text(encoding="utf-8")

@@ -8,7 +8,8 @@ of its analysis module) and offers:
   publication layer needs (counts, derived statistics, follow-up rule, linked cells);
 - ``protected()``: its tables protected on their own, the first step of the appendix's protection;
 - ``published()``: what the whole appendix releases of it (``tables/``, prose, figures), read from
-  the protected appendix (:mod:`tyokyky_eval.protection`) whenever the section is part of one;
+  the protected appendix (:mod:`tyokyky_eval.publication.appendix`, whose ``load_section`` gives a
+  project's section) whenever the section is part of one;
 - ``text(language)``: its findings as Markdown paragraphs (data-supplied words escaped);
 - ``figures(language)``: ``(caption, Figure)`` pairs drawn from published values only.
 
@@ -51,12 +52,12 @@ class Entry:
 REGISTRY: dict[str, Entry] = {e.name: e for e in (
     Entry("overview", "tyokyky_eval.sections.overview", ()),
     Entry("goals", "tyokyky_eval.sections.goals", (), declared="goals"),
-    Entry("fidelity", "tyokyky_eval.sections.fidelity", ("fidelity",), "tyokyky_eval.fidelity"),
-    Entry("prepost", "tyokyky_eval.sections.prepost", ("clients", "kykyviisari"), "tyokyky_eval.prepost"),
-    Entry("survival", "tyokyky_eval.sections.survival", ("clients",), "tyokyky_eval.survival"),
-    Entry("employment", "tyokyky_eval.sections.employment", ("clients", "employment"), "tyokyky_eval.employment"),
-    Entry("feedback", "tyokyky_eval.sections.feedback", ("feedback",), "tyokyky_eval.feedback"),
-    Entry("pathways", "tyokyky_eval.sections.pathways", ("clients",), "tyokyky_eval.pathways"),
+    Entry("fidelity", "tyokyky_eval.sections.fidelity", ("fidelity",), "tyokyky_eval.stats.fidelity"),
+    Entry("prepost", "tyokyky_eval.sections.prepost", ("clients", "kykyviisari"), "tyokyky_eval.stats.prepost"),
+    Entry("survival", "tyokyky_eval.sections.survival", ("clients",), "tyokyky_eval.stats.survival"),
+    Entry("employment", "tyokyky_eval.sections.employment", ("clients", "employment"), "tyokyky_eval.stats.employment"),
+    Entry("feedback", "tyokyky_eval.sections.feedback", ("feedback",), "tyokyky_eval.stats.feedback"),
+    Entry("pathways", "tyokyky_eval.sections.pathways", ("clients",), "tyokyky_eval.stats.pathways"),
     Entry("activities", "tyokyky_eval.sections.activities", ("activities",)),
     Entry("costs", "tyokyky_eval.sections.costs", (), declared="costs"),
 )}
@@ -94,7 +95,7 @@ class Section:
 
     def published(self) -> dict[str, pd.DataFrame]:
         """What the appendix publishes of this section: the protected appendix's release when the
-        section is part of one (:mod:`tyokyky_eval.protection`), else :meth:`protected`."""
+        section is part of one (:mod:`tyokyky_eval.publication.appendix`), else :meth:`protected`."""
         release = self.project.release.get(self.name)
         return release if release is not None else self.protected()
 
@@ -109,18 +110,3 @@ class Section:
 
     def figures(self, language: str) -> list[tuple[str, object]]:
         raise NotImplementedError
-
-
-def load(name: str, project) -> Section:
-    """Section ``name`` of ``project`` as the appendix publishes it: the section of the project's
-    protected appendix, built once per project (in a run, by the runner, and handed to every
-    notebook), so that a section never shows less protection than the appendix and is never
-    computed twice. A section the project has no data for is built on its own."""
-    from tyokyky_eval.protection import protect_appendix
-
-    entry = REGISTRY[name]
-    if project.appendix is not None and name in project.appendix.sections:
-        return project.appendix.sections[name]
-    if project.release or entry.missing(project):  # being built, or not part of the appendix
-        return entry.load()(project)
-    return protect_appendix(project).sections[name]

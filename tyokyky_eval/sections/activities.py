@@ -1,4 +1,4 @@
-"""Section "Activities and process": the statistics of :mod:`tyokyky_eval.activities`, published
+"""Section "Activities and process": the statistics of :mod:`tyokyky_eval.stats.activities`, published
 safely.
 
 What is published, and why:
@@ -24,10 +24,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from tyokyky_eval import activities as ac
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import t
 from tyokyky_eval.sections import Section
+from tyokyky_eval.stats import activities as ac
 
 BY_PERIOD = "activities_by_period"
 BY_ORGANISATION = "activities_by_organisation"

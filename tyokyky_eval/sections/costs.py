@@ -1,4 +1,4 @@
-"""Section "Costs": the descriptive cost statistics of :mod:`tyokyky_eval.costs`, published safely.
+"""Section "Costs": the descriptive cost statistics of :mod:`tyokyky_eval.stats.costs`, published safely.
 
 What is published, and why:
 
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tyokyky_eval import costs as co
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, t
 from tyokyky_eval.sections import Section
+from tyokyky_eval.stats import costs as co
 
 BUDGET, FUNDING, SPENDING, PER_CLIENT = "costs_budget", "costs_funding", "costs_spending", "costs_per_client"
 PER = {"n_clients": ("cost_per_client",), "n_completed": ("cost_per_completed",),

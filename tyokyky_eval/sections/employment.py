@@ -1,4 +1,4 @@
-"""Section "Employment": the job histories of :mod:`tyokyky_eval.employment`, published safely.
+"""Section "Employment": the job histories of :mod:`tyokyky_eval.stats.employment`, published safely.
 
 Three tables, one row per service (never pooled across services):
 
@@ -26,10 +26,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tyokyky_eval import employment as em
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import code_label, fmt_percent, t
 from tyokyky_eval.sections import Section
+from tyokyky_eval.stats import employment as em
 
 CLIENTS, JOBS, TENURE = "employment_clients", "employment_jobs", "employment_tenure"
 SHARE = ("wage_subsidy_share", "ci_low", "ci_high")

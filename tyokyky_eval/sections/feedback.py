@@ -1,4 +1,4 @@
-"""Section "Feedback surveys": the statistics of :mod:`tyokyky_eval.feedback`, published safely.
+"""Section "Feedback surveys": the statistics of :mod:`tyokyky_eval.stats.feedback`, published safely.
 
 One section object covers every survey of a project; its tables have ``survey_id`` and ``site``
 columns (``feedback_respondents``, ``feedback_items``, ``feedback_categories``, ``feedback_choices``,
@@ -51,10 +51,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from tyokyky_eval import feedback as fb
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import code_label, t
 from tyokyky_eval.sections import Section
+from tyokyky_eval.stats import feedback as fb
 
 OTHER_GROUPS, ALL, OTHER_SITES = "other_groups", "all", "other_sites"
 ITEM_STATS = tuple(fb.SUMMARY_STATS)
@@ -103,7 +103,7 @@ def collapse_groups(respondents: pd.DataFrame, min_cell: int, column: str = "res
 
 
 class FeedbackSection(Section):
-    """Feedback surveys (see :mod:`tyokyky_eval.feedback`): every survey of the project."""
+    """Feedback surveys (see :mod:`tyokyky_eval.stats.feedback`): every survey of the project."""
 
     name = "feedback"
 

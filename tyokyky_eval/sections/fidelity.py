@@ -1,4 +1,4 @@
-"""Section "Fidelity" (IPS laatukriteerit): the statistics of :mod:`tyokyky_eval.fidelity`, published.
+"""Section "Fidelity" (IPS laatukriteerit): the statistics of :mod:`tyokyky_eval.stats.fidelity`, published.
 
 What is published, and why:
 
@@ -25,10 +25,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from tyokyky_eval import fidelity as fd
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import LANGUAGES, code_label, fmt_date, fmt_number, t
 from tyokyky_eval.sections import Section
+from tyokyky_eval.stats import fidelity as fd
 
 #: a ``na_reason`` that may be published as it is (a short code, not free text)
 REASON_CODE = re.compile(r"[a-z0-9_]{1,40}")
@@ -61,7 +61,7 @@ def _numbers(values) -> np.ndarray:
 
 
 class FidelitySection(Section):
-    """IPS fidelity reviews of the project's sites (see :mod:`tyokyky_eval.fidelity`)."""
+    """IPS fidelity reviews of the project's sites (see :mod:`tyokyky_eval.stats.fidelity`)."""
 
     name = "fidelity"
 

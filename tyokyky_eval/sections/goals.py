@@ -1,4 +1,4 @@
-"""Section "Goals against achievements": the goals of the parameters (:mod:`tyokyky_eval.goals`)
+"""Section "Goals against achievements": the goals of the parameters (:mod:`tyokyky_eval.stats.goals`)
 as the appendix's goal-attainment table.
 
 What is published, and why:
@@ -13,10 +13,10 @@ What is published, and why:
 """
 from __future__ import annotations
 
-from tyokyky_eval import goals as gl
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import t
 from tyokyky_eval.sections import Section
+from tyokyky_eval.stats import goals as gl
 
 GOALS = "goals"
 SHOWN = ("goal", "assessment", "target", "achieved", "unit", "status", "section", "justification", "source")

@@ -29,11 +29,12 @@ from pathlib import PurePath
 
 import pandas as pd
 
-from tyokyky_eval import overview as ov
-from tyokyky_eval import publication, services
+from tyokyky_eval import publication
 from tyokyky_eval.i18n import fmt_date, has_text, t
+from tyokyky_eval.inputs import services
 from tyokyky_eval.sections import Section
 from tyokyky_eval.sections.pathways import BY_SERVICE, client_statuses
+from tyokyky_eval.stats import overview as ov
 
 DATA = "data_summary"
 QUALITY = "data_quality"

@@ -1,4 +1,4 @@
-"""Section "Service paths": the statistics of :mod:`tyokyky_eval.pathways`, published safely.
+"""Section "Service paths": the statistics of :mod:`tyokyky_eval.stats.pathways`, published safely.
 
 What is published, and why:
 
@@ -37,10 +37,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from tyokyky_eval import pathways as pw
-from tyokyky_eval import publication, services
+from tyokyky_eval import publication
 from tyokyky_eval.i18n import code_label, t
+from tyokyky_eval.inputs import services
 from tyokyky_eval.sections import Section
+from tyokyky_eval.stats import pathways as pw
 
 FLOW = "pathways_referral_outcomes"
 BY_SERVICE = "pathways_service_outcomes"

@@ -1,17 +1,18 @@
 """Sections computed per service: one cohort object per service to which the section's analysis
-applies (:mod:`tyokyky_eval.services`), their tables stacked with a ``service`` column first and
+applies (:mod:`tyokyky_eval.inputs.services`), their tables stacked with a ``service`` column first and
 protected together, their texts under a heading per service. A project whose services all lack
 the analysis gets one sentence and no tables (never a misleading pooled result)."""
 from __future__ import annotations
 
 import pandas as pd
 
-from tyokyky_eval import publication, services
+from tyokyky_eval import publication
+from tyokyky_eval.inputs import services
 from tyokyky_eval.sections import Section
 
 
 class PerServiceSection(Section):
-    """Subclasses set ``name``, ``analysis`` (a :data:`tyokyky_eval.services.ANALYSES` entry),
+    """Subclasses set ``name``, ``analysis`` (a :data:`tyokyky_eval.inputs.services.ANALYSES` entry),
     ``cohort`` (a class built as ``cohort(project, rules, service, published)`` offering
     ``tables()``, ``links()``, ``internal()``, ``text(language)``, ``figures(language)``) and
     ``none_key`` (the locale key of the sentence when no service has the analysis)."""

@@ -1,4 +1,4 @@
-"""Section "Kykyviisari pre/post": the statistics of :mod:`tyokyky_eval.prepost`, published safely.
+"""Section "Kykyviisari pre/post": the statistics of :mod:`tyokyky_eval.stats.prepost`, published safely.
 
 What is published, and why (issue 12's rules, decided jointly for the section's tables):
 
@@ -33,11 +33,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from tyokyky_eval import prepost as pp
 from tyokyky_eval import publication
-from tyokyky_eval.dictionary import instrument
 from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, has_text, t
+from tyokyky_eval.inputs.dictionary import instrument
 from tyokyky_eval.sections.per_service import PerServiceSection, captioned, heading
+from tyokyky_eval.stats import prepost as pp
 
 OTHER_GROUPS = "other_groups"
 NS = "prepost"
@@ -66,7 +66,7 @@ SHARES = tuple(pp.RELIABLE_COUNTS.values())
 
 def holm_published(summary: pd.DataFrame, min_followup: int) -> pd.Series:
     """Holm-adjusted t-test p-values over the rows of each comparison that may be published
-    (``n_pairs`` ≥ ``min_followup``); NaN elsewhere (:func:`tyokyky_eval.prepost.holm`)."""
+    (``n_pairs`` ≥ ``min_followup``); NaN elsewhere (:func:`tyokyky_eval.stats.prepost.holm`)."""
     out = pd.Series(np.nan, index=summary.index)
     shown = summary["n_pairs"].fillna(0).ge(min_followup) & summary["t_p"].notna()
     for _, group in summary[shown].groupby("comparison", sort=False):
@@ -514,7 +514,7 @@ class Cohort:
 
 
 class PrepostSection(PerServiceSection):
-    """Pre/post comparison of Kykyviisari self-assessments (see :mod:`tyokyky_eval.prepost`)."""
+    """Pre/post comparison of Kykyviisari self-assessments (see :mod:`tyokyky_eval.stats.prepost`)."""
 
     name = "prepost"
     analysis = "prepost"

@@ -1,4 +1,4 @@
-"""Section "Time to employment": the statistics of :mod:`tyokyky_eval.survival`, published safely.
+"""Section "Time to employment": the statistics of :mod:`tyokyky_eval.stats.survival`, published safely.
 
 Per service: one :class:`Cohort` per service whose analyses include ``survival`` (IPS, group
 employment, undeclared services), each table with a ``service`` column first and each service's
@@ -47,9 +47,9 @@ import numpy as np
 import pandas as pd
 
 from tyokyky_eval import publication
-from tyokyky_eval import survival as sv
 from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, has_text, t
 from tyokyky_eval.sections.per_service import PerServiceSection, captioned, heading
+from tyokyky_eval.stats import survival as sv
 
 OTHER_GROUPS = "other_groups"
 OTHER_OUTCOMES = "other_outcomes"
@@ -522,7 +522,7 @@ class Cohort:
 
 
 class SurvivalSection(PerServiceSection):
-    """Time from service start to the first competitive job (see :mod:`tyokyky_eval.survival`),
+    """Time from service start to the first competitive job (see :mod:`tyokyky_eval.stats.survival`),
     one :class:`Cohort` per service whose kind has an employment outcome (never pooled); the IPS
     benchmark only for IPS services."""
 

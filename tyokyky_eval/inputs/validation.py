@@ -16,12 +16,18 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from tyokyky_eval import dictionary, identifiers
-from tyokyky_eval import services as service_codes
 from tyokyky_eval.errors import DataError, Problem
 from tyokyky_eval.i18n import fmt_date, t
-from tyokyky_eval.params import Params, suggest
-from tyokyky_eval.readers import normalise_number_text, parse_booleans, parse_dates, read_table, shorten
+from tyokyky_eval.inputs import dictionary, identifiers
+from tyokyky_eval.inputs import services as service_codes
+from tyokyky_eval.inputs.params import Params, suggest
+from tyokyky_eval.inputs.readers import (
+    normalise_number_text,
+    parse_booleans,
+    parse_dates,
+    read_table,
+    shorten,
+)
 
 #: cell values that spreadsheets write for a failed formula
 EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!",
@@ -352,8 +358,8 @@ def _check_employment(jobs: pd.DataFrame, clients: pd.DataFrame | None, params: 
                       c_clients: _Collector | None) -> pd.DataFrame | None:
     """Jobs: end not before start, start not after the cut-off, client in the clients table; then
     the clients table with ``first_employment_date`` and ``wage_subsidy`` derived from the jobs
-    (:func:`tyokyky_eval.employment.derive_clients`), a disagreement reported at the clients row."""
-    from tyokyky_eval import employment
+    (:func:`tyokyky_eval.stats.employment.derive_clients`), a disagreement reported at the clients row."""
+    from tyokyky_eval.stats import employment
 
     cutoff, lang = pd.Timestamp(params.cutoff_date), c.language
     start, end = jobs["job_start"], jobs["job_end"]
@@ -415,7 +421,7 @@ def _check_fidelity(fid: pd.DataFrame, c: _Collector):
 def _check_feedback(fb: pd.DataFrame, params: Params, c: _Collector):
     """Every survey needs a spec (built-in or ``analyses.feedback.surveys``); responses must be whole
     numbers on their item's scale."""
-    from tyokyky_eval import feedback
+    from tyokyky_eval.stats import feedback
 
     options = params.options("feedback")
     specs = {}
@@ -512,7 +518,7 @@ def _feedback_exports(params: Params, language: str, result: ValidationResult) -
     into the ``feedback`` table and checked (problems into ``result``); None without exports."""
     if not params.feedback_exports:
         return None
-    from tyokyky_eval import survey_exports
+    from tyokyky_eval.inputs import survey_exports
 
     frame, problems = survey_exports.read_exports(params.feedback_exports, params.options("feedback"),
                                                   params.path.parent, language)
@@ -559,7 +565,7 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
         if frames[table] is not None:
             result.tables[table] = frames[table].reset_index(drop=True)
     if exports is not None:  # the long table's rows, then the exports'
-        from tyokyky_eval.survey_exports import typed
+        from tyokyky_eval.inputs.survey_exports import typed
 
         long = result.tables.get("feedback")
         result.tables["feedback"] = exports if long is None else \

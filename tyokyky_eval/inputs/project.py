@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from tyokyky_eval.errors import DataError, Problem
-from tyokyky_eval.params import Params, load_params
-from tyokyky_eval.validation import validate_project
+from tyokyky_eval.inputs.params import Params, load_params
+from tyokyky_eval.inputs.validation import validate_project
 
 
 @dataclass
@@ -30,9 +30,9 @@ class Project:
     warnings: list[Problem] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     #: section → {table: published frame}: what the protected appendix releases (set by
-    #: :func:`tyokyky_eval.protection.protect_appendix`)
+    #: :func:`tyokyky_eval.publication.appendix.protect_appendix`)
     release: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
-    #: the :class:`tyokyky_eval.protection.ProtectedAppendix` once built (a run builds it once and
+    #: the :class:`tyokyky_eval.publication.appendix.ProtectedAppendix` once built (a run builds it once and
     #: hands it, with its sections, to every notebook through the validated folder)
     appendix: object = field(default=None, repr=False, compare=False)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tyokyky_eval.inputs.keys import bilingual
+
 
 def _amounts(values, where: str) -> dict:
     if not isinstance(values, dict) or not values:
@@ -41,8 +43,6 @@ class Costs:
     caveat: dict | str | None = None
 
     def __post_init__(self):
-        from tyokyky_eval.goals import bilingual
-
         if self.budget:
             object.__setattr__(self, "budget", _amounts(self.budget, "budget"))
         if self.funding:
@@ -68,15 +68,6 @@ class Costs:
     def total(self) -> float:
         """The budget total, or the spending total when no budget is given."""
         return sum(self.budget.values()) if self.budget else sum(r["amount"] for r in self.spending)
-
-
-def parse_costs(raw, errors: list[str]) -> Costs | None:
-    """The ``costs:`` block of a parameters file (None when absent); problems go to ``errors``."""
-    if raw is None:
-        return None
-    from tyokyky_eval.goals import build
-
-    return build(Costs, raw, "costs", errors)
 
 
 def budget_table(costs: Costs) -> pd.DataFrame:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import importlib
 import re
 import unicodedata
@@ -16,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tyokyky_eval import identifiers
-from tyokyky_eval.dictionary import TABLES, field_names, load_yaml
-from tyokyky_eval import services
 from tyokyky_eval.errors import ParameterError
+from tyokyky_eval.inputs import identifiers, services
+from tyokyky_eval.inputs.dictionary import TABLES, field_names, load_yaml
+from tyokyky_eval.inputs.keys import build, short, suggest, unknown_keys
 from tyokyky_eval.sections import REGISTRY
+from tyokyky_eval.stats import activities, costs, goals
 
 #: analysis name → module that defines its ``Options`` dataclass (from the section registry)
 ANALYSES = {name: entry.options for name, entry in REGISTRY.items() if entry.options}
@@ -137,9 +137,9 @@ class Params:
     disclosure: Disclosure = Disclosure()
     validation: ValidationRules = ValidationRules()
     synthetic: dict[str, Any] = field(default_factory=dict)
-    goals: tuple = ()  # tyokyky_eval.goals.Goal
-    activities: Any = field(default_factory=lambda: _activity_options())  # codes of the activities table
-    costs: Any = None  # tyokyky_eval.costs.Costs, None when the project declares no costs
+    goals: tuple = ()  # tyokyky_eval.stats.goals.Goal
+    activities: Any = field(default_factory=activities.Options)  # codes of the activities table
+    costs: Any = None  # tyokyky_eval.stats.costs.Costs, None when the project declares no costs
     feedback_exports: tuple[FeedbackExport, ...] = ()  # data.feedback entries with layout: wide
     services: dict[str, Any] = field(default_factory=dict)  # code → services.Service (empty = undeclared)
 
@@ -153,25 +153,6 @@ class Params:
         """Instrument spec id or path used for ``table`` (fidelity → ips25, kykyviisari → kykyviisari)."""
         default = {"fidelity": "ips25", "kykyviisari": "kykyviisari"}[table]
         return self.instruments.get(table, default)
-
-
-def suggest(word: str, choices) -> str:
-    """' (did you mean …?)' for the closest of ``choices``, or ''."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _short(text: str, limit: int = 60) -> str:
-    """``text`` cut to ``limit`` characters, saying how long it was."""
-    text = str(text)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
-
-
-def _unknown_keys(where: str, given, allowed) -> list[str]:
-    return [
-        f"{where}: unknown key '{_short(k)}'{suggest(k, allowed)}; allowed keys: {', '.join(sorted(allowed))}"
-        for k in given if k not in allowed
-    ]
 
 
 def _date(value, where: str, errors: list[str]) -> dt.date | None:
@@ -201,7 +182,7 @@ def _dataclass_from(cls, values, where: str, errors: list[str]):
         errors.append(f"{where}: expected a mapping of options, got {type(values).__name__}")
         return cls()
     allowed = [f.name for f in dataclasses.fields(cls)]
-    bad = _unknown_keys(where, values, allowed)
+    bad = unknown_keys(where, values, allowed)
     if bad:
         errors.extend(bad)
         return cls()
@@ -214,7 +195,7 @@ def _dataclass_from(cls, values, where: str, errors: list[str]):
 
 def _feedback_export(spec: dict, where: str, base: Path, errors: list[str]) -> FeedbackExport | None:
     """A ``layout: wide`` entry of ``data.feedback``, checked."""
-    errors.extend(_unknown_keys(where, spec, EXPORT_KEYS))
+    errors.extend(unknown_keys(where, spec, EXPORT_KEYS))
     survey = spec.get("survey")
     if not isinstance(survey, str) or not survey:
         errors.append(f"{where}: a wide export needs 'survey: SURVEY_ID' (the survey spec its columns answer)")
@@ -222,7 +203,7 @@ def _feedback_export(spec: dict, where: str, base: Path, errors: list[str]) -> F
     for name in EXPORT_FIELDS:
         value = spec.get(name)
         if isinstance(value, dict):
-            errors.extend(_unknown_keys(f"{where}.{name}", value, ("column",)))
+            errors.extend(unknown_keys(f"{where}.{name}", value, ("column",)))
             if not isinstance(value.get("column"), str):
                 errors.append(f"{where}.{name}: expected {{column: HEADER}} naming the export's column")
             else:
@@ -239,7 +220,7 @@ def _feedback_export(spec: dict, where: str, base: Path, errors: list[str]) -> F
             errors.append(f"{where}.{name}: not a code (letters, digits, _, - and ., no spaces, at most "
                           f"{identifiers.MAX_CODE_LENGTH} characters); codes are published in the appendix")
     if "round" in values and not (_whole(values["round"]) and values["round"] >= 1):
-        errors.append(f"{where}.round: expected a whole number ≥ 1, got {_short(repr(values['round']))}")
+        errors.append(f"{where}.round: expected a whole number ≥ 1, got {short(repr(values['round']))}")
     ignore = spec.get("ignore") or []
     if not isinstance(ignore, list) or not all(isinstance(h, str) for h in ignore):
         errors.append(f"{where}.ignore: expected a list of column headers")
@@ -266,7 +247,7 @@ def _feedback_entries(spec, base: Path, errors: list[str]) -> tuple[object, tupl
             if export is not None:
                 exports.append(export)
         elif layout != "long":
-            errors.append(f"{where}.layout: '{_short(layout)}' is not a layout; use long (one row per answer) or "
+            errors.append(f"{where}.layout: '{short(layout)}' is not a layout; use long (one row per answer) or "
                           "wide (a survey tool's export: one row per respondent)")
         else:
             long.append(entry)
@@ -290,7 +271,7 @@ def _data_sources(raw, base: Path, errors: list[str]) -> dict[str, DataSource]:
                 continue
         sheet = None
         if isinstance(spec, dict):
-            errors.extend(_unknown_keys(f"data.{table}", {k: v for k, v in spec.items() if k != "layout"},
+            errors.extend(unknown_keys(f"data.{table}", {k: v for k, v in spec.items() if k != "layout"},
                                         ("path", "sheet")))
             sheet = spec.get("sheet")
             spec = spec.get("path")
@@ -379,7 +360,7 @@ def _column_types(raw, column_map, errors: list[str]) -> dict[str, dict[str, Col
             if not isinstance(spec, dict):
                 errors.append(f"{where}: expected {{type: {'|'.join(COLUMN_TYPES)}, unit: …}}")
                 continue
-            errors.extend(_unknown_keys(where, spec, ("type", "unit")))
+            errors.extend(unknown_keys(where, spec, ("type", "unit")))
             kind = spec.get("type")
             if kind not in COLUMN_TYPES:
                 errors.append(f"{where}: type '{kind}' is not one of {', '.join(COLUMN_TYPES)}"
@@ -393,7 +374,7 @@ def _column_types(raw, column_map, errors: list[str]) -> dict[str, dict[str, Col
 def _check_instruments(instruments: dict, errors: list[str]) -> None:
     """Every named instrument spec can be read and is complete (fidelity: items, sections, bands;
     kykyviisari: measures)."""
-    from tyokyky_eval import dictionary
+    from tyokyky_eval.inputs import dictionary
 
     for table, spec in instruments.items():
         if table not in ("fidelity", "kykyviisari"):
@@ -401,7 +382,7 @@ def _check_instruments(instruments: dict, errors: list[str]) -> None:
         where = f"instruments.{table}"
         try:
             if table == "fidelity":
-                from tyokyky_eval.fidelity import load_instrument
+                from tyokyky_eval.stats.fidelity import load_instrument
 
                 load_instrument(spec)
             else:
@@ -419,7 +400,7 @@ def _check_instruments(instruments: dict, errors: list[str]) -> None:
 
 def check_survey_spec(spec: str, base: Path) -> list[str]:
     """Problems of one survey spec (built-in id or YAML path relative to ``base``); [] when usable."""
-    from tyokyky_eval import feedback
+    from tyokyky_eval.stats import feedback
 
     if spec.endswith((".yaml", ".yml")):
         path = base / spec
@@ -452,21 +433,33 @@ def check_survey_spec(spec: str, base: Path) -> list[str]:
     return []
 
 
-def _activity_options(**values):
-    from tyokyky_eval.activities import Options
-
-    return Options(**values)
+def _goals(raw, errors: list[str]) -> tuple:
+    """The ``goals:`` list of a parameters file; problems are appended to ``errors``."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        errors.append("goals: expected a list of goals, e.g. '- {id: pilot_clients, title: …, indicator: clients, "
+                      "target: 100}'")
+        return ()
+    parsed, seen = [], set()
+    for i, item in enumerate(raw, 1):
+        goal = build(goals.Goal, item, f"goals[{i}]", errors)
+        if goal is None:
+            continue
+        if goal.id in seen:
+            errors.append(f"goals[{i}]: id {goal.id} is used twice")
+        seen.add(goal.id)
+        parsed.append(goal)
+    return tuple(parsed)
 
 
 def _plan_blocks(raw: dict, errors: list[str]) -> dict:
     """The project's own plan: ``goals``, ``activities`` (codes of the activities table) and
-    ``costs`` (see ``tyokyky_eval.goals``, ``.activities``, ``.costs``)."""
-    from tyokyky_eval import activities, costs, goals
-
-    return {"goals": goals.parse_goals(raw.get("goals"), errors),
-            "activities": goals.build(activities.Options, raw.get("activities") or {}, "activities", errors)
+    ``costs`` (see ``tyokyky_eval.stats.goals``, ``.activities``, ``.costs``)."""
+    return {"goals": _goals(raw.get("goals"), errors),
+            "activities": build(activities.Options, raw.get("activities") or {}, "activities", errors)
             or activities.Options(),
-            "costs": costs.parse_costs(raw.get("costs"), errors)}
+            "costs": None if raw.get("costs") is None else build(costs.Costs, raw["costs"], "costs", errors)}
 
 
 def load_params(path: str | Path) -> Params:
@@ -481,7 +474,7 @@ def load_params(path: str | Path) -> Params:
     raw = load_yaml(path, "parameters file")
     if not isinstance(raw, dict):
         raise ParameterError(f"{path}: expected a mapping of keys such as project_id, title, data")
-    errors = _unknown_keys(str(path.name), raw, TOP_LEVEL_KEYS)
+    errors = unknown_keys(str(path.name), raw, TOP_LEVEL_KEYS)
     errors += [f"{path.name}: missing required key '{k}'" for k in REQUIRED_KEYS if k not in raw]
     if errors:
         raise ParameterError(errors)
@@ -495,11 +488,11 @@ def load_params(path: str | Path) -> Params:
                       f"text; write it in quotes: project_id: \"{written}\"")
         project_id = str(project_id)
     elif not PROJECT_ID.fullmatch(project_id):
-        errors.append(f"project_id: '{_short(project_id)}' may contain only a–z, 0–9, '-' and '_' (at most 64, "
+        errors.append(f"project_id: '{short(project_id)}' may contain only a–z, 0–9, '-' and '_' (at most 64, "
                       "starting with a letter or digit)")
     title = raw["title"]
     if not isinstance(title, str) or not title.strip():
-        errors.append(f"title: expected text, got {_short(repr(title))}")
+        errors.append(f"title: expected text, got {short(repr(title))}")
         title = str(title)
     elif len(title) > MAX_TITLE:
         errors.append(f"title: {len(title):,} characters; at most {MAX_TITLE} are accepted")
@@ -513,7 +506,7 @@ def load_params(path: str | Path) -> Params:
         if not isinstance(ep, dict):
             errors.append("evaluation_period: expected {start: date, end: date}")
         else:
-            errors.extend(_unknown_keys("evaluation_period", ep, ("start", "end")))
+            errors.extend(unknown_keys("evaluation_period", ep, ("start", "end")))
             start = _date(ep.get("start"), "evaluation_period.start", errors)
             end = _date(ep.get("end"), "evaluation_period.end", errors)
             if start and end and end < start:
@@ -531,7 +524,7 @@ def load_params(path: str | Path) -> Params:
     if not isinstance(instruments, dict):
         errors.append("instruments: expected 'fidelity: ips25' and/or 'kykyviisari: kykyviisari' (or .yaml files)")
         instruments = {}
-    errors.extend(_unknown_keys("instruments", instruments, ("fidelity", "kykyviisari")))
+    errors.extend(unknown_keys("instruments", instruments, ("fidelity", "kykyviisari")))
     for table, spec in instruments.items():
         spec = str(spec)
         if spec.endswith((".yaml", ".yml")):
@@ -546,7 +539,7 @@ def load_params(path: str | Path) -> Params:
     if not isinstance(analyses_raw, dict):
         errors.append("analyses: expected 'analysis name: {options}'")
     else:
-        errors.extend(_unknown_keys("analyses", analyses_raw, ANALYSES))
+        errors.extend(unknown_keys("analyses", analyses_raw, ANALYSES))
         for name, values in analyses_raw.items():
             if name in ANALYSES:
                 analyses[name] = _dataclass_from(_options_class(name), values, f"analyses.{name}", errors)

@@ -2,7 +2,7 @@
 
 An export has one row per respondent and one column per question, answers as text labels
 ('Täysin samaa mieltä', 'En osaa sanoa') or numbers, in xlsx or CSV (read with
-:func:`tyokyky_eval.readers.read_table`: encodings, separators, sheets). A ``data.feedback`` entry
+:func:`tyokyky_eval.inputs.readers.read_table`: encodings, separators, sheets). A ``data.feedback`` entry
 ``{path, sheet, layout: wide, survey, round, respondent_group, site}`` names the survey spec whose
 items the columns answer; :func:`read_export` reshapes it into the canonical long ``feedback``
 table (``survey_id, round, respondent_group, respondent_id, item_id, response``) with
@@ -24,11 +24,11 @@ import unicodedata
 
 import pandas as pd
 
-from tyokyky_eval import feedback as fb
-from tyokyky_eval import identifiers
 from tyokyky_eval.errors import DataError, Problem
 from tyokyky_eval.i18n import t
-from tyokyky_eval.readers import normalise_number_text, read_table, shorten
+from tyokyky_eval.inputs import identifiers
+from tyokyky_eval.inputs.readers import normalise_number_text, read_table, shorten
+from tyokyky_eval.stats import feedback as fb
 
 _NUMBERING = re.compile(r"^(?:[A-Za-z]{0,2}\d+(?:[._]\d+)*[a-z]?\s*[.):\-–]?|\(\d+\)|\[\d+\])\s+")
 #: headers the tools add besides the questions (compared normalised): never read, never published

@@ -4,7 +4,7 @@ A notebook creates one ``Report`` after loading the project::
 
     project = load_project(params_path, language=language, validated=validated_dir)
     report = Report(project, output_dir=output_dir)
-    section = sections.load("fidelity", project)
+    section = load_section("fidelity", project)
     report.show_tables(section)   # findings, then the published tables with captions and notes
     report.show_figures(section)  # figures drawn from published values
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from tyokyky_eval.i18n import t
-from tyokyky_eval.project import Project
+from tyokyky_eval.inputs.project import Project
 from tyokyky_eval.render import cells, document
 from tyokyky_eval.render.csv import write_csv
 from tyokyky_eval.render.html import block_html

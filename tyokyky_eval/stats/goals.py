@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tyokyky_eval.inputs.identifiers import is_code
+from tyokyky_eval.inputs.keys import bilingual, suggest
+
 STATUSES = ("achieved", "partly", "not_achieved", "not_assessable")
 
 
@@ -92,16 +95,6 @@ INDICATORS = {
 }
 
 
-def bilingual(value, where: str) -> dict:
-    """A text of the parameters: one string for both languages, or ``{fi: …, en: …}``."""
-    if isinstance(value, str) and value.strip():
-        return {"fi": value.strip(), "en": value.strip()}
-    if isinstance(value, dict) and set(value) == {"fi", "en"} and all(isinstance(v, str) and v.strip()
-                                                                     for v in value.values()):
-        return {k: v.strip() for k, v in value.items()}
-    raise ValueError(f"{where} must be a text, or {{fi: …, en: …}}")
-
-
 @dataclass(frozen=True)
 class Goal:
     """One goal: ``id`` (a code), ``title``; computed: ``indicator`` (one of :data:`INDICATORS`),
@@ -121,8 +114,6 @@ class Goal:
     source: str = ""
 
     def __post_init__(self):
-        from tyokyky_eval.identifiers import is_code
-
         if not isinstance(self.id, str) or not is_code(self.id):
             raise ValueError(f"id {self.id!r} must be a short code (letters, digits, _ and -), e.g. pilot_clients")
         object.__setattr__(self, "title", bilingual(self.title, "title"))
@@ -136,8 +127,6 @@ class Goal:
                 raise ValueError(f"{', '.join(extra)} only go with an indicator")
         else:
             if self.indicator not in INDICATORS:
-                from tyokyky_eval.params import suggest
-
                 raise ValueError(f"unknown indicator {self.indicator!r}{suggest(self.indicator, INDICATORS)}; "
                                  f"indicators are {', '.join(INDICATORS)}")
             if self.status is not None or self.justification:
@@ -154,53 +143,6 @@ class Goal:
     @property
     def computed(self) -> bool:
         return self.indicator is not None
-
-
-def build(cls, values, where: str, errors: list[str]):
-    """``cls(**values)`` for a mapping of the parameters, or None with the problems (unknown keys
-    with a did-you-mean, missing or wrong values) appended to ``errors``."""
-    from dataclasses import fields
-
-    from tyokyky_eval.params import _unknown_keys
-
-    if not isinstance(values, dict):
-        errors.append(f"{where}: expected a mapping of keys, got {type(values).__name__}")
-        return None
-    if isinstance(values.get("id"), str):
-        where = f"{where} ({values['id']})"
-    unknown = _unknown_keys(where, values, [f.name for f in fields(cls)])
-    if unknown:
-        errors.extend(unknown)
-        return None
-    try:
-        return cls(**values)
-    except TypeError as exc:
-        text = str(exc)
-        errors.append(f"{where}: missing key {text.split('argument')[-1].strip(': ')}" if "missing" in text
-                      else f"{where}: {text}")
-    except ValueError as exc:
-        errors.append(f"{where}: {exc}")
-    return None
-
-
-def parse_goals(raw, errors: list[str]) -> tuple[Goal, ...]:
-    """The ``goals:`` list of a parameters file; problems are appended to ``errors``."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        errors.append("goals: expected a list of goals, e.g. '- {id: pilot_clients, title: …, indicator: clients, "
-                      "target: 100}'")
-        return ()
-    goals, seen = [], set()
-    for i, item in enumerate(raw, 1):
-        goal = build(Goal, item, f"goals[{i}]", errors)
-        if goal is None:
-            continue
-        if goal.id in seen:
-            errors.append(f"goals[{i}]: id {goal.id} is used twice")
-        seen.add(goal.id)
-        goals.append(goal)
-    return tuple(goals)
 
 
 def status_of(value, target) -> str | None:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+
 def transformed_time(time: np.ndarray, status: np.ndarray, transform: str = "km") -> np.ndarray:
     """g(t) at each event (one value per event row, in data order): ``km`` = 1 − S(t−) (Kaplan–Meier
     of the fitted data, left-continuous) or ``identity`` = t; centred on the mean over the events."""

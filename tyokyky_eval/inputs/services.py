@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tyokyky_eval import publication
+from tyokyky_eval.inputs.keys import suggest, unknown_keys
 
 KINDS = ("ips", "work_ability_service", "lifestyle_guidance", "group_employment", "network_consultation",
          "other")
@@ -63,8 +64,6 @@ class Service:
 def parse(raw, file: str, errors: list[str]) -> dict[str, Service]:
     """``services`` of a parameters file → {code: Service}; problems appended to ``errors``, each
     naming ``file`` and the key, with a did-you-mean where it helps."""
-    from tyokyky_eval.params import _unknown_keys, suggest
-
     if raw is None:
         return {}
     if not isinstance(raw, dict) or not raw:
@@ -78,7 +77,7 @@ def parse(raw, file: str, errors: list[str]) -> dict[str, Service]:
         if not isinstance(spec, dict):
             errors.append(f"{where}: expected {{kind: …, label: …, analyses: […]}}")
             continue
-        bad = _unknown_keys(where, spec, SERVICE_KEYS)
+        bad = unknown_keys(where, spec, SERVICE_KEYS)
         kind = spec.get("kind")
         if kind not in KINDS:
             bad.append(f"{where}.kind: '{kind}' is not a kind of service{suggest(str(kind), KINDS)}; "
@@ -127,8 +126,6 @@ def check_codes(declared: dict[str, Service], clients: pd.DataFrame) -> list[tup
     """Mismatches between ``services`` and the clients table: ``(kind, code, hint)`` with kind
     ``undeclared`` (a code in the data that is not declared) or ``no_clients`` (declared, not in
     the data); none without a ``services`` block."""
-    from tyokyky_eval.params import suggest
-
     if not declared:
         return []
     present = sorted(clients["service"].dropna().astype(str).unique())

@@ -12,7 +12,7 @@ or a YAML file named in ``analyses.feedback.surveys``) with
 - ``items``: ``id``, ``scale``, ``text: {fi, en}``; optional ``column`` (the header of the item's
   column in a survey tool's export, when it differs from the item text).
 
-Survey tools' exports (``tyokyky_eval.survey_exports``) also need: ``not_applicable`` on a scale
+Survey tools' exports (``tyokyky_eval.inputs.survey_exports``) also need: ``not_applicable`` on a scale
 (labels ``{fi, en}`` of "don't know" answers: counted, kept out of the statistics); items of
 ``type: text`` (open answers, never published; optional ``themes: {code: {fi, en}}`` and
 ``themes_column``, the export's column holding the evaluator's theme codes) and items of
@@ -27,7 +27,7 @@ links the rounds, else the Mann–Whitney U test with the rank-biserial correlat
 with three or more rounds also the Friedman test with Kendall's W (linked) or the Kruskal–Wallis test
 with ε² = H/(n−1) (Tomczak & Tomczak 2014). Positive effect sizes mean higher responses in the later
 round; the exact, permutation and normal-approximation rules of each test are in
-``tyokyky_eval.rank_tests``.
+``tyokyky_eval.stats.rank_tests``.
 
 These are pure statistics (tidy frames and :class:`Options` in, frames out; no language, no
 ``min_cell``); what an appendix publishes (merged categories, suppression, texts, figures) is
@@ -43,10 +43,10 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from tyokyky_eval.dictionary import load_yaml
 from tyokyky_eval.errors import ParameterError
-from tyokyky_eval.rank_tests import signed_rank_test
+from tyokyky_eval.inputs.dictionary import load_yaml
 from tyokyky_eval.resources import resource_dir
+from tyokyky_eval.stats.rank_tests import signed_rank_test
 
 SCALE_TYPES = ("agreement", "rating", "yes_no", "count")
 #: item types without a numeric scale: open answers and multiple-choice questions

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from tyokyky_eval import survival as sv
+from tyokyky_eval.stats import survival as sv
 
 SECTORS = ("private", "public", "third_sector", "other")
 CLIENT_COLUMNS = ["service", "n_clients", "n_employed", "n_not_employed", "n_multiple_jobs", "n_wage_subsidy",
@@ -172,7 +172,7 @@ def tenure(starts: pd.DataFrame, cutoff_date, days) -> pd.DataFrame:
     :data:`TENURE_COLUMNS` without ``service``): the share among job starts followed that long
     (Wilson CI; ``n_ended_between`` = those of them that ended after the previous day, the step
     between two rows) and the Kaplan–Meier retention S(d) = P(duration > d) with its log(−log) 95 %
-    CI (:func:`tyokyky_eval.survival.kaplan_meier`); ``n_ended_interval`` = jobs ended in (previous
+    CI (:func:`tyokyky_eval.stats.survival.kaplan_meier`); ``n_ended_interval`` = jobs ended in (previous
     day, d]. The jobs at risk beyond ``d`` in the Kaplan–Meier are exactly ``n_still_employed``
     (a job still on at ``d`` has been followed that long), so no separate count is given."""
     cutoff = pd.Timestamp(cutoff_date)

@@ -41,13 +41,10 @@ from pathlib import Path
 
 import nbformat
 
-from tyokyky_eval import provenance
-from tyokyky_eval.cluster import dask_executor
 from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
 from tyokyky_eval.i18n import has_text, t
-from tyokyky_eval.kernel import ensure_kernel
-from tyokyky_eval.project import Project, load_project, save_validated
-from tyokyky_eval.protection import protect_appendix, write_disclosure
+from tyokyky_eval.inputs.project import Project, load_project, save_validated
+from tyokyky_eval.publication.appendix import protect_appendix, write_disclosure
 from tyokyky_eval.render import document as doc
 from tyokyky_eval.render.csv import write_tables
 from tyokyky_eval.render.docx import write_docx
@@ -55,6 +52,9 @@ from tyokyky_eval.render.html import page
 from tyokyky_eval.render.pdf import print_pdf
 from tyokyky_eval.render.xlsx import write_xlsx
 from tyokyky_eval.resources import resource_dir
+from tyokyky_eval.run import provenance
+from tyokyky_eval.run.cluster import dask_executor
+from tyokyky_eval.run.kernel import ensure_kernel
 from tyokyky_eval.sections import REGISTRY
 
 
@@ -571,7 +571,7 @@ class ProjectOutcome:
 
 def _project_name(params_path: Path) -> str:
     """The project id of a parameters file, or the file's stem when it cannot be read."""
-    from tyokyky_eval.params import load_params
+    from tyokyky_eval.inputs.params import load_params
 
     try:
         return load_params(params_path).project_id
@@ -598,7 +598,7 @@ def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2,
             timeout: float | None = None) -> list[ProjectOutcome]:
     """Run every ``*.yaml`` of ``directory`` in parallel processes (``jobs`` at a time) or, with
     ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``), as one task per project on that Dask cluster (the
-    cluster decides how many run at a time; see ``tyokyky_eval.cluster``). One failure stops no
+    cluster decides how many run at a time; see ``tyokyky_eval.run.cluster``). One failure stops no
     other. Outcomes are in file-name order. Two files with the same ``project_id`` would write the
     same folder, so only the first of them runs. Paths are made absolute here, so that workers in
     other folders or on other machines (with a shared file system) find the same files.

@@ -33,12 +33,12 @@ import nbformat
 import yaml
 
 from tyokyky_eval import __version__
-from tyokyky_eval.render.document import LANGUAGE_TAGS
 from tyokyky_eval.errors import OutputError
 from tyokyky_eval.i18n import t
-from tyokyky_eval.kernel import ensure_kernel
-from tyokyky_eval.project import Project, load_project
-from tyokyky_eval.runner import missing_tables, notebook_paths
+from tyokyky_eval.inputs.project import Project, load_project
+from tyokyky_eval.render.document import LANGUAGE_TAGS
+from tyokyky_eval.run.kernel import ensure_kernel
+from tyokyky_eval.run.runner import missing_tables, notebook_paths
 
 MANIFEST = ".tyokyky-lab.json"
 OWN_ANALYSIS_TAG = "own-analysis"

@@ -34,6 +34,7 @@ import pandas as pd
 from tyokyky_eval import publication
 from tyokyky_eval.errors import SectionError, TyokykyEvalError
 from tyokyky_eval.publication import PRIMARY, SECONDARY, WITHHELD, is_symbol
+from tyokyky_eval.sections import REGISTRY
 
 #: relations file of a published appendix (``disclosure/relations.json``), format version
 RELATIONS_FORMAT = "tyokyky-eval-relations/1"
@@ -113,8 +114,6 @@ def status_of(frame: pd.DataFrame, rules: publication.Rules) -> pd.DataFrame:
 def protect_appendix(project) -> ProtectedAppendix:
     """Build and protect every section of ``project`` that it has data for (see the module
     docstring), once per project: sets ``project.release`` and ``project.appendix``."""
-    from tyokyky_eval.sections import REGISTRY
-
     if project.appendix is not None:
         return project.appendix
     disclosure = project.params.disclosure
@@ -376,3 +375,16 @@ def audit_folder(folder: str | Path) -> dict:
         frames[name] = frame.map(lambda v: v if v in symbols.values() else pd.to_numeric(v, errors="coerce"))
     found = intervals(frames, relation_list, rules)
     return {"relations": len(relation_list), "hidden": len(found), "determined": determined(found)}
+
+
+def load_section(name: str, project):
+    """Section ``name`` of ``project`` as the appendix publishes it: the section of the project's
+    protected appendix, built once per project (in a run, by the runner, and handed to every
+    notebook), so that a section never shows less protection than the appendix and is never
+    computed twice. A section the project has no data for is built on its own."""
+    entry = REGISTRY[name]
+    if project.appendix is not None and name in project.appendix.sections:
+        return project.appendix.sections[name]
+    if project.release or entry.missing(project):  # being built, or not part of the appendix
+        return entry.load()(project)
+    return protect_appendix(project).sections[name]

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-
 IPS_CASELOAD_LIMIT = 20
 MAX_COACH_LINES = 10  # more coaches: the caseload figure shows their largest and median caseloads
 END_ORDER = ["employed", "work_trial", "rehabilitative_work", "education", "pension", "other_service",

@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from tyokyky_eval import __version__
-from tyokyky_eval.params import Params
+from tyokyky_eval.inputs.params import Params
 
 KEY_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera",
                 "papermill", "nbconvert", "nbformat", "ipykernel", "pyyaml", "openpyxl", "tqdm")

@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tyokyky_eval import dictionary
 from tyokyky_eval.errors import ParameterError
+from tyokyky_eval.inputs import dictionary
 
 CONSENSUS = "consensus"
 REVIEW = ["site_id", "review_date"]
@@ -85,7 +85,7 @@ class Options:
 
 def _reason_problems(reasons) -> list[str]:
     """What is wrong with a ``{code: {fi: label, en: label}}`` mapping of reason codes."""
-    from tyokyky_eval.identifiers import CODE
+    from tyokyky_eval.inputs.identifiers import CODE
 
     if not isinstance(reasons, dict):
         return [f"expected a mapping code → {{fi: label, en: label}}, got {type(reasons).__name__}"]

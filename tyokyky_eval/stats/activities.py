@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from tyokyky_eval.inputs.keys import bilingual
+
 PERIODS = {"year": "Y", "half": "half", "quarter": "Q"}
 
 
@@ -37,8 +39,6 @@ class Options:
     synthetic: bool = False
 
     def __post_init__(self):
-        from tyokyky_eval.goals import bilingual
-
         if not isinstance(self.kinds, dict):
             raise ValueError("kinds must map activity codes to labels, e.g. {training: {fi: Koulutus, en: Training}}")
         object.__setattr__(self, "kinds", {str(k): bilingual(v, f"kinds.{k}") for k, v in self.kinds.items()})

@@ -13,7 +13,7 @@ otherwise). The steps, each a function that takes tidy DataFrames and plain opti
 2. ``paired_changes`` / ``paired_summary``: for each measure and comparison (pre → post), the clients
    measured at both timepoints. Mean change with a t-based 95 % CI, the paired t-test
    (``scipy.stats.ttest_rel``), the Wilcoxon signed-rank test on changes rounded to the
-   measure's recorded precision (``tyokyky_eval.rank_tests``, which states the exact, permutation
+   measure's recorded precision (``tyokyky_eval.stats.rank_tests``, which states the exact, permutation
    and normal-approximation rules), Holm's correction of the
    t-test p-values across the measures of one comparison (``statsmodels`` ``multipletests``), the effect
    size d_z = mean change / SD of change with a 95 % CI from the noncentral t distribution
@@ -26,7 +26,7 @@ otherwise). The steps, each a function that takes tidy DataFrames and plain opti
 4. Attrition: who was due and who was measured at each timepoint, completers vs non-completers at
    baseline (standardised mean difference), and a linear mixed model (random intercept per client,
    timepoint as a factor, REML) that uses every measurement, next to the completers-only change;
-   fitted by REML profiled over the variance ratio from per-client sums (``tyokyky_eval.lmm``, the
+   fitted by REML profiled over the variance ratio from per-client sums (``tyokyky_eval.stats.lmm``, the
    estimates and standard errors of lme4, linear in the number of clients).
 
 These are pure functions (tidy DataFrames and ``Options`` in, DataFrames out): no language, no
@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from tyokyky_eval.errors import ParameterError
-from tyokyky_eval.rank_tests import signed_rank_test
+from tyokyky_eval.stats.rank_tests import signed_rank_test
 
 TIMEPOINTS = ("baseline", "followup", "end")
 RELIABLE_Z = 1.96
@@ -457,10 +457,10 @@ def mixed_model(long: pd.DataFrame) -> pd.DataFrame:
     """Fit ``score ~ timepoint`` (timepoint a factor, baseline the reference) with a random intercept
     per client by REML on ``client_id, timepoint, score``; one row per non-baseline timepoint: the
     fixed effect (difference from baseline, points) with its Wald 95 % CI and p (normal reference
-    distribution). Fitted by :func:`tyokyky_eval.lmm.random_intercept_reml`, whose estimates and
+    distribution). Fitted by :func:`tyokyky_eval.stats.lmm.random_intercept_reml`, whose estimates and
     standard errors are those of lme4's ``lmer(score ~ timepoint + (1 | client_id), REML = TRUE)``
     (its ``vcov``); linear in the number of clients. Empty when there is nothing to compare."""
-    from tyokyky_eval.lmm import random_intercept_reml
+    from tyokyky_eval.stats.lmm import random_intercept_reml
 
     long = long.dropna(subset=["score"])
     present = [tp for tp in TIMEPOINTS if tp in set(long["timepoint"].unique())]

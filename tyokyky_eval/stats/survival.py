@@ -1,7 +1,7 @@
 """Time from service start to the first competitive job: Kaplan–Meier, competing risks, Cox.
 
 Built on statsmodels' duration tools (``SurvfuncRight``, ``survdiff``, ``CumIncidenceRight``,
-``PHReg``); the proportional-hazards test is in :mod:`tyokyky_eval.schoenfeld`. Times are in days
+``PHReg``); the proportional-hazards test is in :mod:`tyokyky_eval.stats.schoenfeld`. Times are in days
 from ``start_date``; a month is 365/12 days, rounded down (6 months = 182 d, 12 months = 365 d).
 
 Censoring rules (:func:`time_to_event`), applied in this order:
@@ -42,7 +42,7 @@ from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight, survdiff
 from statsmodels.stats.proportion import proportion_confint
 
-from tyokyky_eval.schoenfeld import ph_test
+from tyokyky_eval.stats.schoenfeld import ph_test
 
 DAYS_PER_MONTH = 365 / 12
 IPS_BENCHMARKS = {"minimal": 0.31, "average": 0.41, "excellent": 0.50}  # Bond et al., IPS employment rates
