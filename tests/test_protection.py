@@ -204,3 +204,25 @@ def test_only_a_released_table_reaches_tables(appendices, tmp_path):
     report.table(pd.DataFrame({"n": [3, 40]}), "released", "Released", published=pd.DataFrame({"n": ["<5", 40]}))
     assert (tmp_path / "tables-internal" / "raw.csv").is_file() and not (tmp_path / "tables" / "raw.csv").exists()
     assert (tmp_path / "tables" / "released.csv").read_text() == "n\n<5\n40\n"
+
+
+def test_key_findings_equal_the_published_cells_they_link_to(appendices):
+    """Every value of the key findings is the text of a cell of the published table it links to
+    (a withheld one its symbol), in both languages; each seed appendix has key findings."""
+    from tyokyky_eval.render.document import TableBlock, section_blocks
+    from tyokyky_eval.render.findings import key_findings
+
+    for name, appendix in appendices.items():
+        project = next(iter(appendix.sections.values())).project
+        for language in ("fi", "en"):
+            tables = {b.name: b for s in appendix.sections.values()
+                      for b in section_blocks(s, language)["tables"] if isinstance(b, TableBlock)}
+            (findings,) = [b for b in key_findings(appendix, project, language).blocks if isinstance(b, TableBlock)]
+            checked = 0
+            for row in findings.rows:
+                for cell in row[2:]:
+                    if cell.link:
+                        shown = {c.text for r in tables[cell.link.removeprefix("table-")].rows for c in r}
+                        assert set(cell.text.split("–")) <= shown, (name, language, row[1].text, cell.text)
+                        checked += 1
+            assert checked >= 3, (name, language)

@@ -25,11 +25,13 @@ def number_format(decimals: int) -> str:
 @dataclass(frozen=True)
 class Cell:
     """One table cell: its text as shown; ``value`` the number (or ISO date) behind it, rounded as
-    shown, with its spreadsheet ``format``; ``value`` is None for text (labels, symbols, '–')."""
+    shown, with its spreadsheet ``format``; ``value`` is None for text (labels, symbols, '–');
+    ``link``: the anchor of the table the cell is read from (key findings), or ''."""
 
     text: str
     value: int | float | str | None = None
     format: str = ""
+    link: str = ""
 
 
 def is_p_column(column: str) -> bool:

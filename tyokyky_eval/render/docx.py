@@ -29,29 +29,50 @@ TABLE_STYLE = "Table Grid"
 PROOFING_LANGUAGES = {"fi": "fi-FI", "en": "en-GB"}
 
 
-def _field(paragraph, instruction: str, shown: str) -> None:
-    """A Word field (``SEQ`` for caption numbers) with ``shown`` as its current result."""
+def _field_char(paragraph, kind: str) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    def char(kind):
-        element = OxmlElement("w:fldChar")
-        element.set(qn("w:fldCharType"), kind)
-        paragraph.add_run()._r.append(element)
+    element = OxmlElement("w:fldChar")
+    element.set(qn("w:fldCharType"), kind)
+    paragraph.add_run()._r.append(element)
 
-    char("begin")
+
+def _field_start(paragraph, instruction: str) -> None:
+    """The start of a Word field: its instruction, then its current result follows."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    _field_char(paragraph, "begin")
     code = OxmlElement("w:instrText")
     code.set(qn("xml:space"), "preserve")
     code.text = f" {instruction} "
     paragraph.add_run()._r.append(code)
-    char("separate")
+    _field_char(paragraph, "separate")
+
+
+def _field(paragraph, instruction: str, shown: str) -> None:
+    """A Word field (``SEQ`` for caption numbers) with ``shown`` as its current result."""
+    _field_start(paragraph, instruction)
     paragraph.add_run(shown)
-    char("end")
+    _field_char(paragraph, "end")
+
+
+def _contents(word, document: Document) -> None:
+    """A table-of-contents field (headings 1–2, linked) whose current result is the contents list,
+    so that it reads right before Word or LibreOffice updates it."""
+    entries = contents_entries(document)
+    paragraphs = [word.add_paragraph(style="TOC 2" if level > 1 else "TOC 1") for level, _, _ in entries] or \
+        [word.add_paragraph()]
+    _field_start(paragraphs[0], 'TOC \\o "1-2" \\h \\z \\u')
+    for paragraph, (_, _, text) in zip(paragraphs, entries):
+        paragraph.add_run(text)
+    _field_char(paragraphs[-1], "end")
 
 
 def _document(language: str):
     """A Word document on A4 with the styles the appendix uses (Heading 1–3, Title, Caption, Note,
-    Table Grid), so that an evaluator's template can restyle it."""
+    Table Grid, TOC 1–2), so that an evaluator's template can restyle it."""
     from docx import Document as WordDocument
     from docx.enum.style import WD_STYLE_TYPE
     from docx.oxml import OxmlElement
@@ -63,6 +84,11 @@ def _document(language: str):
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(20)
     section.top_margin = section.bottom_margin = Mm(20)
+    for level in (1, 2):  # the contents field's entries (Word's built-in "toc 1", "toc 2")
+        entry = document.styles.add_style(f"TOC {level}", WD_STYLE_TYPE.PARAGRAPH)
+        entry.base_style = document.styles["Normal"]
+        entry.paragraph_format.left_indent = Mm(6 * (level - 1))
+        entry.paragraph_format.space_after = Pt(2)
     note = document.styles.add_style(NOTE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     note.base_style = document.styles["Normal"]
     note.font.size = Pt(8.5)
@@ -211,9 +237,8 @@ def write_docx(document: Document, path: Path, stamp: dt.datetime) -> None:
     for note in page.notes:
         word.add_paragraph(note, style=NOTE_STYLE)
     _page_break(word)
-    word.add_paragraph(t("appendix.contents", language), style="Heading 2")
-    for level, _, text in contents_entries(document):
-        word.add_paragraph(text, style="List Paragraph" if level > 1 else None)
+    word.add_paragraph(t("appendix.contents", language), style="TOC Heading")
+    _contents(word, document)
     _page_break(word)
     for block in document.blocks():
         _block(word, block, language)

@@ -45,10 +45,16 @@ def _caption(block: TableBlock | FigureBlock, kind: str, language: str | None) -
             f'<span class="te-caption-label">{label}</span> {escape_html(block.caption)}</p>')
 
 
+def _cell_text(cell) -> str:
+    """A cell's text, escaped; a cell read from another table links to it."""
+    text = escape_html(cell.text)
+    return f'<a href="#{escape_html(cell.link)}">{text}</a>' if cell.link and text else text
+
+
 def _table(block: TableBlock) -> str:
     wide = ' te-wide' if len(block.columns) > WIDE_TABLE_COLUMNS else ""
     head = "".join(f"<th>{escape_html(h)}</th>" for h in block.columns) if any(block.columns) else ""
-    body = "".join("<tr>" + "".join(("<td>" if c.value is None else '<td class="te-num">') + escape_html(c.text) + "</td>"
+    body = "".join("<tr>" + "".join(("<td>" if c.value is None else '<td class="te-num">') + _cell_text(c) + "</td>"
                                     for c in row) + "</tr>" for row in block.rows)
     kind = "te-table" if block.caption else "te-plain"  # a result table, or a list (provenance)
     return (f'<div class="te-table-box"><table class="{kind}{wide}">'

@@ -42,9 +42,10 @@ def write_xlsx(document: Document, path: Path, stamp: dt.datetime) -> None:
         _text(contents[f"{column}4"], t(f"appendix.{key}", language))
         contents[f"{column}4"].font = bold
     tables = [b for b in document.blocks() if isinstance(b, TableBlock) and b.caption]
+    sheets = {b.anchor: caption_label("table", b.number, language).rstrip(".").strip()[:31] for b in tables}
     for row, block in enumerate(tables, 5):
         label = caption_label("table", block.number, language)
-        name = label.rstrip(".").strip()[:31]
+        name = sheets[block.anchor]
         sheet = workbook.create_sheet(name)
         _text(contents.cell(row, 1), label)
         contents.cell(row, 1).hyperlink = Hyperlink(f"A{row}", location=f"'{name}'!A1")
@@ -64,6 +65,8 @@ def write_xlsx(document: Document, path: Path, stamp: dt.datetime) -> None:
                 else:
                     cell.value = dt.date.fromisoformat(value.value) if isinstance(value.value, str) else value.value
                     cell.number_format = value.format
+                if value.link in sheets:  # a key finding: to the sheet of its table
+                    cell.hyperlink = Hyperlink(cell.coordinate, location=f"'{sheets[value.link]}'!A1")
                 widths[j - 1] = max(widths[j - 1], len(value.text))
         if block.note:
             _text(sheet.cell(len(block.rows) + 5, 1), block.note)

@@ -48,6 +48,7 @@ from tyokyky_eval.publication.appendix import protect_appendix, write_disclosure
 from tyokyky_eval.render import document as doc
 from tyokyky_eval.render.csv import write_tables
 from tyokyky_eval.render.docx import write_docx
+from tyokyky_eval.render.findings import key_findings
 from tyokyky_eval.render.html import page
 from tyokyky_eval.render.pdf import print_pdf
 from tyokyky_eval.render.xlsx import write_xlsx
@@ -521,6 +522,8 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     keys = {source.name: _part_key(nb, source) for source, nb in included}
     parts = [skipped[name] if name in skipped else doc.Part(keys[name], tuple(shown.get(name, ())))
              for name in order]
+    findings = key_findings(appendix, project, language)
+    parts = ([findings] if findings else []) + parts
     write_tables(appendix, work)
     write_disclosure(appendix, work, language)
     record = provenance.collect(project.params, language, status, started)
