@@ -120,7 +120,7 @@ def workbook_tables(path: Path) -> list[tuple[str, list[list]]]:
         for name in archive.namelist():
             assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name), name
     return [(sheet["A1"].value, [list(r) for r in sheet.iter_rows(min_row=3) if any(c.value is not None for c in r)])
-            for sheet in workbook.worksheets[1:]]
+            for sheet in workbook.worksheets[1:] if not sheet["A1"].value.endswith(".csv")]  # shown tables
 
 
 def docx_pictures(path: Path) -> list[tuple[int, int]]:
@@ -256,6 +256,14 @@ def test_every_html_table_and_figure_is_in_the_word_file_and_the_workbook(demo_r
     assert [caption for caption, _ in sheets] == [c for c in page.captions if c.startswith("Taulukko")]
     for (_, rows), table in zip(sheets, page.tables):
         assert [[shown(c, "fi") for c in row] for row in rows[:len(table)]] == table
+    workbook = openpyxl.load_workbook(demo_run / "tables.xlsx")  # every CSV of tables/ has its sheet
+    named = {s["A2"].value.removeprefix("tables/").removesuffix(".csv") for s in workbook.worksheets[1:]
+             if s["A2"].value} | {s.title for s in workbook.worksheets[1:] if s["A1"].value.endswith(".csv")}
+    assert named == {p.stem for p in (demo_run / "tables").glob("*.csv")}
+    findings = workbook.worksheets[1]  # the key findings first, each value linked to its table's sheet
+    assert findings["A1"].value == "Taulukko 1. Keskeiset tulokset palveluittain"
+    assert all(c.hyperlink.location.startswith("'Taulukko ") for c in findings["C"][3:] if c.hyperlink)
+    assert sum(1 for c in findings["C"][3:] if c.hyperlink) >= 5
     headings = {p.style.name for p in document.paragraphs}
     assert {"Title", "Heading 1", "Heading 2", "Caption", "Note"} <= headings
     no_external_links(demo_run / "appendix.docx")
@@ -285,6 +293,8 @@ def test_workbook_publishes_nothing_the_html_does_not(demo_run):
     workbook = openpyxl.load_workbook(demo_run / "tables.xlsx")
     legend = "Merkinnät: <5 = lukumäärä"
     for sheet in workbook.worksheets[1:]:
+        if sheet["A1"].value.endswith(".csv"):  # a table the page does not show, as tables/ publishes it
+            continue
         assert sheet["A1"].value.split(" ", 2)[2] in text  # the caption after its number
         values = [c.value for row in sheet.iter_rows(min_row=4) for c in row]
         if "<5" in values:  # a suppressed cell: its symbol, and the legend under the table

@@ -25,12 +25,17 @@ def write_csv(frame: pd.DataFrame, folder: Path, name: str, published: bool) -> 
     return path
 
 
+def published_tables(appendix) -> dict[str, pd.DataFrame]:
+    """Every published table of the protected ``appendix``, by name, as ``tables/`` holds it:
+    numbers rounded as shown, no free-text column."""
+    return {spec.name: drop_free_text(rounded_as_shown(appendix.release[section][spec.name], spec.decimals))
+            for section, specs in appendix.specs.items() for spec in specs}
+
+
 def write_tables(appendix, output: Path) -> None:
     """Every table of the protected ``appendix``: ``output/tables-internal/`` and ``output/tables/``."""
-    for name, section in appendix.sections.items():
+    for section in appendix.sections.values():
         for table, frame in section.internal().items():
             write_csv(frame, output / "tables-internal", table, published=False)
-        release = appendix.release[name]
-        for spec in appendix.specs[name]:
-            write_csv(rounded_as_shown(release[spec.name], spec.decimals), output / "tables", spec.name,
-                      published=True)
+    for name, frame in published_tables(appendix).items():
+        write_csv(frame, output / "tables", name, published=True)

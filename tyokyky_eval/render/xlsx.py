@@ -1,11 +1,15 @@
 """``tables.xlsx``: a contents sheet, then one sheet per captioned table of the appendix (caption,
-column titles, cells, note and symbol legend). Numbers are numbers with a display format (rounded
+column titles, cells, note and symbol legend), then one sheet per published table the appendix
+does not show (``data``: as ``tables/`` holds it, language-free), so that the workbook has every
+table of ``tables/``. Numbers are numbers with a display format (rounded
 as shown), everything else is text, and no cell is a formula. Dates inside the file come from the
 cut-off date, so that equal inputs give equal files.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
+import numbers
 from pathlib import Path
 
 from tyokyky_eval.i18n import t
@@ -22,8 +26,28 @@ def _text(cell, text: str) -> None:
     cell.data_type = "s"
 
 
-def write_xlsx(document: Document, path: Path, stamp: dt.datetime) -> None:
-    """``tables.xlsx`` of the captioned tables of ``document``."""
+def _data_sheet(sheet, name: str, frame) -> None:
+    """A published table as ``tables/<name>.csv`` holds it: column names, numbers as numbers,
+    everything else as text."""
+    from openpyxl.styles import Font
+
+    _text(sheet["A1"], f"{name}.csv")
+    sheet["A1"].font = Font(bold=True)
+    for j, column in enumerate(frame.columns, 1):
+        _text(sheet.cell(3, j), str(column))
+        sheet.cell(3, j).font = Font(bold=True)
+    for i, values in enumerate(frame.itertuples(index=False), 4):
+        for j, value in enumerate(values, 1):
+            if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
+                sheet.cell(i, j).value = value
+            elif value is not None and value == value:
+                _text(sheet.cell(i, j), str(value))
+    sheet.freeze_panes = "A4"
+
+
+def write_xlsx(document: Document, path: Path, stamp: dt.datetime, data: dict | None = None) -> None:
+    """``tables.xlsx`` of the captioned tables of ``document`` and the ``data`` tables
+    (name → published frame) that it does not show."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -52,6 +76,8 @@ def write_xlsx(document: Document, path: Path, stamp: dt.datetime) -> None:
         _text(contents.cell(row, 2), block.caption)
         _text(sheet["A1"], f"{label} {block.caption}")
         sheet["A1"].font = bold
+        if block.name in (data or {}):  # the same table, language-free, in tables/
+            _text(sheet["A2"], f"tables/{block.name}.csv")
         widths = [len(h) for h in block.columns]
         for j, header in enumerate(block.columns, 1):
             _text(sheet.cell(3, j), header)
@@ -73,6 +99,13 @@ def write_xlsx(document: Document, path: Path, stamp: dt.datetime) -> None:
         sheet.freeze_panes = "A4"
         for j, width in enumerate(widths, 1):
             sheet.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 40)
+    shown = {b.name for b in tables}
+    for row, (name, frame) in enumerate(sorted((n, f) for n, f in (data or {}).items() if n not in shown),
+                                        5 + len(tables)):
+        _data_sheet(workbook.create_sheet(name[:31]), name, frame)
+        _text(contents.cell(row, 1), name[:31])
+        contents.cell(row, 1).hyperlink = Hyperlink(f"A{row}", location=f"'{name[:31]}'!A1")
+        _text(contents.cell(row, 2), t("appendix.data_sheet", language, table=name))
     contents.column_dimensions["A"].width = 14
     contents.column_dimensions["B"].width = 90
     properties = workbook.properties

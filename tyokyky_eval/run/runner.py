@@ -46,7 +46,7 @@ from tyokyky_eval.i18n import has_text, t
 from tyokyky_eval.inputs.project import Project, load_project, save_validated
 from tyokyky_eval.publication.appendix import protect_appendix, write_disclosure
 from tyokyky_eval.render import document as doc
-from tyokyky_eval.render.csv import write_tables
+from tyokyky_eval.render.csv import published_tables, write_tables
 from tyokyky_eval.render.docx import write_docx
 from tyokyky_eval.render.findings import key_findings
 from tyokyky_eval.render.html import page
@@ -531,7 +531,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     (work / "appendix.html").write_text(page(document), encoding="utf-8")
     stamp = dt.datetime.combine(project.params.cutoff_date, dt.time())
     write_docx(document, work / "appendix.docx", stamp)
-    write_xlsx(document, work / "tables.xlsx", stamp)
+    write_xlsx(document, work / "tables.xlsx", stamp, published_tables(appendix))
     if pdf:
         left = _time_left(deadline, project_id)
         printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language,
