@@ -76,3 +76,12 @@ def test_runner_skips_the_notebook_when_no_goals_are_declared():
     nb.metadata["tyokyky_eval"] = {"section": "costs"}
     assert missing_tables(nb, make_project(declared)) == ["costs"]
     assert GoalsSection(make_project([])).text("en") == ["The project's parameters file declares no goals."]
+
+
+def test_computed_goal_links_to_the_section_of_its_indicator():
+    from tyokyky_eval.render.document import TableBlock, section_tables
+
+    project = make_project([gl.Goal(id="emp", title="E", indicator="clients_employed", target=1),
+                            gl.Goal(id="a", title="A", status="achieved", justification="J")])
+    (table,) = [b for b in section_tables(GoalsSection(project), "fi") if isinstance(b, TableBlock)]
+    assert [[c.link for c in row if c.link] for row in table.rows] == [["survival"], []]

@@ -93,6 +93,7 @@ class Table:
     labels: dict[str, dict] = field(default_factory=dict)  # column → {code: {fi: …, en: …}} (e.g. item names)
     headers: dict[str, dict] = field(default_factory=dict)  # column → {fi: …, en: …} (e.g. section titles)
     key: tuple[str, ...] = ()  # count columns that carry a row of results: hidden last (:func:`cost`)
+    anchors: tuple[str, ...] = ()  # columns whose value names a section of the appendix: shown as a link to it
 
 
 def cost(cell, value: float, key_columns=frozenset()) -> tuple:

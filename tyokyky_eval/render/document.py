@@ -167,13 +167,25 @@ def section_tables(section, language: str) -> list[Block]:
         shown = shown[list(table.columns or shown.columns)].copy()
         for column, labels in table.labels.items():
             shown[column] = shown[column].map(lambda v, m=labels: m[v][language] if v in m else v)
-        tables.append(table_block(shown, t(table.caption, language, **table.caption_values), language,
-                                  table.decimals, table.code_columns, table.namespace,
-                                  " ".join(n for n in notes if n),
-                                  {c: h[language] for c, h in table.headers.items()}, table.name))
+        block = table_block(shown, t(table.caption, language, **table.caption_values), language,
+                            table.decimals, table.code_columns, table.namespace, " ".join(n for n in notes if n),
+                            {c: h[language] for c, h in table.headers.items()}, table.name)
+        tables.append(_linked(block, list(drop_free_text(shown).columns), shown, table.anchors))
     if tables:
         blocks += [Heading(2, t("appendix.results", language)), *tables]
     return blocks
+
+
+def _linked(block: TableBlock, columns: list, frame: pd.DataFrame, anchors) -> TableBlock:
+    """``block`` with the cells of the ``anchors`` columns linked to the section their value names
+    (its anchor is the section's registry name, see :func:`assemble`)."""
+    where = [columns.index(c) for c in anchors if c in columns]
+    if not where:
+        return block
+    rows = tuple(tuple(dataclasses.replace(cell, link=_slug(str(frame[columns[j]].iloc[i])))
+                       if j in where and isinstance(frame[columns[j]].iloc[i], str) and cell.text else cell
+                       for j, cell in enumerate(row)) for i, row in enumerate(block.rows))
+    return dataclasses.replace(block, rows=rows)
 
 
 def section_figures(section, language: str) -> list[Block]:

@@ -41,7 +41,7 @@ class GoalsSection(Section):
         return [publication.Table(GOALS, frame, "goals.caption", counts=("achieved",),
                                   derived={"achieved": ("status",)}, columns=SHOWN,
                                   code_columns=("assessment", "unit", "status", "section"), namespace="goals",
-                                  decimals={"target": 0, "achieved": 0})]
+                                  decimals={"target": 0, "achieved": 0}, anchors=("section",))]
 
     def text(self, language: str) -> list[str]:
         if not self.goals:
