@@ -319,7 +319,7 @@ def read_export(export, spec: dict, language: str = "fi", value_map: dict | None
                              expected=", ".join(sorted(known)) or "–")
             answered = column.ne("") | codes.map(bool)
             parts.append(keys[answered].assign(item_id=item["id"], answer=column[answered],
-                                               themes=codes[answered].map(";".join)))
+                                               themes=codes[answered].map(lambda c: ";".join(c) or None)))
         else:
             response, na = _scale_answers(column, fb.item_scale(spec, item["id"]), header, problems, item["id"])
             parts.append(keys.assign(item_id=item["id"], response=response, not_applicable=na))

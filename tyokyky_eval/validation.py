@@ -501,7 +501,7 @@ def _join_coding(coding: pd.DataFrame, feedback: pd.DataFrame | None, params: Pa
             given = theme_codes(themes[found[0]] or "")
             if given and sorted(given) != sorted(codes):
                 c.add(row, "themes", "coding_conflict", text, themes=";".join(given))
-            themes[found[0]] = ";".join(codes)
+            themes[found[0]] = ";".join(codes) or None
     return None if feedback is None else feedback.assign(themes=themes)
 
 
