@@ -35,8 +35,8 @@ What is published, and why:
   least ``min_cell`` (respondents − n gives their sum), else "x".
 - **Figures** are drawn from the published tables only: diverging bars for items whose published
   categories have no suppressed band, means by round where published, and the published shares
-  (Wilson CIs) of the options chosen and the themes coded in the latest round, a withheld share
-  left out.
+  (Wilson CIs) of the options chosen and the themes coded in the latest round with a share above
+  zero, a withheld share left out.
 Internal tables (``tables-internal/``) hold the unmerged categories and every statistic.
 
 Not protected, on purpose: the number of respondents of a round who left an item empty
@@ -475,16 +475,18 @@ class FeedbackSection(Section):
         return out
 
     def _shares(self, table: pd.DataFrame, survey_id: str) -> pd.DataFrame:
-        """The rows of ``survey_id``'s latest round in a published choice or theme table whose share
-        and CI are published."""
+        """The rows of a published choice or theme table of ``survey_id`` whose share and CI are
+        published, in the latest round with a published share above zero (none: empty)."""
         data = table[table["survey_id"].eq(survey_id)]
-        data = data[data["round"].eq(data["round"].max())]
-        return data[data[["share", "ci_low", "ci_high"]].map(self._shown).all(axis=1)]
+        data = data[data[["share", "ci_low", "ci_high"]].map(self._shown).all(axis=1)]
+        above_zero = data.loc[data["share"].astype(float).gt(0), "round"]
+        return data[data["round"].eq(above_zero.max())]
 
     def figure_shares(self, table: pd.DataFrame, survey_id: str, language: str):
         """Published shares (95 % Wilson CI) of the options chosen (``feedback_choices``) or the
-        themes coded (``feedback_themes``) in the latest round: one panel per item, one bar per
-        option and respondent group; a withheld share is not drawn (its option keeps its place)."""
+        themes coded (``feedback_themes``) in the latest round with one above zero (:meth:`_shares`):
+        one panel per item, one bar per option and respondent group; a withheld share is not drawn
+        (its option keeps its place)."""
         import matplotlib.pyplot as plt
         from matplotlib.ticker import PercentFormatter
 
@@ -503,7 +505,8 @@ class FeedbackSection(Section):
                 bars = rows[rows["site"].eq(group[0]) & rows["respondent_group"].eq(group[1])]
                 share, low, high = (bars[c].astype(float).to_numpy() for c in ("share", "ci_low", "ci_high"))
                 y = np.array([codes.index(code) for code in bars[column]]) + (k - (len(groups) - 1) / 2) * width
-                ax.barh(y, share, width * 0.9, xerr=[share - low, high - share], capsize=2,
+                error = np.clip([share - low, high - share], 0, None)  # a Wilson bound may be off by 1e-16
+                ax.barh(y, share, width * 0.9, xerr=error, capsize=2,
                         label=self.label(group, language))
             ax.set_yticks(range(len(codes)), [item[codes_key][code][language] for code in codes], fontsize=8)
             ax.invert_yaxis()
