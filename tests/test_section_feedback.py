@@ -350,7 +350,8 @@ def test_choice_and_theme_figures_draw_published_shares_only(project_files):
 
     def latest_published(table, survey):
         """The published shares of the latest round with one above zero (what the figure draws)."""
-        rows = table[table["survey_id"].eq(survey) & ~table["share"].map(lambda v: publication.is_symbol(v, section.rules))]
+        withheld = table["share"].map(lambda v: publication.is_symbol(v, section.rules))
+        rows = table[table["survey_id"].eq(survey) & ~withheld]
         above_zero = rows[rows["share"].astype(float).gt(0)]
         return rows[rows["round"].eq(above_zero["round"].max())]
 

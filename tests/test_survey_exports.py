@@ -227,8 +227,9 @@ ANSWERS = [(5, ["trainings", "consultation"], "Yhteistyö toimii.", "cooperation
            (4, ["trainings"], "Asiakastyö sujuu.", "client_work"),
            (4, ["network_meetings", "trainings"], "Koulutukset.", "competence;cooperation"),
            (3, [], "", ""), (5, ["materials"], "Aikataulu piti.", "resources"), (4, ["trainings", "workshops"], "", ""),
-           (2, ["trainings"], "Kaikki.", ""), (4, ["network_meetings"], "", ""), (5, ["trainings", "materials"], "", ""),
-           (4, ["consultation"], "", ""), (3, ["trainings"], "", ""), (None, [], "", "")]
+           (2, ["trainings"], "Kaikki.", ""), (4, ["network_meetings"], "", ""),
+           (5, ["trainings", "materials"], "", ""), (4, ["consultation"], "", ""), (3, ["trainings"], "", ""),
+           (None, [], "", "")]
 
 
 def scale_label(value) -> str:
@@ -239,7 +240,8 @@ def long_table(themes: bool = True) -> pd.DataFrame:
     """ANSWERS as the canonical long feedback table (respondents S01 … S12)."""
     rows = []
     for i, (value, chosen, answer, codes) in enumerate(ANSWERS, 1):
-        base = {"survey_id": "process_evaluation", "round": 1, "respondent_group": "staff", "respondent_id": f"S{i:02d}"}
+        base = {"survey_id": "process_evaluation", "round": 1, "respondent_group": "staff",
+                "respondent_id": f"S{i:02d}"}
         rows.append({**base, "item_id": "goals_clear", "response": value, "not_applicable": value is None})
         rows += [{**base, "item_id": "useful_activities", "option": code} for code in chosen]
         if answer:
@@ -410,19 +412,21 @@ def test_a_two_row_header_names_question_and_option_in_its_messages(tmp_path):
 
 
 def coding_project(project_files, coding: pd.DataFrame):
+    """The Webropol export (no themes column) as rounds 1 and 2, ids in its 'Vastaaja' column, and ``coding``."""
     data = project_files.root / "data"
     webropol_two_rows(data / "webropol.xlsx", themes=False)
     coding.to_csv(data / "koodaus.csv", sep=";", index=False)
+    ids = {"header_rows": 2, "respondent_id": {"column": "Vastaaja"}}
     project_files.params["data"] = {
-        "feedback": [entry("data/webropol.xlsx", header_rows=2, respondent_id={"column": "Vastaaja"}),
-                     {**entry("data/webropol.xlsx", round=2, header_rows=2, respondent_id={"column": "Vastaaja"})}],
+        "feedback": [entry("data/webropol.xlsx", **ids), entry("data/webropol.xlsx", round=2, **ids)],
         "feedback_coding": "data/koodaus.csv"}
     project_files.params["column_map"] = {"feedback_coding": {"Vastaaja": "respondent_id", "Teemat": "themes"}}
     return project_files.save_params()
 
 
 def test_coding_table_problems_name_its_file_row_and_header(project_files, capsys):
-    coding = pd.DataFrame({"survey_id": "process_evaluation", "item_id": ["successes"] * 6 + ["goals_clear", "successes"],
+    coding = pd.DataFrame({"survey_id": "process_evaluation",
+                           "item_id": ["successes"] * 6 + ["goals_clear", "successes"],
                            "Vastaaja": [1, 2, 2, 4, 99, 1, 1, 3], "round": [1, 1, 1, 1, 1, None, 1, 2],
                            "Teemat": ["cooperation", "client_work", "client_work", "competence", "other",
                                       "cooperation", "other", "kahvi;competence"]})

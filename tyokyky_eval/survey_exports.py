@@ -33,7 +33,8 @@ from tyokyky_eval import feedback as fb
 from tyokyky_eval import identifiers
 from tyokyky_eval.errors import DataError, Problem
 from tyokyky_eval.i18n import t
-from tyokyky_eval.readers import BOOLEAN_TEXT, check_headers, normalise_number_text, parse_booleans, read_table, shorten
+from tyokyky_eval.readers import (BOOLEAN_TEXT, check_headers, normalise_number_text, parse_booleans, read_table,
+                                  shorten)
 
 _NUMBERING = re.compile(r"^(?:[A-Za-z]{0,2}\d+(?:[._]\d+)*[a-z]?\s*[.):\-–]?|\(\d+\)|\[\d+\])\s+")
 #: headers the tools add besides the questions (compared normalised): never read, never published
@@ -105,7 +106,7 @@ def option_part(header: str, item: dict) -> str | None:
     return None
 
 
-def match_columns(headers, spec: dict, ignore=()) -> tuple[dict[str, str | dict[str, str]], dict[str, str], list[str]]:
+def match_columns(headers, spec: dict, ignore=()) -> tuple[dict[str, str | dict], dict[str, str], list[str]]:
     """``(item → header, theme item → header, unmatched headers)``: an item's ``column`` (exact or
     normalised), else its text in either language; a choice item without such a column maps to
     ``{option: header}`` of its per-option columns (:func:`option_part`); metadata and ``ignore``
@@ -210,8 +211,7 @@ def _option_columns(text: pd.DataFrame, item: dict, columns: dict[str, str], pro
             problems.add(row, header, "export_unknown_mark", text.at[row, header], item=item["id"])
         marks[code] = chosen.fillna(False).astype(bool) | own
     marks = pd.DataFrame(marks, index=text.index)
-    codes = marks.apply(lambda row: [c for c in marks.columns if row[c]], axis=1) if len(marks.columns) \
-        else pd.Series([[]] * len(text), index=text.index, dtype=object)
+    codes = marks.apply(lambda row: list(marks.columns[row.to_numpy()]), axis=1)
     several = codes.map(len).gt(1) & (not item.get("multiple"))
     for row in codes.index[several]:
         problems.add(row, columns[codes[row][-1]], "export_several_options", item=item["id"],

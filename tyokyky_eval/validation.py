@@ -459,8 +459,8 @@ def _join_coding(coding: pd.DataFrame, feedback: pd.DataFrame | None, params: Pa
     in several rounds, an answer coded twice or coded differently in the feedback data. With
     ``feedback`` None (its inputs have errors) the answers are not looked up."""
     from tyokyky_eval import feedback as fb
-    from tyokyky_eval.survey_exports import theme_codes
 
+    theme_codes = survey_exports.theme_codes
     specs = _survey_specs(sorted(coding["survey_id"].dropna().unique()), params)
     for survey in _unknown_surveys(coding["survey_id"], specs, params):
         for row in coding.index[coding["survey_id"].eq(survey)]:
