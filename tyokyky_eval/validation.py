@@ -460,7 +460,6 @@ def _join_coding(coding: pd.DataFrame, feedback: pd.DataFrame | None, params: Pa
     ``feedback`` None (its inputs have errors) the answers are not looked up."""
     from tyokyky_eval import feedback as fb
 
-    theme_codes = survey_exports.theme_codes
     specs = _survey_specs(sorted(coding["survey_id"].dropna().unique()), params)
     for survey in _unknown_surveys(coding["survey_id"], specs, params):
         for row in coding.index[coding["survey_id"].eq(survey)]:
@@ -482,7 +481,7 @@ def _join_coding(coding: pd.DataFrame, feedback: pd.DataFrame | None, params: Pa
             c.add(row, "item_id", "coding_not_open_item", item, item=item, survey=survey,
                   items=", ".join(open_items[survey]) or "–")
             continue
-        codes, known = theme_codes(text or ""), open_items[survey][item].get("themes") or {}
+        codes, known = survey_exports.theme_codes(text or ""), open_items[survey][item].get("themes") or {}
         if set(codes) - set(known):
             c.add(row, "themes", "export_unknown_theme", text, item=item, expected=", ".join(known) or "–")
         if feedback is None:
@@ -498,7 +497,7 @@ def _join_coding(coding: pd.DataFrame, feedback: pd.DataFrame | None, params: Pa
             c.add(row, "respondent_id", "coding_duplicate", first=coded[found[0]])
         else:
             coded[found[0]] = row
-            given = theme_codes(themes[found[0]] or "")
+            given = survey_exports.theme_codes(themes[found[0]] or "")
             if given and sorted(given) != sorted(codes):
                 c.add(row, "themes", "coding_conflict", text, themes=";".join(given))
             themes[found[0]] = ";".join(codes) or None
