@@ -340,3 +340,44 @@ def test_small_sites_are_combined_and_every_published_site_group_is_large(projec
     verbatim = section.internal()["feedback_open_answers"]
     assert verbatim["answer"].str.len().gt(0).any()
     assert all("answer" not in frame.columns for frame in section.published().values())
+
+
+def test_choice_and_theme_figures_draw_published_shares_only(project_files):
+    section = load_section("feedback", export_project(project_files, 5, 1))
+    shown = section.published()
+    captions = [caption for caption, _ in section.figures("en")]
+
+    def latest_published(table, survey):
+        """The published shares of the latest round with one above zero (what the figure draws)."""
+        withheld = table["share"].map(lambda v: publication.is_symbol(v, section.rules))
+        rows = table[table["survey_id"].eq(survey) & ~withheld]
+        above_zero = rows[rows["share"].astype(float).gt(0)]
+        return rows[rows["round"].eq(above_zero["round"].max())]
+
+    def widths(fig):
+        return sorted(round(p.get_width(), 9) for ax in fig.axes for p in ax.patches)
+
+    drawn = []
+    for name, axis in (("feedback_choices", "Share of the item's respondents"),
+                       ("feedback_themes", "Share of the item's answers")):
+        for survey in sorted(section.specs):
+            table = shown[name].copy()
+            latest = latest_published(table, survey)
+            if latest.empty:
+                continue
+            drawn.append((name, survey, int(latest["round"].iloc[0])))
+            fig = section.figure_shares(table, survey, "en")
+            assert widths(fig) == sorted(round(float(v), 9) for v in latest["share"])
+            assert fig.axes[-1].get_xlabel() == axis
+            # a share withheld in the published table is not drawn
+            table.loc[latest.index[latest["share"].astype(float).gt(0)][0], "share"] = \
+                section.rules.symbol(publication.WITHHELD)
+            latest = latest_published(table, survey)
+            if len(latest):
+                assert widths(section.figure_shares(table, survey, "en")) == \
+                    sorted(round(float(v), 9) for v in latest["share"])
+    # round 2 of the process evaluation publishes no share above zero, so round 1 is drawn
+    assert drawn == [("feedback_choices", "lifestyle_guidance", 2), ("feedback_choices", "process_evaluation", 1),
+                     ("feedback_themes", "lifestyle_guidance", 1), ("feedback_themes", "process_evaluation", 1)]
+    assert sum("round 2: share of the item's respondents who chose each option" in c for c in captions) == 1
+    assert sum("coded with each theme" in c for c in captions) == 2

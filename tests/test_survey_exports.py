@@ -219,3 +219,281 @@ def test_provenance_hashes_every_export_without_its_file_name():
     exports = [files[f"feedback_export_{n}"]["sha256"] for n in (1, 2)]
     assert exports == [hashlib.sha256(e.path.read_bytes()).hexdigest() for e in params.feedback_exports]
     assert not any("forms" in key or "limesurvey" in key for key in files)
+
+
+# -- one column per option, two-row headers, the coding table (issue 25) ---------------------------------
+QUESTION = "Mitkä hankkeen toimintamuodot ovat olleet työsi kannalta hyödyllisimpiä?"
+OPEN = "Mikä hankkeessa on onnistunut parhaiten?"
+OPTIONS = PROCESS["items"][3]["options"]
+#: twelve staff respondents of one round: a scale answer (None = "En osaa sanoa"), the options they chose,
+#: their open answer and its theme codes
+ANSWERS = [(5, ["trainings", "consultation"], "Yhteistyö toimii.", "cooperation"),
+           (4, ["trainings"], "Asiakastyö sujuu.", "client_work"),
+           (4, ["network_meetings", "trainings"], "Koulutukset.", "competence;cooperation"),
+           (3, [], "", ""), (5, ["materials"], "Aikataulu piti.", "resources"), (4, ["trainings", "workshops"], "", ""),
+           (2, ["trainings"], "Kaikki.", ""), (4, ["network_meetings"], "", ""),
+           (5, ["trainings", "materials"], "", ""), (4, ["consultation"], "", ""), (3, ["trainings"], "", ""),
+           (None, [], "", "")]
+
+
+def scale_label(value) -> str:
+    return "En osaa sanoa" if value is None else PROCESS["scales"]["agree5"]["labels"][value]["fi"]
+
+
+def long_table(themes: bool = True) -> pd.DataFrame:
+    """ANSWERS as the canonical long feedback table (respondents S01 … S12)."""
+    rows = []
+    for i, (value, chosen, answer, codes) in enumerate(ANSWERS, 1):
+        base = {"survey_id": "process_evaluation", "round": 1, "respondent_group": "staff",
+                "respondent_id": f"S{i:02d}"}
+        rows.append({**base, "item_id": "goals_clear", "response": value, "not_applicable": value is None})
+        rows += [{**base, "item_id": "useful_activities", "option": code} for code in chosen]
+        if answer:
+            rows.append({**base, "item_id": "successes", "answer": answer, "themes": codes if themes else ""})
+    return pd.DataFrame(rows)
+
+
+def limesurvey(path: Path, chosen: str = "Y", not_chosen: str = "") -> Path:
+    """ANSWERS as LimeSurvey's CSV export writes a multiple-choice question: one column per option,
+    headed 'question [option]', Y for a chosen option (answer texts, question texts as headings)."""
+    frame = pd.DataFrame({"id": range(1, 13), "submitdate": "2023-05-02 10:00:00", "lastpage": 3,
+                          "startlanguage": "fi", "seed": 1234,
+                          "1) Hankkeen tavoitteet ovat selkeät": [scale_label(a[0]) for a in ANSWERS]})
+    for code, label in OPTIONS.items():
+        frame[f"2) {QUESTION} [{label['fi']}]"] = [chosen if code in a[1] else not_chosen for a in ANSWERS]
+    frame[f"3) {OPEN}"] = [a[2] for a in ANSWERS]
+    frame["Teemat (arvioija)"] = [a[3] for a in ANSWERS]
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def webropol_two_rows(path: Path, themes: bool = True) -> Path:
+    """ANSWERS as Webropol's Excel report writes them: a two-row header (the question merged over its
+    options, then each option), 1/0 for the options, labels for the scale."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Vastaukset"
+    n = len(OPTIONS)
+    sheet.append(["Vastaaja", "Vastausaika", "1. Hankkeen tavoitteet ovat selkeät", f"2. {QUESTION}",
+                  *[None] * (n - 1), f"3. {OPEN}", *(["Teemat (arvioija)"] if themes else [])])
+    sheet.append([None, None, None, *(label["fi"] for label in OPTIONS.values()), None, None])
+    sheet.merge_cells(start_row=1, start_column=4, end_row=1, end_column=3 + n)
+    for i, (value, chosen, answer, codes) in enumerate(ANSWERS, 1):
+        sheet.append([i, "02.05.2023 10:00", scale_label(value), *(int(code in chosen) for code in OPTIONS),
+                      answer or None, *([codes or None] if themes else [])])
+    book.save(path)
+    return path
+
+
+def section_internal(project_files, feedback, **data) -> dict[str, pd.DataFrame]:
+    """The feedback section's internal tables of a project whose only data are ``feedback`` (and ``data``)."""
+    from tyokyky_eval.sections.feedback import FeedbackSection
+
+    project_files.params["data"] = {"feedback": feedback, **data}
+    return FeedbackSection(load_project(project_files.save_params(), "en")).internal()
+
+
+def entry(path: str, **fields) -> dict:
+    return {"path": path, "layout": "wide", "survey": "process_evaluation", "round": 1, "respondent_group": "staff",
+            **fields}
+
+
+@pytest.mark.parametrize("shape", ["limesurvey", "webropol_two_rows", "coding_table", "long_coding_table"])
+def test_new_export_shapes_give_the_results_of_the_long_table(project_files, shape):
+    data = project_files.root / "data"
+    project_files.write("feedback", long_table())
+    expected = section_internal(project_files, "data/feedback.csv")
+    coding = pd.DataFrame({"Kysely": "process_evaluation", "Kysymys": "successes",
+                           "Vastaaja": [i for i, a in enumerate(ANSWERS, 1) if a[2]],
+                           "Teemat": [a[3] for a in ANSWERS if a[2]]})
+    project_files.params["column_map"] = {"feedback_coding": {"Kysely": "survey_id", "Kysymys": "item_id",
+                                                              "Vastaaja": "respondent_id", "Teemat": "themes"}}
+    if shape == "limesurvey":
+        limesurvey(data / "lime.csv")
+        got = section_internal(project_files, [entry("data/lime.csv")])
+    elif shape == "webropol_two_rows":
+        webropol_two_rows(data / "webropol.xlsx")
+        got = section_internal(project_files, [entry("data/webropol.xlsx", sheet="Vastaukset", header_rows=2)])
+    elif shape == "coding_table":  # the export has no themes column; the coders' table names the export's ids
+        webropol_two_rows(data / "webropol.xlsx", themes=False)
+        coding.to_csv(data / "koodaus.csv", sep=";", index=False, encoding="cp1252")
+        got = section_internal(project_files, [entry("data/webropol.xlsx", header_rows=2,
+                                                     respondent_id={"column": "Vastaaja"})],
+                               feedback_coding="data/koodaus.csv")
+    else:  # the long table without themes, coded in the coding table by its respondent ids
+        project_files.write("feedback", long_table(themes=False))
+        coding.assign(Vastaaja=coding["Vastaaja"].map(lambda i: f"S{i:02d}")).to_csv(data / "koodaus.csv", index=False)
+        got = section_internal(project_files, "data/feedback.csv", feedback_coding="data/koodaus.csv")
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(got[name], frame, check_dtype=False, obj=name)
+    choices = got["feedback_choices"].set_index("option")
+    assert choices["n"].to_dict() == {"network_meetings": 2, "trainings": 7, "workshops": 1, "consultation": 2,
+                                      "materials": 2}
+    assert (choices["n_respondents"] == 10).all()  # respondents 4 and 12 chose nothing
+    themes = got["feedback_themes"].set_index("theme")
+    assert themes["n"].to_dict() == {"cooperation": 2, "client_work": 1, "competence": 1, "resources": 1, "other": 0}
+    assert (themes["n_answers"] == 5).all() and themes.at["cooperation", "share"] == pytest.approx(0.4)
+    low, high = proportion_confint(2, 5, method="wilson")
+    assert (themes.at["cooperation", "ci_low"], themes.at["cooperation", "ci_high"]) == pytest.approx((low, high))
+    items = got["feedback_items"].set_index("item_id")
+    assert items.at["goals_clear", "n"] == 11 and items.at["goals_clear", "n_not_applicable"] == 1
+
+
+@pytest.mark.parametrize("header", [
+    f"{QUESTION} [Koulutukset]", f"4) {QUESTION} [Trainings]", f"Q4 {QUESTION}: Koulutukset",
+    f"{QUESTION} / koulutukset", f"{QUESTION} - trainings", "Which of the project's activities have been most "
+    "useful for your work? [Trainings]"])
+def test_an_option_column_is_recognised_from_its_header(header):
+    items, _, unmatched = match_columns([header, f"{QUESTION} [Konsultaatiot]", "Hankkeen tavoitteet ovat selkeät"],
+                                        PROCESS)
+    assert items["useful_activities"] == {"trainings": header, "consultation": f"{QUESTION} [Konsultaatiot]"}
+    assert unmatched == []
+
+
+def test_an_items_column_names_its_option_columns_as_limesurvey_codes_them():
+    spec = {**PROCESS, "items": [{**item, "column": "Q2"} if item["id"] == "useful_activities" else item
+                                 for item in PROCESS["items"]]}
+    items, _, unmatched = match_columns(["Q2 [Koulutukset]", "Q2[materials]", "Q20 [Koulutukset]"], spec)
+    assert items == {"useful_activities": {"trainings": "Q2 [Koulutukset]", "materials": "Q2[materials]"}}
+    assert unmatched == ["Q20 [Koulutukset]"]
+
+
+def test_option_columns_errors_name_the_exports_header_and_row(tmp_path):
+    path = limesurvey(tmp_path / "lime.csv", chosen="Kyllä", not_chosen="Ei valittu")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    trainings = f"2) {QUESTION} [Koulutukset]"
+    frame.loc[1, trainings] = "ehkä"
+    frame[f"2) {QUESTION} [Kahvi]"] = ""
+    frame.to_csv(path, index=False)
+    export_entry = FeedbackExport(path, "process_evaluation", None, {"round": 1, "respondent_group": "staff"})
+    with pytest.raises(DataError) as caught:
+        read_export(export_entry, PROCESS, "en")
+    found = {(p.row, p.column, p.key) for p in caught.value.problems}
+    assert found == {(3, trainings, "export_unknown_mark"),
+                     (1, f"2) {QUESTION} [Kahvi]", "export_unknown_option_column")}
+    message = next(str(p) for p in caught.value.problems if p.row == 3)
+    assert message.startswith(f"lime.csv:3:{trainings}: not a mark") and "ehkä" in message
+    frame = frame.drop(columns=f"2) {QUESTION} [Kahvi]")
+    frame.loc[1, trainings] = "Kyllä"
+    frame.to_csv(path, index=False)
+    out = read_export(export_entry, PROCESS)
+    assert sorted(out.loc[out["respondent_id"].eq("lime-3"), "option"].dropna()) == ["trainings"]
+
+
+def test_a_single_choice_marked_twice_in_its_option_columns_is_an_error(tmp_path):
+    spec = fb.load_survey("lifestyle_guidance")
+    question = spec["items"][3]["text"]["fi"]
+    frame = pd.DataFrame({f"{question} [Kyllä, kaikkia]": ["1", "0", "1"], f"{question} [Osittain]": ["0", "1", "1"],
+                          f"{question} [En]": ["0", "0", "0"]})
+    with pytest.raises(DataError) as caught:
+        read_export(export(tmp_path, frame, survey="lifestyle_guidance"), spec, "en")
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column, problem.key) == (4, f"{question} [Osittain]", "export_several_options")
+    assert "fully, partly" in problem.message
+
+
+def test_a_two_row_header_names_question_and_option_in_its_messages(tmp_path):
+    path = webropol_two_rows(tmp_path / "webropol.xlsx")
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    book.active["C4"] = "Ehkä"  # the second respondent: row 4 under a two-row header
+    book.active["F2"] = "Kahvi"  # an option that is not in the spec
+    book.save(path)
+    entry_ = FeedbackExport(path, "process_evaluation", "Vastaukset", {"round": 1, "respondent_group": "staff"},
+                            header_rows=2)
+    with pytest.raises(DataError) as caught:
+        read_export(entry_, PROCESS, "en")
+    found = {(p.row, p.column, p.key) for p in caught.value.problems}
+    assert found == {(4, "1. Hankkeen tavoitteet ovat selkeät", "export_unknown_label"),
+                     (1, f"2. {QUESTION} / Kahvi", "export_unknown_option_column")}
+    one_row = FeedbackExport(path, "process_evaluation", "Vastaukset", {"round": 1, "respondent_group": "staff"})
+    with pytest.raises(DataError) as caught:  # without header_rows: 2 the options are columns of their own
+        read_export(one_row, PROCESS, "en")
+    assert (1, "Unnamed: 4", "export_unmatched_column") in {(p.row, p.column, p.key) for p in caught.value.problems}
+
+
+def coding_project(project_files, coding: pd.DataFrame):
+    """The Webropol export (no themes column) as rounds 1 and 2, ids in its 'Vastaaja' column, and ``coding``."""
+    data = project_files.root / "data"
+    webropol_two_rows(data / "webropol.xlsx", themes=False)
+    coding.to_csv(data / "koodaus.csv", sep=";", index=False)
+    ids = {"header_rows": 2, "respondent_id": {"column": "Vastaaja"}}
+    project_files.params["data"] = {
+        "feedback": [entry("data/webropol.xlsx", **ids), entry("data/webropol.xlsx", round=2, **ids)],
+        "feedback_coding": "data/koodaus.csv"}
+    project_files.params["column_map"] = {"feedback_coding": {"Vastaaja": "respondent_id", "Teemat": "themes"}}
+    return project_files.save_params()
+
+
+def test_coding_table_problems_name_its_file_row_and_header(project_files, capsys):
+    coding = pd.DataFrame({"survey_id": "process_evaluation",
+                           "item_id": ["successes"] * 6 + ["goals_clear", "successes"],
+                           "Vastaaja": [1, 2, 2, 4, 99, 1, 1, 3], "round": [1, 1, 1, 1, 1, None, 1, 2],
+                           "Teemat": ["cooperation", "client_work", "client_work", "competence", "other",
+                                      "cooperation", "other", "kahvi;competence"]})
+    params = coding_project(project_files, coding)
+    assert main(["validate", str(params), "--language", "en"]) == 2
+    out = capsys.readouterr().err
+    assert "Traceback" not in out
+    for line in ("koodaus.csv:4:Vastaaja (respondent_id): this answer is coded already on row 3",
+                 "koodaus.csv:5:Vastaaja (respondent_id): no open answer to item 'successes' of survey "
+                 "'process_evaluation' has this respondent id",  # respondent 4 left it empty
+                 "koodaus.csv:6:Vastaaja (respondent_id): no open answer",  # 99: no such respondent
+                 "koodaus.csv:7:Vastaaja (respondent_id): this respondent answered item 'successes' in rounds 1, 2",
+                 "koodaus.csv:8:item_id: 'goals_clear' is not an open question (type: text) of survey "
+                 "'process_evaluation'; its open questions: successes",
+                 "koodaus.csv:9:Teemat (themes): unknown theme code for item 'successes'"):
+        assert line in out, line
+    assert "koodaus.csv:2:" not in out and "koodaus.csv:3:" not in out
+    assert out.count("koodaus.csv") == 6
+
+
+def test_coded_twice_differently_is_an_error_and_an_unknown_survey_is_named(project_files):
+    from tyokyky_eval.inputs.params import load_params
+    from tyokyky_eval.inputs.validation import validate_project
+
+    project_files.write("feedback", long_table())
+    project_files.params["data"] = {"feedback": "data/feedback.csv", "feedback_coding": "data/koodaus.csv"}
+    pd.DataFrame({"survey_id": ["process_evaluation", "prosessi", "process_evaluation"],
+                  "item_id": "successes", "respondent_id": ["S01", "S01", "S02"],
+                  "themes": ["competence", "cooperation", "client_work"]}).to_csv(
+        project_files.root / "data" / "koodaus.csv", index=False)
+    result = validate_project(load_params(project_files.save_params()), "en")
+    found = {(p.row, p.column, p.key) for p in result.errors}
+    assert found == {(2, "themes", "coding_conflict"), (3, "survey_id", "unknown_survey")}
+    assert "(cooperation)" in next(p.message for p in result.errors if p.key == "coding_conflict")
+
+
+def test_site_codes_of_the_long_table_are_checked_and_mapped(project_files):
+    from tyokyky_eval.inputs.params import load_params
+    from tyokyky_eval.inputs.validation import validate_project
+
+    frame = long_table()
+    frame["site"] = ["Oulun seutu"] * 3 + ["ii"] * (len(frame) - 3)
+    project_files.write("feedback", frame)
+    params = project_files.save_params()
+    errors = validate_project(load_params(params), "en").errors
+    assert {(p.row, p.column, p.key) for p in errors} == {(r, "site", "not_a_code") for r in (2, 3, 4)}
+    project_files.params["value_map"] = {"site": {"Oulun seutu": "oulu"}}
+    result = validate_project(load_params(project_files.save_params()), "en")
+    assert not result.errors and sorted(result.tables["feedback"]["site"].unique()) == ["ii", "oulu"]
+
+
+def test_export_sites_and_groups_are_mapped_with_value_map(tmp_path):
+    frame = pd.DataFrame({"Hankkeen tavoitteet ovat selkeät": ["4", "5"], "Alue": ["Oulun seutu", "Ii"]})
+    entry_ = export(tmp_path, frame, site={"column": "Alue"})
+    out = read_export(entry_, PROCESS, "en", {"site": {"Oulun seutu": "oulu", "Ii": "ii"}})
+    assert out["site"].tolist() == ["oulu", "ii"]
+
+
+def test_header_rows_is_checked_with_the_parameters(project_files):
+    from tyokyky_eval.errors import ParameterError
+    from tyokyky_eval.inputs.params import load_params
+
+    project_files.params["data"]["feedback"] = [entry("data/feedback.csv", header_rows=3)]
+    with pytest.raises(ParameterError) as caught:
+        load_params(project_files.save_params())
+    assert "data.feedback[1].header_rows: expected 1 or 2" in "\n".join(caught.value.messages)

@@ -14,7 +14,7 @@ import yaml
 from tyokyky_eval.errors import ParameterError
 from tyokyky_eval.resources import resource_dir
 
-TABLES = ("clients", "kykyviisari", "fidelity", "feedback", "employment", "activities")
+TABLES = ("clients", "kykyviisari", "fidelity", "feedback", "feedback_coding", "employment", "activities")
 
 #: limits of a YAML file written by a user (parameters, instrument and survey specs)
 MAX_YAML_BYTES = 1 << 20  # 1 MiB; the largest shipped spec is a few kB

@@ -25,13 +25,14 @@ import pandas as pd
 CODE_COLUMNS = {
     "clients": ("service", "referral_source", "end_reason", "job_coach_id", "gender"),
     "fidelity": ("site_id", "rater"),
-    "feedback": ("survey_id", "round", "respondent_group", "item_id"),
+    "feedback": ("survey_id", "round", "respondent_group", "item_id", "site"),
+    "feedback_coding": ("survey_id", "item_id"),
     "kykyviisari": (),
     "activities": ("kind", "organisation"),
 }
 #: Pseudonymous id columns: never published, but must not be personal identity codes either.
 ID_COLUMNS = {"clients": ("client_id",), "kykyviisari": ("client_id",), "feedback": ("respondent_id",),
-              "activities": ("client_id",)}
+              "feedback_coding": ("respondent_id",), "activities": ("client_id",)}
 MAX_CODE_LENGTH = 40
 CODE = re.compile(rf"[^\W_][\w.\-]{{0,{MAX_CODE_LENGTH - 1}}}")
 #: Henkilötunnus: day, month, year, century sign, individual number, check character.

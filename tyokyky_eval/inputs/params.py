@@ -47,8 +47,9 @@ class DataSource:
 
 
 #: keys of a ``data.feedback`` entry; ``round``, ``respondent_group`` and ``site`` take a value or
-#: ``{column: HEADER}`` (the export's column holding it)
-EXPORT_KEYS = ("path", "sheet", "layout", "survey", "round", "respondent_group", "site", "respondent_id", "ignore")
+#: ``{column: HEADER}`` (the export's column holding it); ``header_rows: 2`` for a header spanning two rows
+EXPORT_KEYS = ("path", "sheet", "layout", "survey", "round", "respondent_group", "site", "respondent_id", "ignore",
+               "header_rows")
 EXPORT_FIELDS = ("round", "respondent_group", "site", "respondent_id")
 
 
@@ -57,7 +58,8 @@ class FeedbackExport:
     """A survey tool's export (``layout: wide``): one row per respondent, one column per question.
     ``values``: field → the value for every row; ``columns``: field → the export's column holding
     it (fields ``round``, ``respondent_group``, ``site``, ``respondent_id``); ``ignore``: headers
-    that are not questions (besides the tools' own metadata columns)."""
+    that are not questions (besides the tools' own metadata columns); ``header_rows``: 2 when the
+    header spans two rows (question, then option)."""
 
     path: Path
     survey: str
@@ -65,6 +67,7 @@ class FeedbackExport:
     values: dict = field(default_factory=dict)
     columns: dict = field(default_factory=dict)
     ignore: tuple[str, ...] = ()
+    header_rows: int = 1
 
     @property
     def label(self) -> str:
@@ -225,13 +228,18 @@ def _feedback_export(spec: dict, where: str, base: Path, errors: list[str]) -> F
     if not isinstance(ignore, list) or not all(isinstance(h, str) for h in ignore):
         errors.append(f"{where}.ignore: expected a list of column headers")
         ignore = []
+    header_rows = spec.get("header_rows", 1)
+    if not (_whole(header_rows) and header_rows in (1, 2)):
+        errors.append(f"{where}.header_rows: expected 1 or 2 (a header spanning two rows: question, then "
+                      f"option), got {short(repr(header_rows))}")
+        header_rows = 1
     path, problem = _input_path(base, str(spec.get("path") or ""))
     if not spec.get("path") or problem:
         errors.append(f"{where}: {problem or 'no file path given'}")
         return None
     sheet = spec.get("sheet")
     return FeedbackExport(path, str(survey), None if sheet is None else str(sheet), values, columns,
-                          tuple(nfc(h).strip() for h in ignore))
+                          tuple(nfc(h).strip() for h in ignore), header_rows)
 
 
 def _feedback_entries(spec, base: Path, errors: list[str]) -> tuple[object, tuple[FeedbackExport, ...]]:

@@ -150,13 +150,13 @@ def read_table(path: Path, sheet: str | None = None, label: str | None = None) -
     frame.attrs.update(headers=headers, read_as=read_as, notes=notes)
     if frame.columns.empty or (len(frame) == 0 and len(frame.columns) <= 1 and not frame.columns[0]):
         raise DataError([Problem(label, None, None, "the file is empty")])
-    _check_headers(headers, label)
+    check_headers(headers, label)
     if len(frame) == 0:
         raise DataError([Problem(label, 2, None, f"the file has a header but no data rows ({read_as})")])
     return frame
 
 
-def _check_headers(headers: list[str], label: str) -> None:
+def check_headers(headers: list[str], label: str) -> None:
     """Duplicate headers are an error (pandas would silently rename the second to 'name.1')."""
     problems, first = [], {}
     for number, name in enumerate(headers, 1):
@@ -182,7 +182,7 @@ def _read_parquet(path: Path, label: str) -> pd.DataFrame:
         raise DataError([Problem(label, 1, name, "the column holds nested values (lists or records), not one "
                                                  "value per cell; flatten it before export") for name in nested])
     names = [str(n) for n in table.column_names]
-    _check_headers(names, label)
+    check_headers(names, label)
     frame = _parquet_as_text(table.to_pandas())
     frame.index = np.arange(2, len(frame) + 2)
     frame.attrs["read_as"] = "read as Parquet"
@@ -441,6 +441,10 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
                           "day": pd.to_numeric(day)}, index=series.index)
     parsed = pd.to_datetime(parts, errors="coerce")
     return parsed, parsed.isna() & ~empty
+
+
+#: yes/no text of boolean columns (true values, false values), compared in lower case
+BOOLEAN_TEXT = (["kyllä", "k", "yes", "y", "true", "1", "x"], ["ei", "e", "no", "n", "false", "0"])
 
 
 def parse_booleans(series: pd.Series, true_values, false_values) -> tuple[pd.Series, pd.Series]:

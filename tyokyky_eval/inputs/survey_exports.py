@@ -14,8 +14,13 @@ table (``survey_id, round, respondent_group, respondent_id, item_id, response``)
 
 Columns are matched to items by the item's ``column:`` (exactly), else by its text in either
 language, both compared after removing numbering prefixes ("1. ", "Q3 ", "3)"), line breaks and
-repeated spaces, a trailing required-answer star, and case. The tools' own metadata columns (start
-time, e-mail, name, …) are skipped unread. Problems name the export's own header and row.
+repeated spaces, a trailing required-answer star, and case. A choice item may instead have one
+column per option, recognised from the header: the item's column or text, then the option's label
+or code as LimeSurvey (``Q3 [Koulutukset]``), Webropol (``Q3: Koulutukset``) or a two-row header
+(``Q3 / Koulutukset``, see :func:`two_row_headers`) write it; a cell is a mark (1, x, Y, Kyllä,
+Valittu …, or the option's label) or empty (0, N, Ei …). The layout belongs to the export, not to
+the survey spec, so one spec reads both. The tools' own metadata columns (start time, e-mail,
+name, …) are skipped unread. Problems name the export's own header and row.
 """
 from __future__ import annotations
 
@@ -27,7 +32,14 @@ import pandas as pd
 from tyokyky_eval.errors import DataError, Problem
 from tyokyky_eval.i18n import t
 from tyokyky_eval.inputs import identifiers
-from tyokyky_eval.inputs.readers import normalise_number_text, read_table, shorten
+from tyokyky_eval.inputs.readers import (
+    BOOLEAN_TEXT,
+    check_headers,
+    normalise_number_text,
+    parse_booleans,
+    read_table,
+    shorten,
+)
 from tyokyky_eval.stats import feedback as fb
 
 _NUMBERING = re.compile(r"^(?:[A-Za-z]{0,2}\d+(?:[._]\d+)*[a-z]?\s*[.):\-–]?|\(\d+\)|\[\d+\])\s+")
@@ -43,6 +55,10 @@ METADATA_HEADERS = frozenset({
 COLUMNS = ["survey_id", "round", "respondent_group", "respondent_id", "item_id", "response", "site",
            "not_applicable", "option", "answer", "themes"]
 _SEPARATORS = re.compile(r"\s*[;\n]\s*")
+#: what follows the item in a per-option column's header: ``[option]``, ``: option``, ``/ option``, ``- option``
+_OPTION_PART = re.compile(r"\[(.+)\]|[:/\-–]\s*(.+)")
+#: cells of a per-option column: chosen, not chosen (besides the option's own label and an empty cell)
+MARKS = (BOOLEAN_TEXT[0] + ["valittu", "selected", "checked"], BOOLEAN_TEXT[1] + ["ei valittu", "not selected"])
 
 
 def normalise_header(text) -> str:
@@ -51,6 +67,16 @@ def normalise_header(text) -> str:
     text = " ".join(unicodedata.normalize("NFC", str(text)).split())
     text = _NUMBERING.sub("", text).rstrip(" *").strip()
     return text.casefold()
+
+
+def theme_codes(text: str) -> list[str]:
+    """The theme codes of a cell (separated by ';', ',' or spaces)."""
+    return [code for code in re.split(r"[;,\s]+", text) if code]
+
+
+def _plain(text) -> str:
+    """NFC, whitespace collapsed, case folded (an item's ``column:`` compared as written)."""
+    return " ".join(unicodedata.normalize("NFC", str(text)).split()).casefold()
 
 
 def _labels(*labels) -> dict[str, object]:
@@ -65,9 +91,32 @@ def scale_labels(scale: dict) -> tuple[dict[str, float], set[str]]:
     return values, na
 
 
-def match_columns(headers, spec: dict, ignore=()) -> tuple[dict[str, str], dict[str, str], list[str]]:
+def option_labels(item: dict) -> dict[str, str]:
+    """A choice item's options: normalised label (both languages) or code → code."""
+    labels = _labels(*((label, code) for code, label in item["options"].items()))
+    labels.update({normalise_header(code): code for code in item["options"]})
+    return labels
+
+
+def option_part(header: str, item: dict) -> str | None:
+    """The normalised option text of a per-option column of ``item`` (``Q3 [Option]``,
+    ``Q3: Option``, ``Q3 / Option``, ``Q3 - Option``, Q3 being the item's ``column`` or text), or
+    None when ``header`` is no such column."""
+    names = [item["column"]] if item.get("column") else list(item["text"].values())
+    for name in names:
+        for prepare in (_plain, normalise_header):
+            text, prefix = prepare(header), prepare(name)
+            match = _OPTION_PART.fullmatch(text[len(prefix):].strip()) if text.startswith(prefix) else None
+            if match:
+                return normalise_header(match[1] or match[2])
+    return None
+
+
+def match_columns(headers, spec: dict, ignore=()) -> tuple[dict[str, str | dict], dict[str, str], list[str]]:
     """``(item → header, theme item → header, unmatched headers)``: an item's ``column`` (exact or
-    normalised), else its text in either language; metadata and ``ignore`` headers are skipped."""
+    normalised), else its text in either language; a choice item without such a column maps to
+    ``{option: header}`` of its per-option columns (:func:`option_part`); metadata and ``ignore``
+    headers are skipped."""
     by_norm: dict[str, list[str]] = {}
     for header in headers:
         by_norm.setdefault(normalise_header(header), []).append(header)
@@ -89,6 +138,15 @@ def match_columns(headers, spec: dict, ignore=()) -> tuple[dict[str, str], dict[
         if header is not None:
             items[item["id"]] = header
             used.add(header)
+        elif item.get("type") == fb.CHOICE:
+            labels, per_option = option_labels(item), {}
+            for header in headers:
+                code = labels.get(option_part(header, item)) if header not in used else None
+                if code is not None:
+                    per_option.setdefault(code, header)
+            if per_option:
+                items[item["id"]] = per_option
+                used.update(per_option.values())
         if item.get("themes_column"):
             header = find([item["themes_column"]])
             if header is not None:
@@ -131,8 +189,7 @@ def _scale_answers(text: pd.Series, scale: dict, header: str, problems: _Problem
 
 def _choice_answers(text: pd.Series, item: dict, header: str, problems: _Problems) -> pd.Series:
     """The chosen option codes of each answering respondent (row → list of codes)."""
-    labels = _labels(*((label, code) for code, label in item["options"].items()))
-    labels.update({normalise_header(code): code for code in item["options"]})
+    labels = option_labels(item)
     out = {}
     for row, answer in text[text.ne("")].items():
         parts = [p for p in _SEPARATORS.split(answer) if p]
@@ -147,8 +204,50 @@ def _choice_answers(text: pd.Series, item: dict, header: str, problems: _Problem
     return pd.Series(out, dtype=object)
 
 
-def _field(frame: pd.DataFrame, export, name: str, problems: _Problems, default=None) -> pd.Series:
-    """A per-row field (round, group, site, respondent id): the entry's value or its column."""
+def _option_columns(text: pd.DataFrame, item: dict, columns: dict[str, str], problems: _Problems) -> pd.Series:
+    """The chosen option codes of each answering respondent from one column per option (row → list
+    of codes, spec order); a respondent with no option marked did not answer."""
+    marks = {}
+    for code in (c for c in item["options"] if c in columns):
+        header = columns[code]
+        own = text[header].map(normalise_header).isin({normalise_header(code)} | {
+            normalise_header(label) for label in item["options"][code].values()})
+        chosen, unknown = parse_booleans(text[header], *MARKS)
+        for row in text.index[unknown & ~own]:
+            problems.add(row, header, "export_unknown_mark", text.at[row, header], item=item["id"])
+        marks[code] = chosen.fillna(False).astype(bool) | own
+    marks = pd.DataFrame(marks, index=text.index)
+    codes = marks.apply(lambda row: list(marks.columns[row.to_numpy()]), axis=1)
+    several = codes.map(len).gt(1) & (not item.get("multiple"))
+    for row in codes.index[several]:
+        problems.add(row, columns[codes[row][-1]], "export_several_options", item=item["id"],
+                     options=", ".join(codes[row]))
+    return codes[codes.map(bool) & ~several]
+
+
+def two_row_headers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """An export whose header spans two rows (the question, merged over its options' columns, then
+    each option) with one header per column: ``question / option``, the question alone where the
+    second row is empty; the second row dropped (rows keep the file's numbering)."""
+    second = frame.loc[2] if 2 in frame.index else pd.Series("", index=frame.columns)
+    headers, question = [], ""
+    for position, (header, option) in enumerate(zip(frame.columns, second.map(lambda v: " ".join(str(v).split())))):
+        if header and header != f"Unnamed: {position}":  # pandas' name of an empty (merged) Excel cell
+            question = header
+        elif not option:
+            question = ""
+        headers.append(f"{question} / {option}" if question and option else question or option)
+    check_headers(headers, label)
+    out = frame.drop(index=2, errors="ignore")
+    if out.empty:
+        raise DataError([Problem(label, 3, None, "the file has a two-row header but no data rows")])
+    out.columns = headers
+    return out
+
+
+def _field(frame: pd.DataFrame, export, name: str, problems: _Problems, value_map: dict, default=None) -> pd.Series:
+    """A per-row field (round, group, site, respondent id): the entry's value or its column (its
+    labels mapped with ``value_map`` as in the long table)."""
     header = export.columns.get(name)
     if header is None:
         value = export.values.get(name, default)
@@ -157,7 +256,8 @@ def _field(frame: pd.DataFrame, export, name: str, problems: _Problems, default=
         problems.add(1, header, "export_missing_column", field=name,
                      found=shorten(", ".join(frame.columns), 300))
         return pd.Series([default] * len(frame), index=frame.index, dtype=object)
-    values = frame[header].map(lambda v: unicodedata.normalize("NFC", v).strip())
+    mapping = value_map.get(name, {})
+    values = frame[header].map(lambda v: unicodedata.normalize("NFC", v).strip()).map(lambda v: mapping.get(v, v))
     if name == "round":
         numbers = pd.to_numeric(values, errors="coerce")
         for row in values.index[numbers.isna() | numbers.lt(1) | numbers.mod(1).ne(0)]:
@@ -172,26 +272,35 @@ def _field(frame: pd.DataFrame, export, name: str, problems: _Problems, default=
     return values.replace("", None)
 
 
-def read_export(export, spec: dict, language: str = "fi") -> dict[str, pd.DataFrame]:
+def read_export(export, spec: dict, language: str = "fi", value_map: dict | None = None) -> pd.DataFrame:
     """An export (``params.FeedbackExport``) of ``spec``'s survey reshaped into the ``feedback``
-    table (see the module). Raises ``DataError`` with every problem found; warnings (an item not in
-    the export, notes of the reader) are in ``frame.attrs["warnings"]``."""
-    problems = _Problems(export.label, language)
+    table (see the module); ``value_map`` (column → {label: code}) maps its site and group labels.
+    Raises ``DataError`` with every problem found; warnings (an item not in the export, notes of
+    the reader) are in ``frame.attrs["warnings"]``."""
+    problems, value_map = _Problems(export.label, language), value_map or {}
     frame = read_table(export.path, export.sheet, export.label)
     warnings = list(frame.attrs.get("notes", []))
+    if export.header_rows == 2:
+        frame = two_row_headers(frame, export.label)
     items, themes, unmatched = match_columns(list(frame.columns), spec, (*export.ignore, *export.columns.values()))
+    choices = [i for i in spec["items"] if i.get("type") == fb.CHOICE]
     for header in unmatched:
-        problems.add(1, header, "export_unmatched_column", survey=spec["id"])
+        item = next((i for i in choices if option_part(header, i) is not None), None)
+        if item is None:
+            problems.add(1, header, "export_unmatched_column", survey=spec["id"])
+        else:
+            problems.add(1, header, "export_unknown_option_column", item=item["id"],
+                         expected=shorten("; ".join(o["fi"] for o in item["options"].values()), 200))
     for item in spec["items"]:
         if item["id"] not in items:
             problems.add(None, None, "export_item_missing", severity="warning", item=item["id"],
                          text=item.get("column") or item["text"]["fi"])
     keys = pd.DataFrame({
         "survey_id": spec["id"],
-        "round": _field(frame, export, "round", problems),
-        "respondent_group": _field(frame, export, "respondent_group", problems),
-        "site": _field(frame, export, "site", problems),
-        "respondent_id": _field(frame, export, "respondent_id", problems),
+        "round": _field(frame, export, "round", problems, value_map),
+        "respondent_group": _field(frame, export, "respondent_group", problems, value_map),
+        "site": _field(frame, export, "site", problems, value_map),
+        "respondent_id": _field(frame, export, "respondent_id", problems, value_map),
     }, index=frame.index)
     generated = keys["respondent_id"].isna()
     keys.loc[generated, "respondent_id"] = [f"{export.path.stem}-{row}" for row in keys.index[generated]]
@@ -201,20 +310,22 @@ def read_export(export, spec: dict, language: str = "fi") -> dict[str, pd.DataFr
         header = items.get(item["id"])
         if header is None:
             continue
-        column = text[header]
         if item.get("type") == fb.CHOICE:
-            chosen = _choice_answers(column, item, header, problems).explode()
+            chosen = (_option_columns(text, item, header, problems) if isinstance(header, dict)
+                      else _choice_answers(text[header], item, header, problems)).explode()
             parts.append(keys.loc[chosen.index].assign(item_id=item["id"], option=chosen.to_numpy()))
-        elif item.get("type") == fb.TEXT:
+            continue
+        column = text[header]
+        if item.get("type") == fb.TEXT:
             theme = text[themes[item["id"]]] if item["id"] in themes else pd.Series("", index=frame.index)
-            codes = theme.map(lambda v: [c for c in re.split(r"[;,\s]+", v) if c])
+            codes = theme.map(theme_codes)
             known = set(item.get("themes") or {})
             for row in theme.index[codes.map(lambda c: bool(set(c) - known))]:
                 problems.add(row, themes[item["id"]], "export_unknown_theme", theme[row], item=item["id"],
                              expected=", ".join(sorted(known)) or "–")
             answered = column.ne("") | codes.map(bool)
             parts.append(keys[answered].assign(item_id=item["id"], answer=column[answered],
-                                               themes=codes[answered].map(";".join)))
+                                               themes=codes[answered].map(lambda c: ";".join(c) or None)))
         else:
             response, na = _scale_answers(column, fb.item_scale(spec, item["id"]), header, problems, item["id"])
             parts.append(keys.assign(item_id=item["id"], response=response, not_applicable=na))
@@ -227,7 +338,8 @@ def read_export(export, spec: dict, language: str = "fi") -> dict[str, pd.DataFr
     return out
 
 
-def read_exports(exports, options: fb.Options, base, language: str = "fi") -> tuple[pd.DataFrame, list]:
+def read_exports(exports, options: fb.Options, base, language: str = "fi",
+                 value_map: dict | None = None) -> tuple[pd.DataFrame, list]:
     """Every export of a project read, reshaped and combined into one ``feedback`` table, and the
     problems found. An export whose survey has no spec, or with errors, contributes nothing."""
     from tyokyky_eval.errors import ParameterError
@@ -240,7 +352,7 @@ def read_exports(exports, options: fb.Options, base, language: str = "fi") -> tu
             found += [Problem(export.label, None, None, m, None, "error", "unknown_survey") for m in exc.messages]
             continue
         try:
-            frame = read_export(export, spec, language)
+            frame = read_export(export, spec, language, value_map)
         except DataError as exc:
             found += exc.problems
             continue

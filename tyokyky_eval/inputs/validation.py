@@ -18,10 +18,11 @@ import pandera.pandas as pa
 
 from tyokyky_eval.errors import DataError, Problem
 from tyokyky_eval.i18n import fmt_date, t
-from tyokyky_eval.inputs import dictionary, identifiers
+from tyokyky_eval.inputs import dictionary, identifiers, survey_exports
 from tyokyky_eval.inputs import services as service_codes
 from tyokyky_eval.inputs.params import Params, suggest
 from tyokyky_eval.inputs.readers import (
+    BOOLEAN_TEXT,
     normalise_number_text,
     parse_booleans,
     parse_dates,
@@ -234,15 +235,12 @@ def _extra_field(values: pd.Series, name: str, declared, missing_values) -> dict
     when every non-empty value reads as a number (decimal comma allowed), else text."""
     if declared is not None:
         return {"name": name, "type": declared.type, "extra": True, "unit": declared.unit,
-                "trueValues": _BOOLEAN_TEXT[0], "falseValues": _BOOLEAN_TEXT[1]}
+                "trueValues": BOOLEAN_TEXT[0], "falseValues": BOOLEAN_TEXT[1]}
     text = pd.Series(values.astype(str).unique()).str.strip()
     text = text[~text.isin(missing_values)]
     numbers = pd.to_numeric(normalise_number_text(text), errors="coerce")
     numeric = len(text) > 0 and numbers.notna().all() and np.isfinite(numbers.to_numpy(dtype=float)).all()
     return {"name": name, "type": "number" if numeric else "string", "extra": True}
-
-
-_BOOLEAN_TEXT = (["kyllä", "k", "yes", "y", "true", "1", "x"], ["ei", "e", "no", "n", "false", "0"])
 
 
 def _extra_numbers(values: pd.Series, name: str, f: dict, collect: _Collector) -> pd.Series:
@@ -418,26 +416,36 @@ def _check_fidelity(fid: pd.DataFrame, c: _Collector):
     c.add_mask(fid, dup & ~consensus, "item", "duplicate_rating")
 
 
+def _survey_specs(surveys, params: Params) -> dict[str, dict]:
+    """The specs of ``surveys`` that can be read: named in ``analyses.feedback.surveys`` (checked
+    with the parameters; a broken spec stopped there) or built in."""
+    from tyokyky_eval.stats import feedback
+
+    options, specs = params.options("feedback"), {}
+    for survey in surveys:
+        if survey in options.surveys or survey in feedback.builtin_surveys():
+            try:
+                specs[survey] = feedback.load_survey(options.surveys.get(survey, survey), params.path.parent)
+            except Exception:  # noqa: BLE001 — reported by load_params already
+                pass
+    return specs
+
+
+def _unknown_surveys(values: pd.Series, specs: dict, params: Params) -> list[str]:
+    """Surveys of ``values`` with no spec that ``load_params`` has not reported already."""
+    return sorted(set(values.dropna()) - set(specs) - set(params.options("feedback").surveys))
+
+
 def _check_feedback(fb: pd.DataFrame, params: Params, c: _Collector):
     """Every survey needs a spec (built-in or ``analyses.feedback.surveys``); responses must be whole
     numbers on their item's scale."""
     from tyokyky_eval.stats import feedback
 
-    options = params.options("feedback")
-    specs = {}
-    for survey in sorted(fb["survey_id"].dropna().unique()):
+    specs = _survey_specs(sorted(fb["survey_id"].dropna().unique()), params)
+    for survey in _unknown_surveys(fb["survey_id"], specs, params):
         rows = fb.index[fb["survey_id"].eq(survey)]
-        if survey in options.surveys:  # checked with the parameters; a broken spec stopped there
-            try:
-                specs[survey] = feedback.load_survey(options.surveys[survey], params.path.parent)
-            except Exception:  # noqa: BLE001 — reported by load_params already
-                pass
-            continue
-        if survey not in feedback.builtin_surveys():
-            c.add(rows[0], "survey_id", "unknown_survey_once", survey, survey=survey, n=len(rows),
-                  surveys=", ".join(feedback.builtin_surveys()) + suggest(survey, feedback.builtin_surveys()))
-            continue
-        specs[survey] = feedback.load_survey(survey, params.path.parent)
+        c.add(rows[0], "survey_id", "unknown_survey_once", survey, survey=survey, n=len(rows),
+              surveys=", ".join(feedback.builtin_surveys()) + suggest(survey, feedback.builtin_surveys()))
     known = fb[fb["survey_id"].isin(specs)]
     for row in known.index[feedback.out_of_scale(known, specs)]:
         survey, item, value = known.at[row, "survey_id"], known.at[row, "item_id"], known.at[row, "response"]
@@ -447,6 +455,59 @@ def _check_feedback(fb: pd.DataFrame, params: Params, c: _Collector):
             c.add(row, "item_id", "unknown_item", item, survey=survey, item=item)
             continue
         c.add(row, "response", "response_out_of_scale", value, min=scale["min"], max=scale["max"], item=item)
+
+
+def _join_coding(coding: pd.DataFrame, feedback: pd.DataFrame | None, params: Params,
+                 c: _Collector) -> pd.DataFrame | None:
+    """``feedback`` with the coding table's theme codes joined to its open answers (by survey,
+    item, respondent and, when given, round). Reported at the coding table's row: an unknown
+    survey, an item that is no open question, an unknown theme code, an answer not found or found
+    in several rounds, an answer coded twice or coded differently in the feedback data. With
+    ``feedback`` None (its inputs have errors) the answers are not looked up."""
+    from tyokyky_eval.stats import feedback as fb
+
+    specs = _survey_specs(sorted(coding["survey_id"].dropna().unique()), params)
+    for survey in _unknown_surveys(coding["survey_id"], specs, params):
+        for row in coding.index[coding["survey_id"].eq(survey)]:
+            c.add(row, "survey_id", "unknown_survey", survey,
+                  surveys=", ".join(fb.builtin_surveys()) + suggest(survey, fb.builtin_surveys()))
+    open_items = {sid: {i["id"]: i for i in spec["items"] if i.get("type") == fb.TEXT} for sid, spec in specs.items()}
+    answers, themes, coded = {}, None, {}
+    if feedback is not None:
+        themes = feedback["themes"].copy()
+        keys = zip(feedback["survey_id"], feedback["item_id"], feedback["respondent_id"])
+        for position, (survey, item, respondent) in zip(feedback.index, keys):
+            if item in open_items.get(survey, {}):
+                answers.setdefault((survey, item, respondent), []).append(position)
+    for row, survey, item, respondent, round_, text in coding[
+            ["survey_id", "item_id", "respondent_id", "round", "themes"]].itertuples():
+        if survey not in specs or pd.isna(item) or pd.isna(respondent):
+            continue  # an unknown survey or a missing value, reported already
+        if item not in open_items[survey]:
+            c.add(row, "item_id", "coding_not_open_item", item, item=item, survey=survey,
+                  items=", ".join(open_items[survey]) or "–")
+            continue
+        codes, known = survey_exports.theme_codes(text or ""), open_items[survey][item].get("themes") or {}
+        if set(codes) - set(known):
+            c.add(row, "themes", "export_unknown_theme", text, item=item, expected=", ".join(known) or "–")
+        if feedback is None:
+            continue
+        found = pd.Index(answers.get((survey, item, respondent), []))
+        if not pd.isna(round_):
+            found = found[feedback.loc[found, "round"].eq(round_).fillna(False).to_numpy(bool)]
+        if len(found) != 1:
+            rounds = ", ".join(str(r) for r in sorted(set(feedback.loc[found, "round"].dropna())))
+            c.add(row, "respondent_id", "coding_ambiguous_round" if len(found) else "coding_unknown_answer",
+                  item=item, survey=survey, rounds=rounds)
+        elif found[0] in coded:
+            c.add(row, "respondent_id", "coding_duplicate", first=coded[found[0]])
+        else:
+            coded[found[0]] = row
+            given = survey_exports.theme_codes(themes[found[0]] or "")
+            if given and sorted(given) != sorted(codes):
+                c.add(row, "themes", "coding_conflict", text, themes=";".join(given))
+            themes[found[0]] = ";".join(codes) or None
+    return None if feedback is None else feedback.assign(themes=themes)
 
 
 def _check_activities(activities: pd.DataFrame, clients: pd.DataFrame | None, params: Params, c: _Collector):
@@ -518,14 +579,20 @@ def _feedback_exports(params: Params, language: str, result: ValidationResult) -
     into the ``feedback`` table and checked (problems into ``result``); None without exports."""
     if not params.feedback_exports:
         return None
-    from tyokyky_eval.inputs import survey_exports
-
     frame, problems = survey_exports.read_exports(params.feedback_exports, params.options("feedback"),
-                                                  params.path.parent, language)
+                                                  params.path.parent, language, params.value_map)
     result.problems.extend(problems)
     for export in params.feedback_exports:
         result.labels.setdefault("feedback", export.label)
     return frame
+
+
+def _feedback_table(long: pd.DataFrame | None, exports: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The ``feedback`` table: the long table's rows, then the survey exports' (None without either)."""
+    if exports is None:
+        return long
+    return exports if long is None else survey_exports.typed(pd.concat([long.reset_index(drop=True), exports],
+                                                                       ignore_index=True))
 
 
 def validate_project(params: Params, language: str | None = None) -> ValidationResult:
@@ -557,18 +624,25 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
     if frames.get("activities") is not None:
         _check_activities(frames["activities"], clients, params, collectors["activities"])
     exports = _feedback_exports(params, language, result)
+    feedback_errors = any(p.severity == "error" for p in result.problems)  # the exports' problems so far
     raw_columns = {table: list(c.raw.columns) if c.raw is not None else [] for table, c in collectors.items()}
     result.problems.extend(_check_analyses(params, frames, raw_columns, language))
     for table, collect in collectors.items():
         identifiers.check(table, frames[table], collect)  # no names or identity codes in code columns
+    feedback = _feedback_table(frames.get("feedback"), exports)
+    coding = frames.pop("feedback_coding", None)
+    if coding is not None:  # joined to the open answers, not a table of its own
+        failed = feedback_errors or "feedback" in collectors and any(
+            p.severity == "error" for p in collectors["feedback"].problems)
+        answers = None if failed else feedback if feedback is not None else pd.DataFrame(columns=survey_exports.COLUMNS)
+        joined = _join_coding(coding, answers, params, collectors["feedback_coding"])
+        if feedback is not None and not failed:
+            feedback = joined
+    for table, collect in collectors.items():
         result.problems.extend(collect.problems)
-        if frames[table] is not None:
+        if frames.get(table) is not None:
             result.tables[table] = frames[table].reset_index(drop=True)
-    if exports is not None:  # the long table's rows, then the exports'
-        from tyokyky_eval.inputs.survey_exports import typed
-
-        long = result.tables.get("feedback")
-        result.tables["feedback"] = exports if long is None else \
-            typed(pd.concat([long, exports], ignore_index=True))
+    if feedback is not None:
+        result.tables["feedback"] = feedback.reset_index(drop=True)
     result.problems = sorted(set(result.problems), key=lambda p: (p.file, p.row or 0, p.column or "", p.message))
     return result

@@ -34,7 +34,9 @@ What is published, and why:
 - **'Don't know'** counts are shown only when they and the answers left empty are each 0 or at
   least ``min_cell`` (respondents − n gives their sum), else "x".
 - **Figures** are drawn from the published tables only: diverging bars for items whose published
-  categories have no suppressed band, means by round where published.
+  categories have no suppressed band, means by round where published, and the published shares
+  (Wilson CIs) of the options chosen and the themes coded in the latest round with a share above
+  zero, a withheld share left out.
 Internal tables (``tables-internal/``) hold the unmerged categories and every statistic.
 
 Not protected, on purpose: the number of respondents of a round who left an item empty
@@ -63,7 +65,7 @@ RESPONDENT_COLUMNS = fb.KEYS[:-1] + ["n"]
 ITEM_COLUMNS = fb.KEYS + ["n", "n_not_applicable"] + fb.SUMMARY_STATS
 #: count columns of the choice and theme tables: the parts (chosen / not chosen) and their total
 PARTS = {"feedback_choices": (("n", "n_not_chosen"), "n_respondents", ("share", "ci_low", "ci_high")),
-         "feedback_themes": (("n", "n_not_coded"), "n_answers", ())}
+         "feedback_themes": (("n", "n_not_coded"), "n_answers", ("share", "ci_low", "ci_high"))}
 DECIMALS = {"n": 0, "n_first": 0, "n_last": 0, "share": 2, "p": 3, "effect_size": 2, "statistic": 1, "round": 0,
             "mean": 2, "ci_low": 2, "ci_high": 2, "sd": 2, "median": 1, "q1": 1, "q3": 1, "mean_first": 2,
             "mean_last": 2, "category_low": 0, "category_high": 0, "n_not_applicable": 0, "n_not_chosen": 0,
@@ -122,7 +124,7 @@ class FeedbackSection(Section):
         self.summary = self._summary(responses)
         self.counts = fb.category_counts(responses, self.specs)
         self.choices = fb.choice_shares(responses, self.specs, options.confidence)
-        self.themes = fb.theme_counts(responses, self.specs)
+        self.themes = fb.theme_counts(responses, self.specs, options.confidence)
         self.comparison = fb.compare_rounds(responses)
         self.categories, self.full = self._categories()
         self._tables, self._answered_rounds = None, None
@@ -365,6 +367,7 @@ class FeedbackSection(Section):
                               labels={**labels, "option": every["option"]}, **shown),
             publication.Table("feedback_themes", self.themes, "feedback.caption_themes",
                               counts=PARTS["feedback_themes"][0] + ("n_answers",),
+                              derived={c: PARTS["feedback_themes"][2] for c in PARTS["feedback_themes"][0]},
                               lines=self._part_lines(self.themes, "n_answers"), note="feedback.note_themes",
                               columns=self._columns(self.themes),
                               labels={**labels, "theme": every["theme"]}, **shown),
@@ -463,7 +466,59 @@ class FeedbackSection(Section):
             if mine["round"].nunique() > 1 and mine["mean"].map(self._shown).any():
                 out.append((publication.text("feedback.caption_line", language, title=title),
                             self.figure_rounds(items, sid, language)))
+            for name in PARTS:
+                shares = self._shares(published[name], sid)
+                if len(shares):
+                    out.append((publication.text(f"feedback.caption_fig_{name.removeprefix('feedback_')}", language,
+                                                 title=title, round=shares["round"].iloc[0]),
+                                self.figure_shares(published[name], sid, language)))
         return out
+
+    def _shares(self, table: pd.DataFrame, survey_id: str) -> pd.DataFrame:
+        """The rows of a published choice or theme table of ``survey_id`` whose share and CI are
+        published, in the latest round with a published share above zero (none: empty)."""
+        data = table[table["survey_id"].eq(survey_id)]
+        data = data[data[["share", "ci_low", "ci_high"]].map(self._shown).all(axis=1)]
+        above_zero = data.loc[data["share"].astype(float).gt(0), "round"]
+        return data[data["round"].eq(above_zero.max())]
+
+    def figure_shares(self, table: pd.DataFrame, survey_id: str, language: str):
+        """Published shares (95 % Wilson CI) of the options chosen (``feedback_choices``) or the
+        themes coded (``feedback_themes``) in the latest round with one above zero (:meth:`_shares`):
+        one panel per item, one bar per option and respondent group; a withheld share is not drawn
+        (its option keeps its place)."""
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import PercentFormatter
+
+        column, codes_key = ("option", "options") if "option" in table else ("theme", "themes")
+        data = self._shares(table, survey_id)
+        items = [i for i in self.specs[survey_id]["items"] if i["id"] in set(data["item_id"])]
+        groups = sorted(set(zip(data["site"], data["respondent_group"])))
+        heights = [len(i[codes_key]) * (0.25 * len(groups) + 0.1) + 0.8 for i in items]
+        fig, axes = plt.subplots(len(items), 1, figsize=(7, sum(heights) + 0.4), squeeze=False,
+                                 gridspec_kw={"height_ratios": heights})
+        width = 0.8 / len(groups)
+        for ax, item in zip(axes[:, 0], items):
+            codes = list(item[codes_key])
+            rows = data[data["item_id"].eq(item["id"])]
+            for k, group in enumerate(groups):
+                bars = rows[rows["site"].eq(group[0]) & rows["respondent_group"].eq(group[1])]
+                share, low, high = (bars[c].astype(float).to_numpy() for c in ("share", "ci_low", "ci_high"))
+                y = np.array([codes.index(code) for code in bars[column]]) + (k - (len(groups) - 1) / 2) * width
+                error = np.clip([share - low, high - share], 0, None)  # a Wilson bound may be off by 1e-16
+                ax.barh(y, share, width * 0.9, xerr=error, capsize=2,
+                        label=self.label(group, language))
+            ax.set_yticks(range(len(codes)), [item[codes_key][code][language] for code in codes], fontsize=8)
+            ax.invert_yaxis()
+            ax.set_xlim(0, 1)
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+            ax.set_title(self.item_text(survey_id, item["id"], language), fontsize=9, loc="left", wrap=True)
+            ax.spines[["top", "right"]].set_visible(False)
+        axes[-1, 0].set_xlabel(t(f"feedback.axis_share_{column}", language))
+        if len(groups) > 1:
+            axes[0, 0].legend(fontsize=7)
+        fig.tight_layout()
+        return fig
 
     def _bars(self, categories: pd.DataFrame, survey_id: str) -> list:
         """``((item, group), rows)`` of the latest round of ``survey_id`` whose published categories

@@ -15,7 +15,8 @@ or a YAML file named in ``analyses.feedback.surveys``) with
 Survey tools' exports (``tyokyky_eval.inputs.survey_exports``) also need: ``not_applicable`` on a scale
 (labels ``{fi, en}`` of "don't know" answers: counted, kept out of the statistics); items of
 ``type: text`` (open answers, never published; optional ``themes: {code: {fi, en}}`` and
-``themes_column``, the export's column holding the evaluator's theme codes) and items of
+``themes_column``, the export's column holding the evaluator's theme codes, unless they come in
+the coding table ``feedback_coding``) and items of
 ``type: choice`` with ``options: {code: {fi, en}}`` and ``multiple: true`` when several may be
 chosen.
 
@@ -57,7 +58,7 @@ ALL_SITES = "all"
 SUMMARY_STATS = ["mean", "ci_low", "ci_high", "sd", "median", "q1", "q3"]
 CATEGORY_COLUMNS = KEYS + ["category", "category_low", "category_high", "n", "share"]
 CHOICE_COLUMNS = KEYS + ["option", "n", "n_not_chosen", "n_respondents", "share", "ci_low", "ci_high"]
-THEME_COLUMNS = KEYS + ["theme", "n", "n_not_coded", "n_answers"]
+THEME_COLUMNS = KEYS + ["theme", "n", "n_not_coded", "n_answers", "share", "ci_low", "ci_high"]
 ROUND_COLUMNS = ["survey_id", "site", "respondent_group", "item_id", "rounds", "paired", "test", "n_first", "n_last",
                  "mean_first", "mean_last", "statistic", "p", "effect_size", "effect_measure"]
 
@@ -286,8 +287,6 @@ def choice_shares(feedback: pd.DataFrame, specs: dict[str, dict], confidence: fl
     (who answered the item), ``share`` = n / n_respondents with the Wilson score interval
     (statsmodels ``proportion_confint``). With ``multiple: true`` an item's shares add up to more
     than 1."""
-    from statsmodels.stats.proportion import proportion_confint
-
     choices = _rows_of(feedback, specs, CHOICE)
     rows = []
     for keys, data in choices.groupby(KEYS, sort=True):
@@ -297,19 +296,28 @@ def choice_shares(feedback: pd.DataFrame, specs: dict[str, dict], confidence: fl
                  for option in _item(specs, keys[0], keys[-1])["options"]]
     out = pd.DataFrame(rows, columns=KEYS + ["option", "n", "n_respondents"])
     out["n_not_chosen"] = out["n_respondents"] - out["n"]
-    out["share"] = out["n"] / out["n_respondents"]
+    return _wilson(out, "n_respondents", confidence)[CHOICE_COLUMNS]
+
+
+def _wilson(counts: pd.DataFrame, total: str, confidence: float) -> pd.DataFrame:
+    """``counts`` with ``share`` = n / ``total`` and its Wilson score interval (statsmodels
+    ``proportion_confint``)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    out = counts.assign(share=counts["n"] / counts[total])
     if len(out):
-        low, high = proportion_confint(out["n"], out["n_respondents"], alpha=1 - confidence, method="wilson")
+        low, high = proportion_confint(out["n"], out[total], alpha=1 - confidence, method="wilson")
         out["ci_low"], out["ci_high"] = np.asarray(low, float), np.asarray(high, float)
     else:
         out["ci_low"] = out["ci_high"] = pd.Series(dtype=float)
-    return out[CHOICE_COLUMNS]
+    return out
 
 
-def theme_counts(feedback: pd.DataFrame, specs: dict[str, dict]) -> pd.DataFrame:
+def theme_counts(feedback: pd.DataFrame, specs: dict[str, dict], confidence: float = 0.95) -> pd.DataFrame:
     """Open answers coded into themes: per survey, round, group, item and theme (spec order, zeros
-    included) ``n`` (answers coded with the theme; an answer may have several), ``n_not_coded``
-    and ``n_answers`` (answers to the item). The answers themselves are not in the result."""
+    included) ``n`` (answers coded with the theme; an answer may have several), ``n_not_coded``,
+    ``n_answers`` (answers to the item) and ``share`` = n / n_answers with the Wilson score
+    interval. The answers themselves are not in the result."""
     texts = _rows_of(feedback, specs, TEXT)
     rows = []
     for keys, data in texts.groupby(KEYS, sort=True):
@@ -318,7 +326,7 @@ def theme_counts(feedback: pd.DataFrame, specs: dict[str, dict]) -> pd.DataFrame
                  for theme in _item(specs, keys[0], keys[-1]).get("themes") or {}]
     out = pd.DataFrame(rows, columns=KEYS + ["theme", "n", "n_answers"])
     out["n_not_coded"] = out["n_answers"] - out["n"]
-    return out[THEME_COLUMNS]
+    return _wilson(out, "n_answers", confidence)[THEME_COLUMNS]
 
 
 def open_answers(feedback: pd.DataFrame, specs: dict[str, dict]) -> pd.DataFrame:
