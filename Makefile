@@ -2,6 +2,7 @@
 # see README ("Without make / on Windows").
 PYTHON ?= python3
 VENV ?= .venv
+TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -30,8 +31,10 @@ demo: demo-data
 all: demo-data
 	$(BIN)/tyokyky-eval run-all parameters --output output
 
+# two workers (pytest-xdist); a module's tests, and nbval's cells of one notebook, stay on one worker
 test: demo-data
-	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-kernel-name tyokyky-eval
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope tests notebooks --nbval \
+		--nbval-sanitize-with notebooks/sanitize.cfg --nbval-kernel-name tyokyky-eval
 
 dictionary: $(STAMP)
 	$(BIN)/tyokyky-eval dictionary > data_dictionary/README.md
