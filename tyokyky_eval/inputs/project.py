@@ -12,12 +12,14 @@ Parquet plus the warnings and file labels as JSON into the run's temporary work 
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from tyokyky_eval.errors import DataError, Problem
+from tyokyky_eval.errors import DataError, OutputError, Problem
 from tyokyky_eval.inputs.params import Params, load_params
 from tyokyky_eval.inputs.validation import validate_project
 
@@ -66,27 +68,53 @@ def load_project(params_path: str | Path, language: str | None = None,
 _VALIDATED: dict[tuple, Project] = {}
 VALIDATED_INDEX = "validated.json"
 APPENDIX = "appendix.pickle"
+APPENDIX_FAILED = "appendix.failed"
 
 
-def save_validated(project: Project, folder: str | Path) -> Path:
+def save_validated(project: Project, folder: str | Path, appendix_follows: bool = False) -> Path:
     """Write ``project``'s validated tables (``<name>.parquet``; dtypes are kept through the pandas
-    metadata Parquet carries) and its warnings and labels (``validated.json``) into ``folder``."""
+    metadata Parquet carries) and its warnings and labels (``validated.json``) into ``folder``, and
+    its protected appendix when it has one. ``appendix_follows``: the run writes the appendix later
+    (:func:`save_appendix`), and a reader waits for it, so that a kernel can start meanwhile."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in project.tables.items():
         frame.to_parquet(folder / f"{name}.parquet", index=False)
     index = {"tables": sorted(project.tables), "labels": project.labels,
-             "warnings": [asdict(w) for w in project.warnings]}
+             "warnings": [asdict(w) for w in project.warnings], "appendix_follows": appendix_follows}
     (folder / VALIDATED_INDEX).write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
     if project.appendix is not None:  # the protected appendix, built once by the run (private, like the tables)
-        pd.to_pickle(project.appendix, folder / APPENDIX)
+        save_appendix(project.appendix, folder)
     return folder
+
+
+def save_appendix(appendix, folder: Path) -> None:
+    """The protected appendix into the validated ``folder``, whole or not at all (a reader may be
+    waiting for it)."""
+    partial = folder / f".{APPENDIX}"
+    pd.to_pickle(appendix, partial)
+    os.replace(partial, folder / APPENDIX)
+
+
+def appendix_failed(folder: Path) -> None:
+    """Tell a reader waiting in ``folder`` that no appendix will come (the run failed)."""
+    (folder / APPENDIX_FAILED).touch()
+
+
+def _wait_for_appendix(folder: Path) -> None:
+    """Until the run has written the appendix; the run's failure (or its folder removed) ends the wait."""
+    while not (folder / APPENDIX).is_file():
+        if (folder / APPENDIX_FAILED).exists() or not folder.is_dir():
+            raise OutputError("the run stopped before its protected appendix was ready")
+        time.sleep(0.02)
 
 
 def _read_validated(params: Params, language: str, folder: Path) -> Project:
     index = json.loads((folder / VALIDATED_INDEX).read_text(encoding="utf-8"))
     tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in index["tables"]}
     project = Project(params, language, tables, [Problem(**w) for w in index["warnings"]], index["labels"])
+    if index.get("appendix_follows"):
+        _wait_for_appendix(folder)
     if (folder / APPENDIX).is_file():
         project.appendix = pd.read_pickle(folder / APPENDIX)
         project.release = project.appendix.release

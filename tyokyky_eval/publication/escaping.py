@@ -2,6 +2,7 @@
 no spreadsheet formulas, no free text, the page's Content-Security-Policy."""
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -62,11 +63,17 @@ def drop_free_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def safe_markdown_html(text: str) -> str:
-    """Markdown → HTML for the appendix. Raw HTML in the text is escaped (shown as text), and links,
-    autolinks and images are rendered as their text only: no ``href`` or ``src`` reaches the page."""
-    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+    """Markdown → HTML for the appendix (mistune, with tables). Raw HTML in the text is escaped
+    (shown as text), and links, autolinks and images are rendered as their text only: no ``href``
+    or ``src`` reaches the page."""
+    return _markdown()(text)
 
-    class Renderer(IPythonRenderer):
+
+@functools.cache
+def _markdown():
+    import mistune
+
+    class Renderer(mistune.HTMLRenderer):
         def link(self, text, url, title=None):  # noqa: ARG002 — the address is dropped on purpose
             return text
 
@@ -79,7 +86,8 @@ def safe_markdown_html(text: str) -> str:
         def inline_html(self, html_text):
             return escape_html(html_text)
 
-    return MarkdownWithMath(renderer=Renderer(escape=True, allow_harmful_protocols=False)).render(text)
+    return mistune.create_markdown(renderer=Renderer(escape=True, allow_harmful_protocols=False),
+                                   plugins=["table", "strikethrough"])
 
 
 _UNESCAPED = r"(?<!\\)((?:\\\\)*)"  # an even number of backslashes (none escapes what follows)

@@ -307,20 +307,27 @@ def _slug(text: str) -> str:
 def assemble(project, parts: list[Part], record: dict | None) -> Document:
     """The whole appendix: title page, ``parts`` with captions numbered in order and stable anchors
     (a section's first heading ``<key>``, further headings ``<key>-2`` …; a table ``table-<name>``;
-    a figure ``figure-<name>``), and the provenance of ``record``."""
+    a figure ``figure-<name>``; a repeated one gets ``-2``, ``-3`` …), and the provenance of ``record``."""
     counters = {"table": 0, "figure": 0}
-    numbered = []
+    numbered, used = [], set()
+
+    def unique(anchor: str) -> str:
+        found = anchor if anchor not in used else next(f"{anchor}-{i}" for i in range(2, len(used) + 3)
+                                                     if f"{anchor}-{i}" not in used)
+        used.add(found)
+        return found
+
     for part in parts:
         key, blocks, headings = _slug(part.key), [], 0
         for block in part.blocks:
             if isinstance(block, Heading) and not block.anchor:
                 headings += 1
-                block = dataclasses.replace(block, anchor=key if headings == 1 else f"{key}-{headings}")
+                block = dataclasses.replace(block, anchor=unique(key if headings == 1 else f"{key}-{headings}"))
             elif isinstance(block, (TableBlock, FigureBlock)) and block.caption:
                 kind = "table" if isinstance(block, TableBlock) else "figure"
                 counters[kind] += 1
                 name = _slug(block.name) if block.name else f"{key}-{counters[kind]}"
-                block = dataclasses.replace(block, number=counters[kind], anchor=f"{kind}-{name}")
+                block = dataclasses.replace(block, number=counters[kind], anchor=unique(f"{kind}-{name}"))
             blocks.append(block)
         numbered.append(Part(part.key, tuple(blocks)))
     return Document(project.language, title_page(project), tuple(numbered),

@@ -52,8 +52,9 @@ def _interval(low: Cell, high: Cell) -> Cell:
     return Cell(f"{low.text}–{high.text}", link=low.link) if low.text not in ("", "–") else Cell("–")
 
 
-def key_findings(appendix, project, language: str) -> Part | None:
-    """The key findings of the protected ``appendix`` of ``project``, or None when it has none."""
+def key_findings(appendix, project, language: str, shown=None) -> Part | None:
+    """The key findings of the protected ``appendix`` of ``project``, or None when it has none;
+    with ``shown`` (the names of the tables the appendix shows), only those whose table is shown."""
     published = _Published(appendix, language)
 
     def say(key, **values):
@@ -86,6 +87,8 @@ def key_findings(appendix, project, language: str) -> Part | None:
                       _interval(low, high)),
                      (name, say("pairs", measure=measure.text, comparison=comparison.text), pairs, Cell(""))]
     rows += _fidelity(published, say) + _goals(published, say)
+    if shown is not None:
+        rows = [row for row in rows if row[2].link.removeprefix("table-") in shown]
     if not rows:
         return None
     rules = appendix.rules

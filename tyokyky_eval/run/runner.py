@@ -35,7 +35,7 @@ import signal
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +43,7 @@ import nbformat
 
 from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
 from tyokyky_eval.i18n import has_text, t
-from tyokyky_eval.inputs.project import Project, load_project, save_validated
+from tyokyky_eval.inputs.project import Project, appendix_failed, load_project, save_appendix, save_validated
 from tyokyky_eval.publication.appendix import protect_appendix, write_disclosure
 from tyokyky_eval.render import document as doc
 from tyokyky_eval.render.csv import published_tables, write_tables
@@ -493,10 +493,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     language, project_id = project.language, project.params.project_id
     result = RunResult(final)
     (work / "executed").mkdir()
-    appendix = protect_appendix(project)  # every section built and protected once; the kernel reads its release
-    for section in appendix.sections.values():  # and shown once: the kernel shows these blocks
-        doc.section_blocks(section, language)
-    validated = save_validated(project, private / "validated")
+    validated = save_validated(project, private / "validated", appendix_follows=True)
     included, order, skipped, status = [], [], {}, {}
     for source in notebook_paths(notebooks_dir):
         nb = nbformat.read(str(source), as_version=4)
@@ -512,9 +509,24 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     target = work / "executed" / APPENDIX_NOTEBOOK
     parameters = {"params_path": str(params_path), "language": language, "output_dir": str(work),
                   "validated_dir": str(validated)}
+    _time_left(deadline, project_id)
+    # The kernel starts while the appendix is protected and shown here; it waits for the appendix.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        executed = pool.submit(execute_notebook, source, target, parameters, kernel, progress, deadline) \
+            if included else None
+        try:
+            appendix = protect_appendix(project)  # every section built and protected once
+            for section in appendix.sections.values():  # and shown once: the kernel shows these blocks
+                doc.section_blocks(section, language)
+            save_appendix(appendix, validated)
+        except BaseException:
+            appendix_failed(validated)  # the kernel stops waiting
+            raise
+        write_tables(appendix, work)
+        write_disclosure(appendix, work, language)
+        if executed is not None:
+            executed.result()
     if included:
-        _time_left(deadline, project_id)
-        execute_notebook(source, target, parameters, kernel, progress, deadline)
         shown = notebook_blocks(nbformat.read(str(target), as_version=4), language)
         sanitise_executed(target, source, parameters)
     else:
@@ -522,10 +534,9 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     keys = {source.name: _part_key(nb, source) for source, nb in included}
     parts = [skipped[name] if name in skipped else doc.Part(keys[name], tuple(shown.get(name, ())))
              for name in order]
-    findings = key_findings(appendix, project, language)
+    findings = key_findings(appendix, project, language, {b.name for part in parts for b in part.blocks
+                                                           if isinstance(b, doc.TableBlock)})
     parts = ([findings] if findings else []) + parts
-    write_tables(appendix, work)
-    write_disclosure(appendix, work, language)
     record = provenance.collect(project.params, language, status, started)
     document = doc.assemble(project, parts, record)
     (work / "appendix.html").write_text(page(document), encoding="utf-8")
