@@ -2,8 +2,9 @@
 
 Headings in Word's heading styles, prose from its Markdown (mistune's syntax tree: paragraphs,
 lists, bold, italic, code), captions numbered by ``SEQ`` fields, tables with their header row
-repeated on every page and numbers right-aligned, figures at print resolution. Dates inside the
-file come from the cut-off date, so that equal inputs give equal files.
+repeated on every page, numbers right-aligned and columns as wide as their text asks
+(``render.layout``; a table too wide for a portrait page in a landscape section), figures at print
+resolution. Dates inside the file come from the cut-off date, so that equal inputs give equal files.
 """
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ from tyokyky_eval.render.document import (
     Raw,
     TableBlock,
 )
-from tyokyky_eval.render.html import WIDE_TABLE_COLUMNS, contents_entries, text_of
+from tyokyky_eval.render.html import contents_entries, text_of
+from tyokyky_eval.render.layout import (
+    MARGIN_MM,
+    PAGE_MM,
+    landscape_blocks,
+    table_layout,
+)
 from tyokyky_eval.render.zipfiles import reproducible_zip
 
 NOTE_STYLE = "Note"
@@ -70,6 +77,18 @@ def _contents(word, document: Document) -> None:
     _field_char(paragraphs[-1], "end")
 
 
+def _orientation(section, landscape: bool) -> None:
+    """An A4 section, portrait or landscape, with the print margins."""
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm
+
+    width, height = (Mm(side) for side in (PAGE_MM[::-1] if landscape else PAGE_MM))
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = width, height
+    section.top_margin = section.bottom_margin = Mm(MARGIN_MM[0])
+    section.left_margin = section.right_margin = Mm(MARGIN_MM[1])
+
+
 def _document(language: str):
     """A Word document on A4 with the styles the appendix uses (Heading 1–3, Title, Caption, Note,
     Table Grid, TOC 1–2), so that an evaluator's template can restyle it."""
@@ -80,10 +99,7 @@ def _document(language: str):
     from docx.shared import Mm, Pt
 
     document = WordDocument()
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = Mm(20)
-    section.top_margin = section.bottom_margin = Mm(20)
+    _orientation(document.sections[0], landscape=False)
     for level in (1, 2):  # the contents field's entries (Word's built-in "toc 1", "toc 2")
         entry = document.styles.add_style(f"TOC {level}", WD_STYLE_TYPE.PARAGRAPH)
         entry.base_style = document.styles["Normal"]
@@ -100,9 +116,24 @@ def _document(language: str):
     return document
 
 
+def _cell_margins(table, points: float) -> None:
+    """Left and right padding of every cell of ``table``."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(round(points * 20)))  # twentieths of a point
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    table._tbl.tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription",
+                                           "w:tblPrChange")
+
+
 def _table(document, block: TableBlock) -> None:
     """A Word table in ``TABLE_STYLE``: header cells bold, the header row repeated on every page,
-    numbers right-aligned, a smaller font for wide tables."""
+    numbers right-aligned; font, padding and fixed column widths from ``table_layout``."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
     from docx.shared import Pt
@@ -113,13 +144,20 @@ def _table(document, block: TableBlock) -> None:
     width = len(block.columns)
     if not rows or width == 0:
         return
+    layout = table_layout(block)
     table = document.add_table(rows=len(rows), cols=width)
     table.style = document.styles[TABLE_STYLE]
-    size = Pt(7.5 if width > WIDE_TABLE_COLUMNS else 9)
+    table.autofit = False
+    _cell_margins(table, layout.style.padding_pt)
+    widths = [Pt(w) for w in layout.widths]
+    for column, column_width in zip(table.columns, widths):
+        column.width = column_width
+    size = Pt(layout.style.font_pt)
     if header:
         table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for word_row, row in zip(table.rows, rows):  # a row's cells at once: table.cell(i, j) is slow
-        for word_cell, (bold, text, number) in zip(word_row.cells, row):
+        for word_cell, column_width, (bold, text, number) in zip(word_row.cells, widths, row):
+            word_cell.width = column_width
             paragraph = word_cell.paragraphs[0]
             run = paragraph.add_run(text)
             run.bold, run.font.size = bold or None, size
@@ -240,7 +278,11 @@ def write_docx(document: Document, path: Path, stamp: dt.datetime) -> None:
     word.add_paragraph(t("appendix.contents", language), style="TOC Heading")
     _contents(word, document)
     _page_break(word)
-    for block in document.blocks():
+    blocks, landscape = list(document.blocks()), False
+    for block, turned in zip(blocks, landscape_blocks(blocks)):
+        if turned != landscape:  # a run of wide tables in its own landscape section
+            _orientation(word.add_section(), turned)
+            landscape = turned
         _block(word, block, language)
     properties = word.core_properties
     properties.title, properties.author, properties.last_modified_by = page.title, "tyokyky-eval", "tyokyky-eval"

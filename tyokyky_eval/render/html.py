@@ -28,12 +28,10 @@ from tyokyky_eval.render.document import (
     TableBlock,
     caption_label,
 )
+from tyokyky_eval.render.layout import landscape_blocks, table_layout
 
 #: the appendix's stylesheet, inlined so that the page is self-contained
 STYLE = files("tyokyky_eval.render").joinpath("appendix.css").read_text(encoding="utf-8")
-
-#: tables with more columns than this get the class ``te-wide`` (a smaller font in print)
-WIDE_TABLE_COLUMNS = 8
 
 
 def _caption(block: TableBlock | FigureBlock, kind: str, language: str | None) -> str:
@@ -52,7 +50,9 @@ def _cell_text(cell) -> str:
 
 
 def _table(block: TableBlock) -> str:
-    wide = ' te-wide' if len(block.columns) > WIDE_TABLE_COLUMNS else ""
+    """The table in its box (it scrolls on a screen), with the class of its print font."""
+    style = table_layout(block).style.css_class
+    wide = f" {style}" if style else ""
     head = "".join(f"<th>{escape_html(h)}</th>" for h in block.columns) if any(block.columns) else ""
     body = "".join("<tr>" + "".join(("<td>" if c.value is None else '<td class="te-num">') + _cell_text(c) + "</td>"
                                     for c in row) + "</tr>" for row in block.rows)
@@ -61,18 +61,21 @@ def _table(block: TableBlock) -> str:
             f'{f"<thead><tr>{head}</tr></thead>" if head else ""}<tbody>{body}</tbody></table></div>')
 
 
-def block_html(block: Block, language: str | None = None) -> str:
-    """One block as HTML; with ``language``, captions carry their number and anchor (the page)."""
+def block_html(block: Block, language: str | None = None, landscape: bool = False) -> str:
+    """One block as HTML; with ``language``, captions carry their number and anchor (the page);
+    ``landscape``: printed on landscape pages (class ``te-landscape``)."""
     if isinstance(block, Heading):
         anchor = f' id="{block.anchor}"' if block.anchor else ""
-        return f"<h{block.level}{anchor}>{escape_html(block.text)}</h{block.level}>"
+        turned = ' class="te-landscape"' if landscape else ""
+        return f"<h{block.level}{anchor}{turned}>{escape_html(block.text)}</h{block.level}>"
     if isinstance(block, Prose):
         inner = safe_markdown_html(block.markdown)
         return f'<div class="te-note">{inner}</div>' if block.style == "note" else inner
     if isinstance(block, TableBlock):
         caption = _caption(block, "table", language) if block.caption else ""
         note = f'<p class="te-note">{escape_html(block.note)}</p>' if block.note else ""
-        return f"{caption}{_table(block)}{note}"
+        shown = f"{caption}{_table(block)}{note}"
+        return f'<div class="te-landscape">{shown}</div>' if landscape else shown
     if isinstance(block, FigureBlock):
         data = base64.b64encode(block.png).decode("ascii")
         return (f'<figure class="te-figure"><img alt="{escape_html(block.caption)}" width="{block.width}" '
@@ -120,11 +123,13 @@ def _toc(document: Document) -> str:
 def page(document: Document) -> str:
     """The appendix as one self-contained HTML page."""
     language = document.language
+    landscape = iter(landscape_blocks(list(document.blocks())))  # in the order of the parts, then provenance
     sections = "\n".join(f'<section class="te-section" id="section-{part.key}">'
-                         + "\n".join(block_html(b, language) for b in part.blocks) + "</section>"
+                         + "\n".join(block_html(b, language, next(landscape)) for b in part.blocks) + "</section>"
                          for part in document.parts)
     provenance = ("" if document.provenance is None else '<section class="te-section te-provenance">'
-                  + "\n".join(block_html(b, language) for b in document.provenance.blocks) + "</section>")
+                  + "\n".join(block_html(b, language, next(landscape)) for b in document.provenance.blocks)
+                  + "</section>")
     return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"/>'
             f'<meta http-equiv="Content-Security-Policy" content="{escape_html(CONTENT_SECURITY_POLICY)}"/>'
             f'<meta name="referrer" content="no-referrer"/>'
