@@ -94,7 +94,7 @@ def _show(section, language: str) -> None:
 
 def _recipe(name: str, project):
     """(what is timed, a description) for section ``name`` built on its own from the project
-    (``sections.load`` would build and audit the whole appendix: that is the ``floor`` step)."""
+    (``load_section`` would build and audit the whole appendix: that is the ``floor`` step)."""
     entry = sections.REGISTRY[name]
     note = f"the {name} section on its own: built, published(), text(), figures()"
     return (lambda: _show(entry.load()(project), project.language)), note
@@ -371,7 +371,7 @@ def report(results: dict, sizes: list[int], info: dict, load: tuple, started: st
               "- analysis steps: on the loaded Parquet project; what is timed:"]
     lines += [f"  - {step}: {notes[step]}" for step in steps if step in ANALYSES + ("prepost_mixedlm",) and step in notes]
     lines += ["- floor: in one process, `load_project` on the CSV project, then every section it has data for "
-              "(`sections.load`: the protected appendix, audited once) published(), text() and figures()"
+              "(`load_section`: the protected appendix, audited once) published(), text() and figures()"
               + (f"; {notes['floor']}" if "floor" in notes else "."),
               "- run: the whole `tyokyky-eval run --no-pdf` (`runner.run_project(..., pdf=False)`) on the CSV "
               "project (validation, every notebook, HTML)" + (f"; {notes['run']}" if "run" in notes else ".")]

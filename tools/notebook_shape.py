@@ -5,7 +5,7 @@ The shape:
 - a papermill ``parameters`` cell whose every parameter has a help comment on its line
   (``name = value  # help``, what ``papermill --help-notebook`` shows and the working copy keeps);
 - prose in both languages: markdown cells tagged ``fi`` and ``en``, as many of each;
-- the three visible steps of a section, in order: ``sections.load`` (analyse), ``report.show_tables``,
+- the three visible steps of a section, in order: ``load_section`` (analyse), ``report.show_tables``,
   ``report.show_figures``;
 - a "your own analysis" snippet ``notebooks/own_analysis/<notebook>.yaml`` (keys ``fi``, ``en``:
   markdown; ``code``: Python) that the working copy appends. It never runs in the published appendix,
