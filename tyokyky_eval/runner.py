@@ -6,7 +6,7 @@ has data for are joined into one appendix notebook (``appendix_notebook``), whic
 executes: it shows every section's part of the protected appendix as blocks
 (``render.document``). From those blocks the run writes ``appendix.html`` (one self-contained
 page), ``appendix.docx`` and ``tables.xlsx``; ``appendix.pdf`` is headless Chromium's print of the
-page; ``tables/``, ``tables-internal/`` and ``disclosure/`` come from the protected appendix;
+page; ``tables/`` (with ``datapackage.json``), ``tables-internal/`` and ``disclosure/`` come from the protected appendix;
 ``executed/appendix.ipynb`` is the executed notebook, and ``provenance.json`` the record of the
 run. Everything is written into a private temporary folder (outside the output folder), staged
 next to the destination and moved into place only when all of it succeeded, so a failure never
@@ -50,6 +50,7 @@ from tyokyky_eval.project import Project, load_project, save_validated
 from tyokyky_eval.protection import protect_appendix, write_disclosure
 from tyokyky_eval.render import document as doc
 from tyokyky_eval.render.csv import write_tables
+from tyokyky_eval.render.datapackage import project_metadata, write_datapackage
 from tyokyky_eval.render.docx import write_docx
 from tyokyky_eval.render.html import page
 from tyokyky_eval.render.pdf import print_pdf
@@ -522,6 +523,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     parts = [skipped[name] if name in skipped else doc.Part(keys[name], tuple(shown.get(name, ())))
              for name in order]
     write_tables(appendix, work)
+    write_datapackage(appendix, project_metadata(project), work)
     write_disclosure(appendix, work, language)
     record = provenance.collect(project.params, language, status, started)
     document = doc.assemble(project, parts, record)

@@ -25,6 +25,12 @@ def write_csv(frame: pd.DataFrame, folder: Path, name: str, published: bool) -> 
     return path
 
 
+def published_table(frame: pd.DataFrame, decimals: int | dict) -> pd.DataFrame:
+    """What ``tables/<name>.csv`` holds of a published frame: every number rounded as shown, no
+    free-text column, no text that a spreadsheet would run as a formula."""
+    return neutralise_formulas(drop_free_text(rounded_as_shown(frame, decimals)))
+
+
 def write_tables(appendix, output: Path) -> None:
     """Every table of the protected ``appendix``: ``output/tables-internal/`` and ``output/tables/``."""
     for name, section in appendix.sections.items():
@@ -32,5 +38,5 @@ def write_tables(appendix, output: Path) -> None:
             write_csv(frame, output / "tables-internal", table, published=False)
         release = appendix.release[name]
         for spec in appendix.specs[name]:
-            write_csv(rounded_as_shown(release[spec.name], spec.decimals), output / "tables", spec.name,
+            write_csv(published_table(release[spec.name], spec.decimals), output / "tables", spec.name,
                       published=True)
