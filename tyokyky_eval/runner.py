@@ -172,15 +172,16 @@ APPENDIX_NOTEBOOK = "appendix.ipynb"
 PARAMETERS = 'params_path = ""\nlanguage = "fi"\noutput_dir = None\nvalidated_dir = None'
 
 
-def appendix_notebook(notebooks: list[tuple[Path, nbformat.NotebookNode]]) -> nbformat.NotebookNode:
-    """One notebook of the section notebooks, so that a run executes one kernel: a parameters cell,
-    then every cell of every notebook in order but their own parameters cells. Each cell keeps in
-    its ``tyokyky_eval`` metadata the notebook, the cell's number (from 1) and its id there; ids are
-    prefixed with the notebook's stem, so that they stay unique."""
+def appendix_notebook(notebooks: list[tuple[Path, nbformat.NotebookNode]],
+                      parameters_source: str = PARAMETERS) -> nbformat.NotebookNode:
+    """One notebook of the section notebooks, so that a run executes one kernel: a parameters cell
+    (``parameters_source``), then every cell of every notebook in order but their own parameters
+    cells. Each cell keeps in its ``tyokyky_eval`` metadata the notebook, the cell's number (from 1)
+    and its id there; ids are prefixed with the notebook's stem, so that they stay unique."""
     combined = nbformat.v4.new_notebook()
     if notebooks:
         combined.metadata = copy.deepcopy({k: v for k, v in notebooks[0][1].metadata.items() if k != "tyokyky_eval"})
-    parameters = nbformat.v4.new_code_cell(PARAMETERS, id="parameters")
+    parameters = nbformat.v4.new_code_cell(parameters_source, id="parameters")
     parameters.metadata["tags"] = ["parameters"]
     combined.cells.append(parameters)
     for source, nb in notebooks:
@@ -597,14 +598,16 @@ def _run_one(params_path: str, output: str, language: str | None, notebooks_dir:
 
 def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2, language: str | None = None,
             notebooks_dir: str | Path | None = None, scheduler: str | None = None,
-            timeout: float | None = None) -> list[ProjectOutcome]:
+            timeout: float | None = None, synthesis: bool = False) -> list[ProjectOutcome]:
     """Run every ``*.yaml`` of ``directory`` in parallel processes (``jobs`` at a time) or, with
     ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``), as one task per project on that Dask cluster (the
     cluster decides how many run at a time; see ``tyokyky_eval.cluster``). One failure stops no
     other. Outcomes are in file-name order. Two files with the same ``project_id`` would write the
     same folder, so only the first of them runs. Paths are made absolute here, so that workers in
     other folders or on other machines (with a shared file system) find the same files.
-    ``timeout``: seconds each project may take; a project over its limit fails, the others go on."""
+    ``timeout``: seconds each project may take; a project over its limit fails, the others go on.
+    ``synthesis``: then the programme appendix of the appendices that succeeded, as one more task
+    on the same processes or cluster, into ``<output>/synthesis`` (its row is the last outcome)."""
     paths = sorted(Path(directory).glob("*.yaml")) + sorted(Path(directory).glob("*.yml"))
     if not paths:
         raise TyokykyEvalError(f"no parameters files (*.yaml) in {directory}")
@@ -616,7 +619,14 @@ def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2,
     with executor as pool:
         futures = [None if name in names[:i] else pool.submit(_run_one, str(p.resolve()), output, language, folder, timeout)
                    for i, (p, name) in enumerate(zip(paths, names))]
-        return [f.result() if f is not None else
-                ProjectOutcome(name, "failed", 0.0, message=f"{p.name}: project_id '{name}' is used by "
-                               f"{paths[names.index(name)].name} too")
-                for p, name, f in zip(paths, names, futures)]
+        outcomes = [f.result() if f is not None else
+                    ProjectOutcome(name, "failed", 0.0, message=f"{p.name}: project_id '{name}' is used by "
+                                   f"{paths[names.index(name)].name} too")
+                    for p, name, f in zip(paths, names, futures)]
+        if synthesis:
+            from tyokyky_eval.programme.run import FOLDER, synthesis_outcome
+
+            folders = [str(Path(o.appendix).parent) for o in outcomes if o.status == "ok" and o.project != FOLDER]
+            outcomes.append(pool.submit(synthesis_outcome, folders, str(Path(output) / FOLDER), language,
+                                        timeout).result())
+        return outcomes

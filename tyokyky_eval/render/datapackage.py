@@ -81,7 +81,8 @@ def missing_values(rules, language: str) -> list[dict]:
 
 
 def _value_type(value) -> str | None:
-    """The Table Schema type of one published value; None for a missing value or a symbol."""
+    """The Table Schema type of one published value; None for a missing value, a symbol or an
+    object of no Table Schema type."""
     if value is None or isinstance(value, str) or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -91,10 +92,10 @@ def _value_type(value) -> str | None:
     if isinstance(value, (float, np.floating)):
         return "number"
     if isinstance(value, pd.Timestamp):
-        return "date" if value == value.normalize() else "datetime"
+        return "date" if value == value.normalize() else "string"  # pandas writes "YYYY-MM-DD hh:mm:ss", no ISO datetime
     if isinstance(value, dt.date):
         return "date"
-    return "string"
+    return None  # an object of no Table Schema type (e.g. a hidden cell): says nothing
 
 
 def field_type(values: pd.Series, internal: pd.Series | None, symbols) -> str:
