@@ -43,7 +43,7 @@ def _run_all(args) -> int:
     from tyokyky_eval.runner import run_all
 
     outcomes = run_all(args.directory, args.output, args.jobs, args.language, notebooks_dir=args.notebooks,
-                       scheduler=args.scheduler, timeout=args.timeout, synthesis=args.synthesis)
+                       scheduler=args.scheduler, timeout=args.timeout, synthesis=args.synthesis, pdf=not args.no_pdf)
     width = max(len("project"), *(len(o.project) for o in outcomes))
     print(f"{'project':<{width}}  {'status':<6}  {'seconds':>7}  appendix")
     for o in outcomes:
@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "--jobs is then ignored; needs the dask extra and a shared file system")
     p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                    help="time limit of each project; a project over it fails and the others go on")
+    p.add_argument("--no-pdf", action="store_true", help="write the HTML appendices only")
     p.add_argument("--synthesis", action="store_true",
                    help="then write the programme appendix of the appendices that succeeded into OUTPUT/synthesis")
     p.set_defaults(func=_run_all)

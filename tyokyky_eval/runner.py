@@ -6,7 +6,7 @@ has data for are joined into one appendix notebook (``appendix_notebook``), whic
 executes: it shows every section's part of the protected appendix as blocks
 (``render.document``). From those blocks the run writes ``appendix.html`` (one self-contained
 page), ``appendix.docx`` and ``tables.xlsx``; ``appendix.pdf`` is headless Chromium's print of the
-page; ``tables/`` (with ``datapackage.json``), ``tables-internal/`` and ``disclosure/`` come from the protected appendix;
+page; ``tables/``, ``tables-internal/`` and ``disclosure/`` come from the protected appendix;
 ``executed/appendix.ipynb`` is the executed notebook, and ``provenance.json`` the record of the
 run. Everything is written into a private temporary folder (outside the output folder), staged
 next to the destination and moved into place only when all of it succeeded, so a failure never
@@ -583,12 +583,12 @@ def _project_name(params_path: Path) -> str:
 
 
 def _run_one(params_path: str, output: str, language: str | None, notebooks_dir: str | None,
-             timeout: float | None = None) -> ProjectOutcome:
+             timeout: float | None = None, pdf: bool = True) -> ProjectOutcome:
     started = time.perf_counter()
     name = _project_name(Path(params_path))
     try:
         result = run_project(params_path, output, language, progress=False, notebooks_dir=notebooks_dir,
-                             timeout=timeout)
+                             timeout=timeout, pdf=pdf)
     except Exception as exc:  # noqa: BLE001 — one broken project must not stop the others
         message = str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}"
         return ProjectOutcome(name, "failed", round(time.perf_counter() - started, 1), message=message)
@@ -598,7 +598,7 @@ def _run_one(params_path: str, output: str, language: str | None, notebooks_dir:
 
 def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2, language: str | None = None,
             notebooks_dir: str | Path | None = None, scheduler: str | None = None,
-            timeout: float | None = None, synthesis: bool = False) -> list[ProjectOutcome]:
+            timeout: float | None = None, synthesis: bool = False, pdf: bool = True) -> list[ProjectOutcome]:
     """Run every ``*.yaml`` of ``directory`` in parallel processes (``jobs`` at a time) or, with
     ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``), as one task per project on that Dask cluster (the
     cluster decides how many run at a time; see ``tyokyky_eval.cluster``). One failure stops no
@@ -606,6 +606,7 @@ def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2,
     same folder, so only the first of them runs. Paths are made absolute here, so that workers in
     other folders or on other machines (with a shared file system) find the same files.
     ``timeout``: seconds each project may take; a project over its limit fails, the others go on.
+    ``pdf``: False writes no ``appendix.pdf``.
     ``synthesis``: then the programme appendix of the appendices that succeeded, as one more task
     on the same processes or cluster, into ``<output>/synthesis`` (its row is the last outcome)."""
     paths = sorted(Path(directory).glob("*.yaml")) + sorted(Path(directory).glob("*.yml"))
@@ -617,7 +618,8 @@ def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2,
     names = [_project_name(p) for p in paths]
     executor = dask_executor(scheduler) if scheduler else ProcessPoolExecutor(max_workers=max(1, jobs))
     with executor as pool:
-        futures = [None if name in names[:i] else pool.submit(_run_one, str(p.resolve()), output, language, folder, timeout)
+        futures = [None if name in names[:i] else
+                   pool.submit(_run_one, str(p.resolve()), output, language, folder, timeout, pdf)
                    for i, (p, name) in enumerate(zip(paths, names))]
         outcomes = [f.result() if f is not None else
                     ProjectOutcome(name, "failed", 0.0, message=f"{p.name}: project_id '{name}' is used by "
@@ -628,5 +630,5 @@ def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2,
 
             folders = [str(Path(o.appendix).parent) for o in outcomes if o.status == "ok" and o.project != FOLDER]
             outcomes.append(pool.submit(synthesis_outcome, folders, str(Path(output) / FOLDER), language,
-                                        timeout).result())
+                                        timeout, pdf).result())
         return outcomes

@@ -7,12 +7,9 @@ import numpy as np
 import pandas as pd
 
 from tyokyky_eval.i18n import fmt_percent, t
+from tyokyky_eval.programme.compare import known
 
 ROW_INCHES = 0.32
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and np.isfinite(value)
 
 
 def forest(studies: pd.DataFrame, pooled: pd.Series | None, language: str, xlabel: str, lines=(),
@@ -29,19 +26,19 @@ def forest(studies: pd.DataFrame, pooled: pd.Series | None, language: str, xlabe
     y = np.arange(len(studies))[::-1] + (2 if pooled is not None else 0)
     weights = pd.to_numeric(studies["weight_pct"], errors="coerce") if "weight_pct" in studies else None
     for i, (yy, row) in enumerate(zip(y, studies.itertuples(index=False))):
-        if _number(row.estimate):
+        if known(row.estimate):
             ax.plot([row.ci_low, row.ci_high], [yy, yy], color="black", linewidth=1)
-            size = 4 + (np.sqrt(weights.iloc[i]) * 1.6 if weights is not None and _number(weights.iloc[i]) else 2)
+            size = 4 + (np.sqrt(weights.iloc[i]) * 1.6 if weights is not None and known(weights.iloc[i]) else 2)
             ax.plot([row.estimate], [yy], marker="s", color="C0", markersize=size, linestyle="none")
         else:
-            ax.text(0.5, yy, t("synthesis.figure.withheld", language, symbol=row.estimate), transform=ax.get_yaxis_transform(),
-                    ha="center", va="center", fontsize=8, color="grey")
+            ax.text(0.5, yy, t("synthesis.figure.withheld", language, symbol=row.estimate),
+                    transform=ax.get_yaxis_transform(), ha="center", va="center", fontsize=8, color="grey")
     labels = list(studies["label"])
     ticks = list(y)
     if pooled is not None:
         e, low, high = pooled["estimate"], pooled["ci_low"], pooled["ci_high"]
         ax.fill([low, e, high, e], [0.5, 0.8, 0.5, 0.2], color="C3", zorder=3)
-        if _number(pooled["pi_low"]):
+        if known(pooled["pi_low"]):
             ax.plot([pooled["pi_low"], pooled["pi_high"]], [0.5, 0.5], color="C3", linewidth=1, zorder=2)
         labels.append(t("synthesis.figure.pooled", language))
         ticks.append(0.5)

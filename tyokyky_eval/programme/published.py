@@ -100,13 +100,14 @@ def _check_column(values: pd.Series, field_spec: dict, missing: set[str], file: 
     if kind in LEXICAL:
         bad = present & ~values.str.fullmatch(LEXICAL[kind])
         if kind == "date":
-            bad |= present & ~bad & pd.to_datetime(values.where(present & ~bad), format="%Y-%m-%d", errors="coerce").isna()
+            dates = pd.to_datetime(values.where(present & ~bad), format="%Y-%m-%d", errors="coerce")
+            bad |= present & ~bad & dates.isna()
     elif kind == "string" and field_spec.get("categories"):
         bad = present & ~values.isin([str(c) for c in field_spec["categories"]])
     else:
         return []
     expected = (f"one of its categories ({', '.join(map(str, field_spec['categories']))})" if kind == "string"
-                else f"a {kind}")
+                else f"a value of type {kind}")
     shown = ", ".join(repr(m) for m in sorted(missing))
     return [Problem(file, int(row) + 2, field_spec["name"],
                     f"expected {expected} or a declared missing value ({shown})", values.iloc[row])

@@ -29,7 +29,7 @@ from tyokyky_eval.programme.published import read_appendices
 from tyokyky_eval.programme.synthesis import PROGRAMME_ID, Programme, save_programme
 from tyokyky_eval.render import document as doc
 from tyokyky_eval.render.csv import published_table, write_csv
-from tyokyky_eval.render.datapackage import write_datapackage
+from tyokyky_eval.render.datapackage import metadata, write_datapackage
 from tyokyky_eval.render.docx import write_docx
 from tyokyky_eval.render.html import page
 from tyokyky_eval.render.pdf import print_pdf
@@ -49,20 +49,13 @@ def notebook_path() -> Path:
 
 
 def programme_metadata(programme: Programme) -> dict:
-    """The package-level facts of the synthesis's ``datapackage.json``: the programme, its
-    language and cut-off, and every project's services with their kinds; ``sources``: each
-    project appendix read, with the SHA-256 of its published tables."""
-    p = programme.params
-    out = {"name": PROGRAMME_ID, "title": p.title, "project_id": PROGRAMME_ID, "language": programme.language,
-           "cutoff_date": p.cutoff_date.isoformat(), "description": p.description}
-    if p.evaluation_period:
-        out["evaluation_period"] = {"start": p.evaluation_period[0].isoformat(), "end": p.evaluation_period[1].isoformat()}
-    out["synthetic"] = p.synthetic
-    out["services"] = [{"code": f"{s['project']}/{s['service']}", "kind": s["kind"], "project": s["project"],
-                        "analyses": [a for a in s["analyses"].split(";") if a]}
-                       for s in programme.services.to_dict("records")]
-    out["sources"] = [{"title": a.project_id, "sha256": a.sha256} for a in programme.appendices]
-    return out
+    """The package-level facts of the synthesis's ``datapackage.json`` (``datapackage.metadata``):
+    the programme, its language and cut-off, every project's services with their kinds, and
+    ``sources``: each project appendix read, with the SHA-256 of its published tables."""
+    services = [{"code": f"{s['project']}/{s['service']}", "kind": s["kind"], "project": s["project"],
+                 "analyses": [a for a in s["analyses"].split(";") if a]} for s in programme.services.to_dict("records")]
+    return {**metadata(programme.params, programme.language, services),
+            "sources": [{"title": a.project_id, "sha256": a.sha256} for a in programme.appendices]}
 
 
 def record(programme: Programme, started: dt.datetime, finished: dt.datetime | None = None) -> dict:
@@ -186,12 +179,12 @@ def _write(programme: Programme, inputs: list[Path], work: Path, private: Path, 
     return result
 
 
-def synthesis_outcome(folders: list[str], output: str, language: str | None,
-                      timeout: float | None = None) -> runner.ProjectOutcome:
+def synthesis_outcome(folders: list[str], output: str, language: str | None, timeout: float | None = None,
+                      pdf: bool = True) -> runner.ProjectOutcome:
     """``run-all --synthesis``'s last row: the synthesis of ``folders`` into ``output``, never raising."""
     started = time.perf_counter()
     try:
-        result = run_synthesis(folders, output, language, progress=False, timeout=timeout)
+        result = run_synthesis(folders, output, language, pdf=pdf, progress=False, timeout=timeout)
     except Exception as exc:  # noqa: BLE001 — reported in the summary like a failed project
         message = str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}"
         return runner.ProjectOutcome(FOLDER, "failed", round(time.perf_counter() - started, 1), message=message)

@@ -214,7 +214,9 @@ class Programme:
         table = self.published("synthesis_ips_benchmark")
         if table.empty:
             return [self._t("no_ips", language)]
-        pct = lambda v: fmt_percent(v, language)  # noqa: E731
+        def pct(value) -> str:
+            return fmt_percent(value, language)
+
         shown = table[table["share"].map(compare.known)]
         withheld = int(table["share"].map(lambda v: publication.is_symbol(v, self.rules)).sum())
         bands = {b: int(shown["band"].eq(b).sum()) for b in ("below_minimal", *IPS_BENCHMARKS)}
@@ -285,7 +287,6 @@ class Programme:
                                 table["project"] + " / " + table["service"]).to_numpy())
         pooled = self._pooled_row("ips_employment", "ips")
         pooled = pooled if pooled is not None and pooled["status"] == "pooled" else None
-        references = compare.REFERENCES.set_index("reference")["value"]
         bond = compare.REFERENCES.set_index("reference").loc["bond_drake_becker_2008"]
         benchmarks = t("synthesis.figure.benchmarks", language,
                        limits=" / ".join(fmt_percent(v, language) for v in IPS_BENCHMARKS.values()))

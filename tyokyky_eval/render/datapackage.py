@@ -92,7 +92,7 @@ def _value_type(value) -> str | None:
     if isinstance(value, (float, np.floating)):
         return "number"
     if isinstance(value, pd.Timestamp):
-        return "date" if value == value.normalize() else "string"  # pandas writes "YYYY-MM-DD hh:mm:ss", no ISO datetime
+        return "date" if value == value.normalize() else "string"  # pandas writes no ISO datetime
     if isinstance(value, dt.date):
         return "date"
     return None  # an object of no Table Schema type (e.g. a hidden cell): says nothing
@@ -143,7 +143,7 @@ def resource(table, frame: pd.DataFrame, rules, section: str, language: str) -> 
     shown = published_table(frame, table.decimals)
     code_columns = set(table.code_columns) | set(table.labels)
     internal = table.data.reset_index(drop=True)
-    fields = [_field(table, column, shown[column], internal[column] if column in internal else None, rules,
+    fields = [_field(table, column, shown[column], internal.get(column), rules,
                      language, code_columns) for column in shown.columns]
     out = {"name": table.name, "path": f"{table.name}.csv", "type": "table", "format": "csv",
            "mediatype": "text/csv", "encoding": "utf-8", "dialect": {"header": True, "delimiter": ","},
@@ -158,24 +158,29 @@ def resource(table, frame: pd.DataFrame, rules, section: str, language: str) -> 
     return out
 
 
+def metadata(params, language: str, services: list[dict]) -> dict:
+    """The package-level facts: id, title, language, cut-off date, evaluation period, whether the
+    data are synthetic, and ``services`` (each with its ``code`` and ``kind``); ``params`` has the
+    attributes of ``tyokyky_eval.params.Params`` these need."""
+    out = {"name": params.project_id, "title": params.title, "project_id": params.project_id, "language": language,
+           "cutoff_date": params.cutoff_date.isoformat()}
+    if params.description:
+        out["description"] = params.description
+    if params.evaluation_period:
+        start, end = params.evaluation_period
+        out["evaluation_period"] = {"start": start.isoformat(), "end": end.isoformat()}
+    return {**out, "synthetic": bool(params.synthetic), "services": services}
+
+
 def project_metadata(project) -> dict:
-    """The package-level facts of a project appendix: id, title, language, cut-off date,
-    evaluation period, whether the data are synthetic, and its services (code, kind, analyses,
-    label) as the ``services:`` block declares them (undeclared codes are kind ``other``)."""
+    """:func:`metadata` of a project appendix, its services (code, kind, analyses, label) as the
+    ``services:`` block declares them (undeclared codes are kind ``other``)."""
     from tyokyky_eval.services import resolve
 
-    p = project.params
-    out = {"name": p.project_id, "title": p.title, "project_id": p.project_id, "language": project.language,
-           "cutoff_date": p.cutoff_date.isoformat()}
-    if p.description:
-        out["description"] = p.description
-    if p.evaluation_period:
-        out["evaluation_period"] = {"start": p.evaluation_period[0].isoformat(), "end": p.evaluation_period[1].isoformat()}
-    out["synthetic"] = bool(p.synthetic)
-    out["services"] = [{"code": s.code, "kind": s.kind, "analyses": list(s.analyses),
-                        "label": {language: s.name(language) for language in ("fi", "en")}}
-                       for s in resolve(p.services, project.table("clients")).values()]
-    return out
+    services = resolve(project.params.services, project.table("clients")).values()
+    return metadata(project.params, project.language, [
+        {"code": s.code, "kind": s.kind, "analyses": list(s.analyses),
+         "label": {language: s.name(language) for language in ("fi", "en")}} for s in services])
 
 
 def descriptor(appendix, metadata: dict) -> dict:
@@ -199,9 +204,9 @@ def write_datapackage(appendix, metadata: dict, folder: Path) -> Path:
     return path
 
 
-_MISSING = {"type": "array", "items": {"oneOf": [
-    {"type": "string"},
-    {"type": "object", "required": ["value"], "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}]}}
+_LABELLED = {"type": "object", "required": ["value"],
+             "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}
+_MISSING = {"type": "array", "items": {"oneOf": [{"type": "string"}, _LABELLED]}}
 
 #: JSON Schema (draft 7) of the descriptors written here: Data Package v2 with Data Resources whose
 #: ``path`` is a relative POSIX path (no leading ``.``, ``/`` or ``~``, no ``..`` segment, no
