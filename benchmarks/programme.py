@@ -43,12 +43,13 @@ def project_params(number: int, folder: Path) -> Path:
     rng = np.random.default_rng(number)
     project_id = f"programme-{number:02d}"
     ips = int(rng.integers(20, 121))
-    employed = int(round(ips * rng.uniform(0.15, 0.55)))
+    employed = round(ips * rng.uniform(0.15, 0.55))
     rest = dict(zip(OUTCOMES, rng.multinomial(ips - employed, [0.2, 0.05, 0.1, 0.3, 0.35]).tolist()))
     cohorts = [{"service": "ips", "clients": ips, "outcome_mix": {"employed": employed, **rest}}]
     services = {"ips": {"kind": "ips"}}
     if number % 3 == 0:
-        cohorts.append({"service": "work_ability_service", "clients": int(rng.integers(100, 401)), "clients_per_coach": 0,
+        cohorts.append({"service": "work_ability_service", "clients": int(rng.integers(100, 401)),
+                        "clients_per_coach": 0,
                         "outcome_mix": {"other_service": 50, "work_trial": 10, "dropped_out": 10, "": 30}})
         services["work_ability_service"] = {"kind": "work_ability_service", "analyses": ["flow", "prepost"]}
     if number % 5 == 0:
@@ -101,12 +102,12 @@ def report(r: dict, info: dict, load: tuple, started: str) -> str:
         f"| `run-all --synthesis`, in all | {r['total']:.1f} |",
         f"| one project, median (slowest) | {statistics.median(seconds) if seconds else float('nan'):.1f} "
         f"({max(seconds, default=float('nan')):.1f}) |",
-        "| the synthesis (reading and checking every appendix, the notebook, HTML, Word, Excel"
-        + (", PDF" if r["pdf"] else "") + f") | {r['synthesis'] if r['synthesis'] is not None else float('nan'):.1f} |",
+        ("| the synthesis (reading and checking every appendix, the notebook, HTML, Word, Excel"
+         + (", PDF" if r["pdf"] else "") + f") | {r['synthesis'] if r['synthesis'] is not None else float('nan'):.1f} |"),
         "",
-        f"- {len(seconds)} of {r['projects']} projects ok; synthesis "
-        f"{'ok' if r['synthesis'] is not None else 'failed'}; {n_pooled} pooled estimates."
-        + ("".join(f"\n- failed: {f}" for f in r["failed"])),
+        (f"- {len(seconds)} of {r['projects']} projects ok; synthesis "
+         f"{'ok' if r['synthesis'] is not None else 'failed'}; {n_pooled} pooled estimates."
+         + "".join(f"\n- failed: {f}" for f in r["failed"])),
         f"- Machine: {info['cpu']}; {info['usable_cpus']} usable CPUs; Python {info['python']}.",
         f"- Load average (1 min) at start {load[0]:.2f}, at end {load[1]:.2f}: "
         + ("**the machine was shared with other work; times are pessimistic**" if busy

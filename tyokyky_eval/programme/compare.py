@@ -124,9 +124,8 @@ def fidelity_table(scores: pd.DataFrame | None) -> pd.DataFrame:
     consensus["review_date"] = pd.to_datetime(consensus["review_date"])
     consensus["n_reviews"] = consensus.groupby(["project", "site_id"])["review_date"].transform("nunique")
     latest = consensus.sort_values("review_date").groupby(["project", "site_id"], sort=False).tail(1)
-    order = {p: i for i, p in enumerate(scores["project"].unique())}
-    return latest.sort_values(["project", "site_id"], key=lambda s: s.map(order) if s.name == "project" else s)[
-        columns].reset_index(drop=True)
+    order = latest["project"].map({p: i for i, p in enumerate(scores["project"].unique())})
+    return latest.assign(_order=order).sort_values(["_order", "site_id"])[columns].reset_index(drop=True)
 
 
 def kykyviisari_table(services: pd.DataFrame, summary: pd.DataFrame | None,
