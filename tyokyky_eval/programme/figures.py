@@ -45,8 +45,8 @@ def forest(studies: pd.DataFrame, pooled: pd.Series | None, language: str, xlabe
     for x, label, style in lines:  # one legend entry per label (a group of lines shares one)
         ax.axvline(x, color="grey", linestyle=style, linewidth=0.9, label=label or None)
     if any(label for _, label, _ in lines):
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 / max(n, 2) ** 0.5 - 0.12), ncol=1, frameon=False,
-                  fontsize=8)
+        below = 0.6 / max(fig.get_figheight() - 0.9, 0.5)  # about 0.6 inches under the axes, below the x label
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), ncol=1, frameon=False, fontsize=8)
     ax.set_yticks(ticks, labels, fontsize=8)
     ax.set_ylim(-0.3 if pooled is not None else min(y) - 0.7, max(y) + 0.7)
     if xlim is not None:

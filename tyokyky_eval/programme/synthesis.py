@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tyokyky_eval import publication
-from tyokyky_eval.i18n import LANGUAGES, fmt_number, fmt_percent, t
+from tyokyky_eval.i18n import LANGUAGES, code_label, fmt_number, fmt_percent, t
 from tyokyky_eval.programme import compare, figures
 from tyokyky_eval.programme.published import Hidden, PublishedAppendix, read_appendices
 from tyokyky_eval.services import KINDS
@@ -30,12 +30,22 @@ from tyokyky_eval.survival import IPS_BENCHMARKS
 PARTS = ("projects", "benchmark", "fidelity", "kykyviisari", "pooled", "references")
 #: the programme appendix's id (its ``provenance.json`` and ``datapackage.json``)
 PROGRAMME_ID = "programme-synthesis"
-MEASURES = ("work_ability", "functioning", "mind", "inclusion", "body", "skills", "everyday_life")
 
 
 def labels(prefix: str, codes) -> dict:
     """``{code: {fi, en}}`` of the locale texts ``<prefix>.<code>``."""
     return {code: {language: t(f"{prefix}.{code}", language) for language in LANGUAGES} for code in codes}
+
+
+def measure_label(code: str, language: str) -> str:
+    """A Kykyviisari measure's name (``prepost.codes.measure``), or its code for a measure of an
+    instrument spec of the project's own."""
+    return code_label("measure", code, language, "prepost")
+
+
+def kind_label(code: str, language: str) -> str:
+    """A kind of service's name (``codes.service_kind``), or its code."""
+    return code_label("service_kind", code, language)
 
 
 def headers(columns) -> dict:
@@ -65,6 +75,7 @@ class Part:
     frames), the findings of ``text`` and the ``figures``, drawn from its published tables."""
 
     def __init__(self, programme: Programme, name: str):
+        # ``project``: what a section's blocks are made for (``render.document.section_blocks``)
         self.project, self.name, self.rules = programme, name, programme.rules
 
     def tables(self) -> list[publication.Table]:
@@ -134,7 +145,8 @@ class Programme:
     def _specs(self) -> dict[str, list[publication.Table]]:
         kinds = labels("codes.service_kind", KINDS)
         coverage = labels("synthesis.codes.coverage", ("published", "withheld", "not_reported", "not_applicable"))
-        measures = labels("prepost.codes.measure", MEASURES)
+        measures = {m: {language: measure_label(m, language) for language in LANGUAGES}
+                    for m in self.frames["synthesis_kykyviisari"]["measure"].unique()}
         share = {"share": 3, "ci_low": 3, "ci_high": 3, "followup_days": 0}
         benchmark_counts = ("n", "n_employed")
         pooled_decimals = {"estimate": 3, "ci_low": 3, "ci_high": 3, "pi_low": 3, "pi_high": 3, "tau2": 4,
@@ -239,7 +251,7 @@ class Programme:
         if table.empty:
             return [self._t("no_fidelity", language)]
         return [self._t("fidelity", language, n_sites=len(table), n_projects=table["project"].nunique(),
-                        bands=", ".join(f"{t(f'fidelity.codes.band.{b}', language)} {n}"
+                        bands=", ".join(f"{code_label('band', b, language, 'fidelity')} {n}"
                                         for b, n in table["band"].value_counts().items()),
                         indicative=int(table["band_is_indicative"].eq(True).sum()))]
 
@@ -259,11 +271,11 @@ class Programme:
                        minimum=compare.MIN_STUDIES)]
         for kind, part in done[done["outcome"].eq("kykyviisari_change")].groupby("kind", sort=False):
             values = "; ".join(
-                t("synthesis.text.pooled_measure", language, measure=t(f"prepost.codes.measure.{r.measure}", language),
+                t("synthesis.text.pooled_measure", language, measure=measure_label(r.measure, language),
                   estimate=fmt_number(r.estimate, language, 2), low=fmt_number(r.ci_low, language, 2),
                   high=fmt_number(r.ci_high, language, 2), k=r.k)
                 for r in part.itertuples())
-            out.append(self._t("pooled_kind", language, kind=t(f"codes.service_kind.{kind}", language), values=values))
+            out.append(self._t("pooled_kind", language, kind=kind_label(kind, language), values=values))
         return out
 
     def _text_references(self, language: str) -> list[str]:
@@ -312,16 +324,16 @@ class Programme:
         done = pooled[pooled["outcome"].eq("kykyviisari_change") & pooled["status"].eq("pooled")]
         out = []
         for kind, part in done.groupby("kind", sort=False):
-            kind_label = t(f"codes.service_kind.{kind}", language)
+            kind_name = kind_label(kind, language)
             for row in part[part["measure"].eq("work_ability")].itertuples(index=False):
-                measure = t(f"prepost.codes.measure.{row.measure}", language)
+                measure = measure_label(row.measure, language)
                 fig = figures.forest(self._studies("kykyviisari_change", kind, row.measure), pd.Series(row._asdict()),
                                      language, t("synthesis.figure.mean_change", language, measure=measure),
                                      [(0, "", "-")])
-                out.append((t("synthesis.caption_fig_change", language, measure=measure, kind=kind_label), fig))
-            rows = part.assign(label=part["measure"].map(lambda m: t(f"prepost.codes.measure.{m}", language)))
+                out.append((t("synthesis.caption_fig_change", language, measure=measure, kind=kind_name), fig))
+            rows = part.assign(label=part["measure"].map(lambda m: measure_label(m, language)))
             fig = figures.forest(rows, None, language, t("synthesis.figure.measures", language), [(0, "", "-")])
-            out.append((t("synthesis.caption_fig_measures", language, kind=kind_label), fig))
+            out.append((t("synthesis.caption_fig_measures", language, kind=kind_name), fig))
         return out
 
 
