@@ -184,7 +184,7 @@ def attacked(tmp_path_factory, loopback) -> Path:
 
 def published_files(folder: Path) -> list[Path]:
     files = [folder / "appendix.html", folder / "provenance.json", *sorted((folder / "tables").glob("*.csv")),
-             *sorted((folder / "executed").glob("*.ipynb"))]
+             folder / "tables" / "datapackage.json", *sorted((folder / "executed").glob("*.ipynb"))]
     assert all(f.is_file() for f in files) and len(files) > 10
     return files
 

@@ -8,7 +8,7 @@ from conftest import ProjectFiles
 
 from tyokyky_eval.errors import TyokykyEvalError
 from tyokyky_eval.run.cluster import dask_executor
-from tyokyky_eval.run.runner import run_all
+from tyokyky_eval.run.many import run_all
 
 distributed = pytest.importorskip("distributed")
 

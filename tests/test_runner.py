@@ -335,7 +335,7 @@ def _leftovers(output: Path, project_id: str = "demo") -> list[Path]:
     """Temporary folders of a run: work folders in ``output`` and private ones in the temp folder."""
     import tempfile
 
-    private = list(Path(tempfile.gettempdir()).glob(runner._private_prefix(project_id, output.resolve()) + "*"))
+    private = list(Path(tempfile.gettempdir()).glob(runner.private_prefix(project_id, output.resolve()) + "*"))
     work = [p for p in output.iterdir() if p.name.startswith(f".{project_id}")] if output.is_dir() else []
     return work + private
 

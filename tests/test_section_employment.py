@@ -153,6 +153,18 @@ def test_text_and_figure_use_published_values(project_files):
     assert heights == pytest.approx(sorted(published_shares))
 
 
+def test_tenure_figure_draws_a_share_of_one(project_files):
+    """Everyone still employed: Wilson's upper limit of 41/41 falls a rounding error below 1, and
+    the error bar must not turn negative (a generated programme's project stopped on it)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    section = load_section("employment", project(project_files, 3, 4))
+    low, high = proportion_confint(41, 41, method="wilson")
+    tenure = pd.DataFrame({"service": ["ips"], "days": [90], "share": [1.0], "ci_low": [low], "ci_high": [high]})
+    assert high < 1.0
+    assert section.figure_tenure(tenure, "en").axes[0].patches[0].get_height() == 1.0
+
+
 def test_essote_like_pilot_hides_the_one_client_with_two_jobs(project_files):
     """10 employed, one of them twice (min_cell 5): the additional job is '<5', and neither
     "jobs − employed" nor the sectors give it back."""

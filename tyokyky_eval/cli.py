@@ -40,19 +40,34 @@ def _run(args) -> int:
 
 
 def _run_all(args) -> int:
-    from tyokyky_eval.run.runner import run_all
+    from tyokyky_eval.run.many import run_all
 
     outcomes = run_all(args.directory, args.output, args.jobs, args.language, notebooks_dir=args.notebooks,
-                       scheduler=args.scheduler, timeout=args.timeout)
+                       scheduler=args.scheduler, timeout=args.timeout, synthesis=args.synthesis, pdf=not args.no_pdf)
     width = max(len("project"), *(len(o.project) for o in outcomes))
     print(f"{'project':<{width}}  {'status':<6}  {'seconds':>7}  appendix")
     for o in outcomes:
         lines = (o.appendix or o.message).splitlines() or [""]
         more = f" (+{len(lines) - 1} more lines)" if len(lines) > 1 else ""
         print(f"{o.project:<{width}}  {o.status:<6}  {o.seconds:>7.1f}  {lines[0]}{more}")
+    projects = [o for o in outcomes if not (args.synthesis and o is outcomes[-1])]
     failed = sum(o.status != "ok" for o in outcomes)
-    print(f"{len(outcomes) - failed} of {len(outcomes)} projects ok")
+    print(f"{sum(o.status == 'ok' for o in projects)} of {len(projects)} projects ok"
+          + (f"; synthesis {outcomes[-1].status}" if args.synthesis else ""))
     return 1 if failed else 0
+
+
+def _synthesis(args) -> int:
+    from tyokyky_eval.programme.run import run_synthesis
+
+    result = run_synthesis(args.appendix_dirs, args.output, args.language, pdf=not args.no_pdf,
+                           progress=not args.quiet, timeout=args.timeout)
+    for message in result.messages:
+        print(message)
+    print(f"Programme appendix: {result.appendix}")
+    if result.pdf:
+        print(f"PDF: {result.pdf}")
+    return 0
 
 
 def _demo_data(args) -> int:
@@ -172,7 +187,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "--jobs is then ignored; needs the dask extra and a shared file system")
     p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                    help="time limit of each project; a project over it fails and the others go on")
+    p.add_argument("--no-pdf", action="store_true", help="write the HTML appendices only")
+    p.add_argument("--synthesis", action="store_true",
+                   help="then write the programme appendix of the appendices that succeeded into OUTPUT/synthesis")
     p.set_defaults(func=_run_all)
+    p = sub.add_parser("synthesis", help="compare and pool the published tables of several appendices into one "
+                                         "programme appendix")
+    p.add_argument("appendix_dirs", nargs="+", metavar="DIR",
+                   help="folders of project appendices written by `tyokyky-eval run` (or their tables/)")
+    p.add_argument("--output", default="output/synthesis", help="folder of the programme appendix "
+                                                                "(default output/synthesis)")
+    p.add_argument("--language", choices=("fi", "en"))
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--no-pdf", action="store_true", help="write the HTML appendix only")
+    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                   help="stop when it has not finished in this many seconds (exit 1)")
+    p.set_defaults(func=_synthesis)
     p = sub.add_parser("lab", help="prepare a working copy of the notebooks for a project and open it in JupyterLab")
     p.add_argument("params")
     p.add_argument("--language", choices=("fi", "en"))

@@ -25,10 +25,15 @@ def write_csv(frame: pd.DataFrame, folder: Path, name: str, published: bool) -> 
     return path
 
 
+def published_table(frame: pd.DataFrame, decimals: int | dict) -> pd.DataFrame:
+    """What ``tables/<name>.csv`` holds of a published frame: every number rounded as shown, no
+    free-text column, no text that a spreadsheet would run as a formula."""
+    return neutralise_formulas(drop_free_text(rounded_as_shown(frame, decimals)))
+
+
 def published_tables(appendix) -> dict[str, pd.DataFrame]:
-    """Every published table of the protected ``appendix``, by name, as ``tables/`` holds it:
-    numbers rounded as shown, no free-text column."""
-    return {spec.name: drop_free_text(rounded_as_shown(appendix.release[section][spec.name], spec.decimals))
+    """Every published table of the protected ``appendix``, by name, as ``tables/`` holds it."""
+    return {spec.name: published_table(appendix.release[section][spec.name], spec.decimals)
             for section, specs in appendix.specs.items() for spec in specs}
 
 

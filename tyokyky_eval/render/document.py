@@ -274,8 +274,9 @@ def title_page(project) -> TitlePage:
 
 
 def provenance_part(record: dict, language: str) -> Part:
-    """The closing section: software, and the parameters and input tables with their checksums.
-    Tables are named by their canonical name, never by the user's file name or path."""
+    """The closing section: software, and the parameters (when the record has a parameters file)
+    and input tables with their checksums. Tables are named by their canonical name, never by the
+    user's file name or path."""
     def tr(key):
         return t(f"appendix.{key}", language)
 
@@ -288,8 +289,8 @@ def provenance_part(record: dict, language: str) -> Part:
 
     git = record["package"]["git"]
     commit = f'{git["commit"]}{" (+)" if git["dirty"] else ""}' if git else tr("not_available")
-    software = rows([(tr("package_version"), record["package"]["version"]), (tr("git_commit"), commit),
-                     (tr("parameters_file"), record["parameters_file"]["sha256"]),
+    parameters = [(tr("parameters_file"), record["parameters_file"]["sha256"])] if "parameters_file" in record else []
+    software = rows([(tr("package_version"), record["package"]["version"]), (tr("git_commit"), commit), *parameters,
                      (tr("python"), record["python"]["version"]), (tr("run_started"), record["run"]["started"])])
     files = rows([(table_name(table), info["sha256"]) for table, info in record["input_files"].items()])
     packages = rows([(name, v or "–") for name, v in record["packages"].items()])

@@ -1,7 +1,7 @@
 """Run many projects on an existing Dask distributed cluster (``tyokyky-eval run-all DIR --scheduler``).
 
-``runner.run_all(..., scheduler=address)`` submits one task per project through ``dask_executor``,
-each the same per-project job the local process pool runs (``runner._run_one``), so the outcome rows
+``many.run_all(..., scheduler=address)`` submits one task per project through ``dask_executor``,
+each the same per-project job the local process pool runs (``many._run_one``), so the outcome rows
 are the same; a failing project never stops the others.
 The workers need this package installed (same version) and must see the parameter files, the data
 they point at and the output folder under the same absolute paths (a shared file system).

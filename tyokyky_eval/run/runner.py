@@ -17,7 +17,7 @@ appendix go (Parquet, pickle) to a private temporary folder, from which the kern
 (``project_lock``); SIGTERM, SIGHUP, Ctrl-C and ``timeout`` (checked before the notebook and the
 PDF, and as nbclient's time limit of every cell) remove the run's temporary folders, and
 ``sweep_stale`` removes those of runs that were killed outright. ``run_all`` runs every
-parameters file of a folder in parallel processes, or on a Dask cluster.
+parameters file of a folder (:mod:`tyokyky_eval.run.many`).
 """
 from __future__ import annotations
 
@@ -35,18 +35,25 @@ import signal
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
+from tyokyky_eval.errors import NotebookError, OutputError
 from tyokyky_eval.i18n import has_text, t
-from tyokyky_eval.inputs.project import Project, appendix_failed, load_project, save_appendix, save_validated
+from tyokyky_eval.inputs.project import (
+    Project,
+    appendix_failed,
+    load_project,
+    save_appendix,
+    save_validated,
+)
 from tyokyky_eval.publication.appendix import protect_appendix, write_disclosure
 from tyokyky_eval.render import document as doc
 from tyokyky_eval.render.csv import published_tables, write_tables
+from tyokyky_eval.render.datapackage import project_metadata, write_datapackage
 from tyokyky_eval.render.docx import write_docx
 from tyokyky_eval.render.findings import key_findings
 from tyokyky_eval.render.html import page
@@ -54,7 +61,6 @@ from tyokyky_eval.render.pdf import print_pdf
 from tyokyky_eval.render.xlsx import write_xlsx
 from tyokyky_eval.resources import resource_dir
 from tyokyky_eval.run import provenance
-from tyokyky_eval.run.cluster import dask_executor
 from tyokyky_eval.run.kernel import ensure_kernel
 from tyokyky_eval.sections import REGISTRY
 
@@ -172,15 +178,16 @@ APPENDIX_NOTEBOOK = "appendix.ipynb"
 PARAMETERS = 'params_path = ""\nlanguage = "fi"\noutput_dir = None\nvalidated_dir = None'
 
 
-def appendix_notebook(notebooks: list[tuple[Path, nbformat.NotebookNode]]) -> nbformat.NotebookNode:
-    """One notebook of the section notebooks, so that a run executes one kernel: a parameters cell,
-    then every cell of every notebook in order but their own parameters cells. Each cell keeps in
-    its ``tyokyky_eval`` metadata the notebook, the cell's number (from 1) and its id there; ids are
-    prefixed with the notebook's stem, so that they stay unique."""
+def appendix_notebook(notebooks: list[tuple[Path, nbformat.NotebookNode]],
+                      parameters_source: str = PARAMETERS) -> nbformat.NotebookNode:
+    """One notebook of the section notebooks, so that a run executes one kernel: a parameters cell
+    (``parameters_source``), then every cell of every notebook in order but their own parameters
+    cells. Each cell keeps in its ``tyokyky_eval`` metadata the notebook, the cell's number (from 1)
+    and its id there; ids are prefixed with the notebook's stem, so that they stay unique."""
     combined = nbformat.v4.new_notebook()
     if notebooks:
         combined.metadata = copy.deepcopy({k: v for k, v in notebooks[0][1].metadata.items() if k != "tyokyky_eval"})
-    parameters = nbformat.v4.new_code_cell(PARAMETERS, id="parameters")
+    parameters = nbformat.v4.new_code_cell(parameters_source, id="parameters")
     parameters.metadata["tags"] = ["parameters"]
     combined.cells.append(parameters)
     for source, nb in notebooks:
@@ -293,11 +300,11 @@ class RunTimeout(OutputError):
     """The project did not finish within its time limit (``--timeout``)."""
 
 
-def _work_prefix(project_id: str) -> str:
+def work_prefix(project_id: str) -> str:
     return f".{project_id}-"
 
 
-def _private_prefix(project_id: str, output: Path) -> str:
+def private_prefix(project_id: str, output: Path) -> str:
     """Prefix of the run's private temporary folder (row-level data) in the system temp folder;
     it names the output folder by a hash, so stale ones can be found and removed."""
     key = hashlib.sha256(str(output).encode("utf-8")).hexdigest()[:12]
@@ -310,7 +317,7 @@ def project_lock(output: Path, project_id: str):
     The lock file lives in the system temp folder, never among the outputs."""
     folder = Path(tempfile.gettempdir()) / "tyokyky-eval-locks"
     folder.mkdir(mode=0o700, exist_ok=True)
-    path = folder / f"{_private_prefix(project_id, output)}lock"
+    path = folder / f"{private_prefix(project_id, output)}lock"
     with open(path, "a+b") as handle:
         if os.name == "posix":
             import fcntl
@@ -339,10 +346,10 @@ def sweep_stale(output: Path, project_id: str) -> list[Path]:
     work folders, ``<output>/.<project_id>.old`` and private temporary folders. Call it holding
     ``project_lock``: then no other run of the project is using them."""
     removed = []
-    pattern = re.compile(re.escape(_work_prefix(project_id)) + r"[a-z0-9_]{8}")
+    pattern = re.compile(re.escape(work_prefix(project_id)) + r"[a-z0-9_]{8}")
     candidates = [p for p in output.iterdir() if pattern.fullmatch(p.name)] if output.is_dir() else []
     candidates += [output / f".{project_id}.old"]
-    candidates += list(Path(tempfile.gettempdir()).glob(_private_prefix(project_id, output) + "*"))
+    candidates += list(Path(tempfile.gettempdir()).glob(private_prefix(project_id, output) + "*"))
     for path in candidates:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
@@ -377,7 +384,7 @@ def check_destination(final: Path, project) -> None:
         raise OutputError(t("appendix.output_foreign_files", project.language, path=final, files=shown))
 
 
-def _os_error(exc: OSError, output: Path, language: str) -> OutputError:
+def os_error(exc: OSError, output: Path, language: str) -> OutputError:
     """A clear message for a file-system failure while writing the appendix."""
     where = exc.filename or output
     if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
@@ -392,7 +399,7 @@ def _os_error(exc: OSError, output: Path, language: str) -> OutputError:
 
 
 @contextlib.contextmanager
-def _cleanup_on_signals():
+def cleanup_on_signals():
     """While a run works, SIGTERM and SIGHUP end it like Ctrl-C, so that ``finally`` removes its
     temporary folders. Only in the main thread (signal handlers cannot be set elsewhere)."""
     if threading.current_thread() is not threading.main_thread():
@@ -438,8 +445,8 @@ def run_project(params_path: str | Path, output: str | Path = "output", language
         final = output / project_id
         check_destination(final, project)
     except OSError as exc:
-        raise _os_error(exc, output, language) from None
-    with project_lock(output, project_id), _cleanup_on_signals():
+        raise os_error(exc, output, language) from None
+    with project_lock(output, project_id), cleanup_on_signals():
         sweep_stale(output, project_id)
         check_destination(final, project)  # again: another run may have finished meanwhile
         kernel = ensure_kernel()
@@ -447,16 +454,16 @@ def run_project(params_path: str | Path, output: str | Path = "output", language
         try:
             # Everything is written in a private folder (mode 0700) outside the output folder; only
             # the finished appendix is staged next to the destination and swapped into place.
-            private = Path(tempfile.mkdtemp(prefix=_private_prefix(project_id, output)))
+            private = Path(tempfile.mkdtemp(prefix=private_prefix(project_id, output)))
             work = private / "appendix"
             work.mkdir()
             result = _write_appendix(project, params_path, work, private, final, kernel, progress,
                                      notebooks_dir, pdf, started, deadline)
-            staging = Path(tempfile.mkdtemp(prefix=_work_prefix(project_id), dir=output))
-            _move_into(work, staging)
-            _replace(staging, final)
+            staging = Path(tempfile.mkdtemp(prefix=work_prefix(project_id), dir=output))
+            move_into(work, staging)
+            replace_folder(staging, final)
         except OSError as exc:
-            raise _os_error(exc, output, language) from None
+            raise os_error(exc, output, language) from None
         finally:
             for folder in (staging, private):
                 if folder is not None:
@@ -464,7 +471,7 @@ def run_project(params_path: str | Path, output: str | Path = "output", language
     return result
 
 
-def _move_into(source: Path, empty: Path) -> None:
+def move_into(source: Path, empty: Path) -> None:
     """Move the folder ``source`` onto the empty folder ``empty`` (a rename on one file system,
     else a copy)."""
     try:
@@ -475,7 +482,7 @@ def _move_into(source: Path, empty: Path) -> None:
         shutil.copytree(source, empty, dirs_exist_ok=True)
 
 
-def _time_left(deadline: float | None, project_id: str) -> float | None:
+def time_left(deadline: float | None, project_id: str) -> float | None:
     if deadline is None:
         return None
     left = deadline - time.monotonic()
@@ -509,7 +516,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     target = work / "executed" / APPENDIX_NOTEBOOK
     parameters = {"params_path": str(params_path), "language": language, "output_dir": str(work),
                   "validated_dir": str(validated)}
-    _time_left(deadline, project_id)
+    time_left(deadline, project_id)
     # The kernel starts while the appendix is protected and shown here; it waits for the appendix.
     with ThreadPoolExecutor(max_workers=1) as pool:
         executed = pool.submit(execute_notebook, source, target, parameters, kernel, progress, deadline) \
@@ -523,6 +530,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
             appendix_failed(validated)  # the kernel stops waiting
             raise
         write_tables(appendix, work)
+        write_datapackage(appendix, project_metadata(project), work)
         write_disclosure(appendix, work, language)
         if executed is not None:
             executed.result()
@@ -544,7 +552,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     write_docx(document, work / "appendix.docx", stamp)
     write_xlsx(document, work / "tables.xlsx", stamp, published_tables(appendix))
     if pdf:
-        left = _time_left(deadline, project_id)
+        left = time_left(deadline, project_id)
         printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language,
                                      timeout=180 if left is None else max(1, min(180, int(left))))
         result.pdf = final / "appendix.pdf" if printed else None
@@ -556,7 +564,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     return result
 
 
-def _replace(new: Path, final: Path) -> None:
+def replace_folder(new: Path, final: Path) -> None:
     """Move ``new`` to ``final``, replacing a previous result only after the move can succeed."""
     old = final.with_name(f".{final.name}.old")
     shutil.rmtree(old, ignore_errors=True)
@@ -581,54 +589,3 @@ class ProjectOutcome:
     seconds: float
     appendix: str = ""
     message: str = ""
-
-
-def _project_name(params_path: Path) -> str:
-    """The project id of a parameters file, or the file's stem when it cannot be read."""
-    from tyokyky_eval.inputs.params import load_params
-
-    try:
-        return load_params(params_path).project_id
-    except TyokykyEvalError:
-        return params_path.stem
-
-
-def _run_one(params_path: str, output: str, language: str | None, notebooks_dir: str | None,
-             timeout: float | None = None) -> ProjectOutcome:
-    started = time.perf_counter()
-    name = _project_name(Path(params_path))
-    try:
-        result = run_project(params_path, output, language, progress=False, notebooks_dir=notebooks_dir,
-                             timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 — one broken project must not stop the others
-        message = str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}"
-        return ProjectOutcome(name, "failed", round(time.perf_counter() - started, 1), message=message)
-    return ProjectOutcome(name, "ok", round(time.perf_counter() - started, 1), str(result.appendix),
-                          " ".join(result.messages))
-
-
-def run_all(directory: str | Path, output: str | Path = "output", jobs: int = 2, language: str | None = None,
-            notebooks_dir: str | Path | None = None, scheduler: str | None = None,
-            timeout: float | None = None) -> list[ProjectOutcome]:
-    """Run every ``*.yaml`` of ``directory`` in parallel processes (``jobs`` at a time) or, with
-    ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``), as one task per project on that Dask cluster (the
-    cluster decides how many run at a time; see ``tyokyky_eval.run.cluster``). One failure stops no
-    other. Outcomes are in file-name order. Two files with the same ``project_id`` would write the
-    same folder, so only the first of them runs. Paths are made absolute here, so that workers in
-    other folders or on other machines (with a shared file system) find the same files.
-    ``timeout``: seconds each project may take; a project over its limit fails, the others go on."""
-    paths = sorted(Path(directory).glob("*.yaml")) + sorted(Path(directory).glob("*.yml"))
-    if not paths:
-        raise TyokykyEvalError(f"no parameters files (*.yaml) in {directory}")
-    ensure_kernel()  # once, before the workers start, so they never race to install it
-    output = str(Path(output).resolve())
-    folder = None if notebooks_dir is None else str(Path(notebooks_dir).resolve())
-    names = [_project_name(p) for p in paths]
-    executor = dask_executor(scheduler) if scheduler else ProcessPoolExecutor(max_workers=max(1, jobs))
-    with executor as pool:
-        futures = [None if name in names[:i] else pool.submit(_run_one, str(p.resolve()), output, language, folder, timeout)
-                   for i, (p, name) in enumerate(zip(paths, names))]
-        return [f.result() if f is not None else
-                ProjectOutcome(name, "failed", 0.0, message=f"{p.name}: project_id '{name}' is used by "
-                               f"{paths[names.index(name)].name} too")
-                for p, name, f in zip(paths, names, futures)]

@@ -257,7 +257,8 @@ class EmploymentSection(Section):
             share = np.array([float(rows.at[d, "share"]) for d in shown])
             low = np.array([float(rows.at[d, "ci_low"]) for d in shown])
             high = np.array([float(rows.at[d, "ci_high"]) for d in shown])
-            ax.bar(x, share, width * 0.9, yerr=[share - low, high - share], capsize=3,
+            errors = np.clip([share - low, high - share], 0, None)  # Wilson's limit of 41/41 is 1 − 1e-16
+            ax.bar(x, share, width * 0.9, yerr=errors, capsize=3,
                    label=code_label("service", service, language, "employment"))
         ax.set_xticks(range(len(days)), [t("employment.figure.days", language, days=d) for d in days])
         ax.set_ylim(0, 1)

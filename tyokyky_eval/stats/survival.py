@@ -426,13 +426,19 @@ def benchmark(clients: pd.DataFrame, tte: pd.DataFrame, cutoff_date, options: Op
     cohort = clients["start_date"] <= pd.Timestamp(cutoff_date) - pd.Timedelta(days=days)
     n = int(cohort.sum())
     employed = int((tte["event"] & (tte["time_days"] <= days))[cohort].sum())
-    out = {"n": n, "employed": employed, "share": np.nan, "ci_low": np.nan, "ci_high": np.nan, "band": None}
-    if n:
-        low, high = proportion_confint(employed, n, alpha=alpha, method="wilson")
-        share = employed / n
-        band = "below_minimal"
-        for name, limit in IPS_BENCHMARKS.items():
-            if share >= limit:
-                band = name
-        out.update(share=share, ci_low=float(low), ci_high=float(high), band=band)
-    return out
+    return {"n": n, "employed": employed, **benchmark_share(employed, n, alpha)}
+
+
+def benchmark_share(employed: int, n: int, alpha: float = 0.05) -> dict:
+    """``employed`` of ``n`` as a share (0–1) with its Wilson CI (statsmodels ``proportion_confint``)
+    and its IPS band (:data:`IPS_BENCHMARKS`): ``{"share", "ci_low", "ci_high", "band"}``; NaN and
+    no band when ``n`` is 0."""
+    if not n:
+        return {"share": np.nan, "ci_low": np.nan, "ci_high": np.nan, "band": None}
+    low, high = proportion_confint(employed, n, alpha=alpha, method="wilson")
+    share = employed / n
+    band = "below_minimal"
+    for name, limit in IPS_BENCHMARKS.items():
+        if share >= limit:
+            band = name
+    return {"share": share, "ci_low": float(low), "ci_high": float(high), "band": band}
