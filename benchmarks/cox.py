@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import NOTES_MARKER, ROOT, _n, machine  # noqa: E402
+from run import ROOT, _n, append_to_notes, machine  # noqa: E402
 
 TARGET_RATIO = 1.5
 
@@ -155,11 +155,7 @@ def main(argv=None) -> int:
     text = report(result, summary(result), machine(), (load_start, os.getloadavg()[0]), started)
     print(text)
     if not args.no_write:
-        out = Path(args.out)
-        old = out.read_text(encoding="utf-8") if out.is_file() else ""
-        if NOTES_MARKER not in old:  # keep the section when run.py rewrites the file
-            old = old.rstrip("\n") + ("\n\n" if old else "") + NOTES_MARKER + "\n"
-        out.write_text(old.rstrip("\n") + "\n" + text, encoding="utf-8")
+        append_to_notes(Path(args.out), text)
         print(f"appended to {args.out}")
     return 0
 

@@ -32,7 +32,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import NOTES_MARKER, ROOT, machine  # noqa: E402
+from run import ROOT, append_to_notes, machine  # noqa: E402
 
 OUTCOMES = ("work_trial", "rehabilitative_work", "other_service", "dropped_out", "")
 
@@ -135,11 +135,7 @@ def main(argv=None) -> int:
     text = report(result, machine(), (load_start, os.getloadavg()[0]), started)
     print(text)
     if not args.no_write:
-        out = Path(args.out)
-        old = out.read_text(encoding="utf-8") if out.is_file() else ""
-        if NOTES_MARKER not in old:  # keep the section when run.py rewrites the file
-            old = old.rstrip("\n") + ("\n\n" if old else "") + NOTES_MARKER + "\n"
-        out.write_text(old.rstrip("\n") + "\n" + text, encoding="utf-8")
+        append_to_notes(Path(args.out), text)
         print(f"appended to {args.out}")
     return 0 if not result["failed"] else 1
 

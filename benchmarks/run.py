@@ -48,6 +48,15 @@ TARGET_SECONDS, TARGET_MIB = 120, 4096  # full appendix for 100 000 clients on 2
 NOTES_MARKER = "<!-- notes: everything from this line on is written by hand and kept when run.py rewrites the file -->"
 
 
+def append_to_notes(out: Path, text: str) -> None:
+    """Append ``text`` to the hand-written part of the report ``out`` (after ``NOTES_MARKER``, which
+    ``run.py`` keeps when it rewrites the file), starting that part when the file has none."""
+    old = out.read_text(encoding="utf-8") if out.is_file() else ""
+    if NOTES_MARKER not in old:
+        old = old.rstrip("\n") + ("\n\n" if old else "") + NOTES_MARKER + "\n"
+    out.write_text(old.rstrip("\n") + "\n" + text, encoding="utf-8")
+
+
 # -- child side: one step, timed --------------------------------------------------------------------
 def _demo_params() -> dict:
     import yaml

@@ -31,12 +31,7 @@ def _run(args) -> int:
 
     result = run_project(args.params, args.output, args.language, progress=not args.quiet,
                          notebooks_dir=args.notebooks, pdf=not args.no_pdf, timeout=args.timeout)
-    for message in result.messages:
-        print(message)
-    print(f"Appendix: {result.appendix}")
-    if result.pdf:
-        print(f"PDF: {result.pdf}")
-    return 0
+    return _print_result(result, "Appendix")
 
 
 def _run_all(args) -> int:
@@ -62,9 +57,14 @@ def _synthesis(args) -> int:
 
     result = run_synthesis(args.appendix_dirs, args.output, args.language, pdf=not args.no_pdf,
                            progress=not args.quiet, timeout=args.timeout)
+    return _print_result(result, "Programme appendix")
+
+
+def _print_result(result, label: str) -> int:
+    """A run's messages, where its appendix (and PDF) is; exit code 0."""
     for message in result.messages:
         print(message)
-    print(f"Programme appendix: {result.appendix}")
+    print(f"{label}: {result.appendix}")
     if result.pdf:
         print(f"PDF: {result.pdf}")
     return 0
