@@ -41,7 +41,12 @@ from pathlib import Path
 
 import nbformat
 
-from tyokyky_eval.errors import NotebookError, OutputError, TyokykyEvalError
+from tyokyky_eval.errors import (
+    NotebookError,
+    OutputError,
+    ParameterError,
+    TyokykyEvalError,
+)
 from tyokyky_eval.i18n import has_text, t
 from tyokyky_eval.inputs.project import Project, load_project, save_validated
 from tyokyky_eval.publication.appendix import protect_appendix, write_disclosure
@@ -276,9 +281,14 @@ def _part_key(nb: nbformat.NotebookNode, source: Path) -> str:
     return nb.metadata.get("tyokyky_eval", {}).get("section") or source.stem
 
 
+def missing_text(missing: list[str], language: str) -> str:
+    """What a section left out lacks (:func:`missing_tables`), in words: 'fidelity reviews, …'."""
+    return ", ".join(t(f"codes.table.{m}", language) if has_text(f"codes.table.{m}", language) else m
+                     for m in missing)
+
+
 def _skipped_part(nb, source: Path, missing: list[str], language: str) -> doc.Part:
-    names = ", ".join(t(f"codes.table.{m}", language) if has_text(f"codes.table.{m}", language) else m
-                      for m in missing)
+    names = missing_text(missing, language)
     return doc.Part(_part_key(nb, source), (doc.Heading(1, _section_title(nb, source, language)),
                                             doc.Prose(t("appendix.section_skipped", language, missing=names), "note")))
 
@@ -590,7 +600,8 @@ def _run_one(params_path: str, output: str, language: str | None, notebooks_dir:
         result = run_project(params_path, output, language, progress=False, notebooks_dir=notebooks_dir,
                              timeout=timeout)
     except Exception as exc:  # noqa: BLE001 — one broken project must not stop the others
-        message = str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}"
+        message = ("\n".join(exc.texts(language)) if isinstance(exc, ParameterError)
+                   else str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}")
         return ProjectOutcome(name, "failed", round(time.perf_counter() - started, 1), message=message)
     return ProjectOutcome(name, "ok", round(time.perf_counter() - started, 1), str(result.appendix),
                           " ".join(result.messages))
