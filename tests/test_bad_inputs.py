@@ -101,7 +101,7 @@ def test_project_id_read_as_octal_number(project_files, capsys):
     params = project_files.save_params()
     params.write_text(params.read_text(encoding="utf-8").replace("project_id: broken-test", "project_id: 0123"))
     code, text = cli(capsys, "validate", params)
-    assert code == 2 and "project_id: 0123 is read as int 83" in text and 'project_id: "0123"' in text
+    assert code == 2 and "project_id: 0123 is read as a whole number 83" in text and 'project_id: "0123"' in text
 
 
 @pytest.mark.parametrize("value", [0, -3, True, "5", 4.5, "five", 2])

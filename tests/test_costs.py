@@ -70,10 +70,10 @@ def test_zero_cost_gives_zero_per_client():
 def test_bad_costs(values, message):
     errors = []
     assert build(co.Costs, values, "costs", errors) is None
-    assert message in errors[0] and errors[0].startswith("costs")
+    assert message in str(errors[0]) and str(errors[0]).startswith("costs")
 
 
 def test_unknown_costs_key_gets_a_suggestion():
     errors = []
     build(co.Costs, {"budjet": {"staff": 1}}, "costs", errors)
-    assert "did you mean 'budget'" in errors[0]
+    assert "did you mean 'budget'" in str(errors[0])

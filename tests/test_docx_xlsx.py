@@ -139,7 +139,7 @@ def no_external_links(path: Path) -> None:
 
 # -- files made from what a Report shows -----------------------------------------------------------
 def _project(language: str, title: str = "Hanke"):
-    params = SimpleNamespace(title=title, description="", evaluation_period=None, synthetic=False,
+    params = SimpleNamespace(title={"fi": title, "en": title}, description={}, evaluation_period=None, synthetic=False,
                              cutoff_date=dt.date(2022, 12, 31))
     return SimpleNamespace(language=language, params=params)
 

@@ -42,7 +42,7 @@ def test_format_frame_in_finnish_and_english():
 
 
 def _project(language):
-    params = SimpleNamespace(title="Hanke <b>", description="", evaluation_period=None, synthetic=False,
+    params = SimpleNamespace(title={"fi": "Hanke <b>", "en": "Hanke <b>"}, description={}, evaluation_period=None, synthetic=False,
                              cutoff_date=dt.date(2022, 12, 31))
     return SimpleNamespace(language=language, params=params)
 

@@ -53,7 +53,7 @@ def synthetic(seed: int, n: int = 40):
 
 def make_section(clients, data, min_cell=5) -> ActivitiesSection:
     options = ac.Options(chains={"network": list(STEPS)}, client_events=("health_check",))
-    params = SimpleNamespace(disclosure=Disclosure(min_cell, max(10, min_cell)), activities=options)
+    params = SimpleNamespace(disclosure=Disclosure(min_cell, max(10, min_cell)), activities=options, services={})
     tables = {"activities": data} if clients is None else {"activities": data, "clients": clients}
     return ActivitiesSection(Project(params, "en", tables))
 

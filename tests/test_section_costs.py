@@ -36,7 +36,7 @@ def make_clients(sizes: dict, employed: dict, seed: int = 0) -> pd.DataFrame:
 
 
 def make_section(clients, costs, min_cell=5, language="en") -> CostsSection:
-    params = SimpleNamespace(disclosure=Disclosure(min_cell, max(10, min_cell)), costs=costs)
+    params = SimpleNamespace(disclosure=Disclosure(min_cell, max(10, min_cell)), costs=costs, services={})
     return CostsSection(Project(params, language, {"clients": clients} if clients is not None else {}))
 
 
@@ -105,7 +105,7 @@ def test_zero_cost_and_no_clients_table():
 def test_no_costs_declared_shows_nothing():
     section = make_section(make_clients({"ips": 5}, {"ips": 1}), None)
     assert section.tables() == [] and section.figures("fi") == []
-    assert section.text("fi") == ["Hankkeen parametritiedostossa ei ole kustannuksia (costs)."]
+    assert section.text("fi") == ["Hankkeelle ei ole kirjattu kustannuksia."]
 
 
 def test_evaluators_caveat_is_escaped():

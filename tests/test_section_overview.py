@@ -107,7 +107,7 @@ def test_flow_shares_withheld_with_their_counts_and_equal_internal_otherwise():
 
 def test_months_not_days_and_rules_in_the_text():
     project = make_project(synthetic_clients(30, 0), 5)
-    project.params.title = "Hanke [linkki](http://x)"
+    project.params.title = {"fi": "Hanke", "en": "Hanke [linkki](http://x)"}
     section = OverviewSection(project)
     data = section.published()[DATA]
     assert list(data.columns) == ["table", "n_rows", "n_units", "first_month", "last_month"]

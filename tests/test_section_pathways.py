@@ -52,7 +52,7 @@ def synthetic_clients(n: int, seed: int) -> pd.DataFrame:
 def make_project(clients: pd.DataFrame, min_cell: int, services=(), target=None) -> Project:
     options = pw.Options(caseload_target=target, services=tuple(services))
     params = SimpleNamespace(disclosure=Disclosure(min_cell, max(10, min_cell)), cutoff_date=CUTOFF,
-                             options=lambda name: options, title="T", description=None,
+                             options=lambda name: options, title={"fi": "T", "en": "T"}, description={},
                              evaluation_period=None, services={})
     return Project(params, "en", {"clients": clients})
 

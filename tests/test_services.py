@@ -2,6 +2,7 @@
 employment per service and the IPS benchmark for IPS services only (never pooled)."""
 from __future__ import annotations
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +15,11 @@ from tyokyky_eval import demo, load_section, publication
 from tyokyky_eval.errors import DataError, ParameterError
 from tyokyky_eval.inputs import services
 from tyokyky_eval.inputs.project import load_project
+from tyokyky_eval.publication.appendix import protect_appendix
+from tyokyky_eval.render import document as doc
+from tyokyky_eval.render.document import Heading, Prose
+from tyokyky_eval.run import runner
+from tyokyky_eval.sections import REGISTRY
 
 PROJECTS = ["demo", "essote-tyokykya-ja-kumppanuutta", "phhyky-tuetusti-tyohon", "helsinki-tyokykyisempi-stadi",
             "pohde-palo2"]
@@ -51,7 +57,7 @@ def test_services_block_is_parsed_with_kinds_labels_and_analyses(project_files):
     project_files.write("clients", project_files.tables["clients"])
     declared = load_project(project_files.save_params()).params.services
     assert sorted(declared) == ["grp", "ips", "talk", "work_ability_service"]
-    assert declared["ips"].analyses == ("flow", "prepost", "survival", "benchmark")
+    assert declared["ips"].analyses == ("flow", "prepost", "survival", "employment", "benchmark")
     assert declared["ips"].name("fi") == "IPS-pilotti" and declared["ips"].name("en") == "IPS pilot"
     wa = declared["work_ability_service"]
     assert wa.analyses == ("flow", "prepost") and wa.name("en") == "Work-ability service"
@@ -128,9 +134,60 @@ def test_paijat_hame_shows_its_services_separately(projects):
 
 
 def test_helsinki_consultations_get_no_employment_section(projects):
-    section = load_section("survival", projects["helsinki-tyokykyisempi-stadi"])
+    """No service of Helsinki has time to employment: the appendix leaves the section out with the
+    runner's one sentence (its title and that sentence: no methods, no results), as a section
+    without data; built on its own, the section says so in one sentence."""
+    project = projects["helsinki-tyokykyisempi-stadi"]
+    assert REGISTRY["survival"].missing(project) == ["services_survival"]
+    assert "survival" not in protect_appendix(project).sections
+    source = next(path for path in runner.notebook_paths() if path.name == "40_survival.ipynb")
+    nb = nbformat.read(str(source), as_version=4)
+    missing = runner.missing_tables(nb, project)
+    for language, title, sentence in (
+            ("fi", "Työllistymisen kesto", ("Tätä osaa ei laadittu, koska hankkeen aineistosta puuttuu: palvelu, "
+                                            "jonka analyyseihin kuuluu työllistymisen kesto.")),
+            ("en", "Time to employment", ("This section was not produced because the project's data do not "
+                                          "include: a service with time to employment among its analyses."))):
+        part = runner._skipped_part(nb, source, missing, language)
+        assert part.blocks == (Heading(1, title), Prose(sentence, "note"))
+    section = load_section("survival", project)
     assert section.tables() == [] and section.published() == {} and section.figures("en") == []
     assert section.text("en") == [publication.text("survival.text.no_service", "en")]
+
+
+def test_employment_names_its_services_by_their_label(projects):
+    """Essote's IPS pilot is "IPS-työhönvalmennuksen pilotti" in the employment tables and text (not
+    the package's "IPS-työhönvalmennus"), and its other services, which have no employment among
+    their analyses, are not reported even where they have jobs."""
+    section = load_section("employment", projects["essote-tyokykya-ja-kumppanuutta"])
+    assert [s.code for s in section.services] == ["ips"]
+    for language, label, sentence, generic in (
+            ("fi", "IPS-työhönvalmennuksen pilotti", "35 asiakkaasta 10 aloitti", "IPS-työhönvalmennus:"),
+            ("en", "IPS job coaching pilot", "10 of 35 clients had", "IPS job coaching:")):
+        text = " ".join(section.text(language)).replace("\\", "")  # Markdown escapes: "IPS\-työ…"
+        assert f"{label}: {sentence}" in text and generic not in text
+        tables = [b for b in doc.section_tables(section, language) if isinstance(b, doc.TableBlock)]
+        assert {row[0].text for table in tables for row in table.rows} == {label}
+
+
+def test_employment_covers_only_the_services_with_the_analysis(project_files):
+    cohorts = ({"service": "ips", "clients": 30}, {"service": "wa", "clients": 30})
+    tables = demo.generate(demo.DemoSpec(seed=3, cohorts=cohorts, tables=(*demo.DemoSpec.tables, "employment")))
+    for name, frame in tables.items():
+        project_files.write(name, frame)
+    assert tables["employment"]["client_id"].isin(tables["clients"].query("service == 'wa'")["client_id"]).any()
+    project_files.params["data"]["employment"] = "data/employment.csv"
+    project_files.params["services"] = {
+        "ips": {"kind": "ips", "label": {"fi": "IPS-kokeilu", "en": "IPS trial"}},
+        "wa": {"kind": "group_employment", "label": {"fi": "Ryhmä", "en": "Group"}, "analyses": ["flow", "survival"]}}
+    section = load_section("employment", load_project(project_files.save_params(), "en"))
+    assert section.published()["employment_clients"]["service"].tolist() == ["ips"]
+    assert section.text("fi")[1].startswith("IPS\\-kokeilu: ") and "Ryhmä" not in " ".join(section.text("fi"))
+    project_files.params["services"]["wa"]["analyses"] = ["flow", "survival", "employment"]
+    section = load_section("employment", load_project(project_files.save_params(), "en"))
+    assert section.published()["employment_clients"]["service"].tolist() == ["ips", "wa"]
+    assert [label for _, fig in section.figures("en") for label in
+            (t.get_text() for t in fig.axes[0].get_legend().get_texts())] == ["IPS trial", "Group"]
 
 
 @pytest.mark.parametrize("name", PROJECTS)

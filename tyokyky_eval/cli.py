@@ -239,9 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return exc.exit_code
-    except ParameterError as exc:
+    except ParameterError as exc:  # in --language, else the parameters file's own language, else English
         where = str(getattr(args, "params", "") or "")
-        for message in exc.messages:
+        for message in exc.texts(getattr(args, "language", None)):
             named = not where or message.startswith((where, Path(where).name))
             print(message if named else f"{where}: {message}", file=sys.stderr)
         return exc.exit_code

@@ -414,10 +414,9 @@ def spec_from_synthetic(synthetic: dict) -> DemoSpec:
     """A ``DemoSpec`` from the ``synthetic`` key of a parameters file (same field names; lists
     become tuples, ISO date strings dates). Raises ``ParameterError`` for unknown keys."""
     from tyokyky_eval.errors import ParameterError
-    from tyokyky_eval.inputs.keys import suggest
+    from tyokyky_eval.inputs.keys import unknown_keys
 
-    names = {f.name for f in fields(DemoSpec)}
-    unknown = [f"synthetic: unknown key '{k}'{suggest(k, names)}" for k in synthetic if k not in names]
+    unknown = unknown_keys("synthetic", synthetic, {f.name for f in fields(DemoSpec)})
     if unknown:
         raise ParameterError(unknown)
     values = {}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tyokyky_eval.i18n import LANGUAGES, Message, in_language
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -29,13 +31,30 @@ class TyokykyEvalError(Exception):
 
 
 class ParameterError(TyokykyEvalError):
-    """The parameters file is missing, unreadable or has wrong keys or values."""
+    """The parameters file is missing, unreadable or has wrong keys or values.
+
+    ``items``: the problems, each a :class:`~tyokyky_eval.i18n.Message` (written in the language
+    asked for) or a text in English; ``language``: the parameters file's own language when the file
+    could be read (None when it was not found or does not parse)."""
 
     exit_code = 2
 
-    def __init__(self, messages: list[str] | str):
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
-        super().__init__("\n".join(self.messages))
+    def __init__(self, messages, language: str | None = None):
+        self.items = [messages] if isinstance(messages, (str, Message)) else list(messages)
+        self.language = language
+        super().__init__("\n".join(map(str, self.items)))
+
+    @property
+    def messages(self) -> list[str]:
+        """The problems in English."""
+        return [str(item) for item in self.items]
+
+    def texts(self, language: str | None = None) -> list[str]:
+        """The problems in ``language`` (the ``--language`` asked for), else in the parameters
+        file's own language, else in English (the file's language is unknown when it does not
+        parse)."""
+        chosen = next((lang for lang in (language, self.language) if lang in LANGUAGES), "en")
+        return [in_language(item, chosen) for item in self.items]
 
 
 class DataError(TyokykyEvalError):

@@ -3,6 +3,9 @@
 Strings live in ``tyokyky_eval/locales/<language>/*.yaml``; every file is one namespace (the file
 stem), so ``t("validation.missing_column", column="x")`` reads ``validation.yaml`` key
 ``missing_column``. Keys may nest with dots.
+
+A :class:`Message` is a text whose language is chosen later: the problems of a parameters file are
+found before anyone knows which language to report them in (the file may not even parse).
 """
 from __future__ import annotations
 
@@ -28,8 +31,10 @@ def _catalog(language: str) -> dict:
     return catalog
 
 
-def t(key: str, language: str = "fi", **values) -> str:
-    """Translate ``namespace.key`` into ``language`` and fill ``{placeholders}``."""
+def t(key: str, language: str = "fi", /, **values) -> str:
+    """Translate ``namespace.key`` into ``language`` and fill ``{placeholders}`` (a value that is a
+    :class:`Message` is written in ``language`` too)."""
+    values = {k: v.text(language) if isinstance(v, Message) else v for k, v in values.items()}
     node = _catalog(language)
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -38,6 +43,49 @@ def t(key: str, language: str = "fi", **values) -> str:
     if not isinstance(node, str):
         raise KeyError(f"{key!r} in language {language!r} is not a string")
     return node.format(**values) if values else node
+
+
+class Message:
+    """A text in every language, written when the language is known: the locale ``key``, its
+    ``values`` (a value may be a Message itself, e.g. a did-you-mean hint) and ``where`` it points
+    (the file and the key of the parameters: never translated). ``str()`` gives the English text,
+    so a message still reads well in an f-string or an English log."""
+
+    __slots__ = ("key", "values", "where")
+
+    def __init__(self, key: str, where: str = "", /, **values):
+        self.key, self.where, self.values = key, where, values
+
+    def text(self, language: str = "en") -> str:
+        body = t(self.key, language, **self.values)
+        return f"{self.where}: {body}" if self.where else body
+
+    def within(self, where: str) -> Message:
+        """The same message located inside ``where`` (``where: self.where: …``)."""
+        inner = f"{where}: {self.where}" if self.where else where
+        return Message(self.key, inner, **self.values)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __repr__(self) -> str:
+        return f"Message({self.key!r}, {self.where!r}, **{self.values!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Message) and (self.key, self.where, self.values) == (other.key, other.where,
+                                                                                       other.values)
+
+    __hash__ = None
+
+
+def in_language(message, language: str) -> str:
+    """``message`` (a :class:`Message` or a text written in one language only) in ``language``."""
+    return message.text(language) if isinstance(message, Message) else str(message)
+
+
+def within(where: str, message):
+    """``message`` located inside ``where``: a :class:`Message` stays one, a text gets the prefix."""
+    return message.within(where) if isinstance(message, Message) else f"{where}: {message}"
 
 
 def has_text(key: str, language: str = "fi") -> bool:

@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 
 from tyokyky_eval.errors import ParameterError
+from tyokyky_eval.i18n import Message
+from tyokyky_eval.inputs.keys import type_name
 from tyokyky_eval.resources import resource_dir
 
 TABLES = ("clients", "kykyviisari", "fidelity", "feedback", "feedback_coding", "employment", "activities")
@@ -80,34 +82,35 @@ def _expanded_size(node, sizes: dict, active: set) -> float:
     return size
 
 
-def _yaml_text(path: Path, what: str) -> str:
+def _yaml_text(path: Path, what: Message) -> str:
     """The text of a user's YAML file, or ``ParameterError`` naming the encoding problem."""
     try:
         size = path.stat().st_size
         if size > MAX_YAML_BYTES:
-            raise ParameterError(f"{path.name}: the {what} is {size:,} bytes; at most "
-                                 f"{MAX_YAML_BYTES:,} are accepted (is this the right file?)")
+            raise ParameterError(Message("parameters.yaml_too_large", path.name, what=what, size=f"{size:,}",
+                                         max=f"{MAX_YAML_BYTES:,}"))
         raw = path.read_bytes()
     except ParameterError:
         raise
     except (OSError, RuntimeError) as exc:
-        raise ParameterError(f"{path.name}: cannot read the {what}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise ParameterError(Message("parameters.yaml_unreadable", path.name, what=what,
+                                     reason=getattr(exc, "strerror", None) or exc)) from None
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (len(raw) > 1 and b"\x00" in raw[:200]):
-        raise ParameterError(f"{path.name}: the {what} is saved as UTF-16; save it as UTF-8 "
-                             "(e.g. in Notepad: Save as → Encoding: UTF-8)")
+        raise ParameterError(Message("parameters.yaml_utf16", path.name, what=what))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise ParameterError(f"{path.name}:{line}: the {what} is not UTF-8 (byte 0x{raw[exc.start]:02x}; probably "
-                             "saved as Latin-1/cp1252); save it as UTF-8 (e.g. in Notepad: Save as → Encoding: "
-                             "UTF-8)") from None
+        raise ParameterError(Message("parameters.yaml_not_utf8", f"{path.name}:{line}", what=what,
+                                     byte=f"0x{raw[exc.start]:02x}")) from None
 
 
-def load_yaml(path: str | Path, what: str = "parameters file"):
+def load_yaml(path: str | Path, what: str = "parameters_file"):
     """A user's YAML file read safely: UTF-8 only, at most ``MAX_YAML_BYTES``, no duplicate keys,
-    at most ``MAX_YAML_ALIASES`` aliases. Raises ``ParameterError`` with ``file:line`` otherwise."""
+    at most ``MAX_YAML_ALIASES`` aliases. Raises ``ParameterError`` with ``file:line`` otherwise.
+    ``what``: ``parameters_file``, ``survey_spec`` or ``instrument_spec`` (named in the messages)."""
     path = Path(path)
+    what = Message(f"parameters.file_kind.{what}")
     text = _yaml_text(path, what)
     try:
         return yaml.load(text, Loader=SafeLoader)  # noqa: S506 — SafeLoader subclass
@@ -117,7 +120,7 @@ def load_yaml(path: str | Path, what: str = "parameters file"):
         problem = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
         detail = f"{context}, {problem}" if context and "duplicate key" not in problem else problem
-        raise ParameterError(f"{where}: the {what} is not valid YAML: {detail}") from None
+        raise ParameterError(Message("parameters.yaml_invalid", where, what=what, detail=detail)) from None
 
 
 def _root():
@@ -139,10 +142,9 @@ def field_names(name: str) -> list[str]:
 
 @lru_cache(maxsize=None)
 def _instrument_from_path(path: str) -> dict:
-    spec = load_yaml(Path(path), "instrument spec")
+    spec = load_yaml(Path(path), "instrument_spec")
     if not isinstance(spec, dict):
-        raise ParameterError(f"{Path(path).name}: an instrument spec must be a mapping of keys "
-                             f"(title, items or measures, …), not a {type(spec).__name__}")
+        raise ParameterError(Message("parameters.instrument_mapping", Path(path).name, got=type_name(spec)))
     return spec
 
 

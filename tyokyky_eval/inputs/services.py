@@ -23,20 +23,22 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tyokyky_eval import publication
+from tyokyky_eval.i18n import Message
 from tyokyky_eval.inputs.keys import suggest, unknown_keys
 
 KINDS = ("ips", "work_ability_service", "lifestyle_guidance", "group_employment", "network_consultation",
          "other")
 #: analyses a service can take part in: the client flow (overview), Kykyviisari pre/post, time to
-#: employment (Kaplan–Meier, competing risks, Cox), the IPS benchmark (31 / 41 / 50 %)
-ANALYSES = ("flow", "prepost", "survival", "benchmark")
+#: employment (Kaplan–Meier, competing risks, Cox), the job histories of the employment table, the
+#: IPS benchmark (31 / 41 / 50 %)
+ANALYSES = ("flow", "prepost", "survival", "employment", "benchmark")
 DEFAULT_ANALYSES = {
-    "ips": ("flow", "prepost", "survival", "benchmark"),
-    "group_employment": ("flow", "prepost", "survival"),
+    "ips": ("flow", "prepost", "survival", "employment", "benchmark"),
+    "group_employment": ("flow", "prepost", "survival", "employment"),
     "work_ability_service": ("flow", "prepost"),
     "lifestyle_guidance": ("flow", "prepost"),
     "network_consultation": ("flow",),  # anonymous cases: no client outcome
-    "other": ("flow", "prepost", "survival"),
+    "other": ("flow", "prepost", "survival", "employment"),
 }
 SERVICE_KEYS = ("kind", "label", "analyses")
 
@@ -67,7 +69,7 @@ def parse(raw, file: str, errors: list[str]) -> dict[str, Service]:
     if raw is None:
         return {}
     if not isinstance(raw, dict) or not raw:
-        errors.append(f"{file}: services: expected 'code: {{kind: ips, label: {{fi: …, en: …}}}}' per service")
+        errors.append(Message("parameters.services.expected", f"{file}: services"))
         return {}
     out = {}
     for code, spec in raw.items():
@@ -75,30 +77,29 @@ def parse(raw, file: str, errors: list[str]) -> dict[str, Service]:
         if isinstance(spec, str):
             spec = {"kind": spec}
         if not isinstance(spec, dict):
-            errors.append(f"{where}: expected {{kind: …, label: …, analyses: […]}}")
+            errors.append(Message("parameters.services.expected_service", where))
             continue
         bad = unknown_keys(where, spec, SERVICE_KEYS)
         kind = spec.get("kind")
         if kind not in KINDS:
-            bad.append(f"{where}.kind: '{kind}' is not a kind of service{suggest(str(kind), KINDS)}; "
-                       f"kinds are {', '.join(KINDS)}")
+            bad.append(Message("parameters.services.unknown_kind", f"{where}.kind", kind=kind,
+                               hint=suggest(str(kind), KINDS), kinds=", ".join(KINDS)))
         label = spec.get("label") or {}
         if not (isinstance(label, dict) and set(label) <= {"fi", "en"}
                 and all(isinstance(v, str) and v.strip() for v in label.values())):
-            bad.append(f"{where}.label: expected {{fi: text, en: text}}")
+            bad.append(Message("parameters.services.label", f"{where}.label"))
         analyses = spec.get("analyses", DEFAULT_ANALYSES.get(kind, ()))
         if isinstance(analyses, str) or not isinstance(analyses, (list, tuple)):
-            bad.append(f"{where}.analyses: expected a list, e.g. [flow, prepost]")
+            bad.append(Message("parameters.services.analyses_list", f"{where}.analyses"))
             analyses = ()
         for name in analyses:
             if name not in ANALYSES:
-                bad.append(f"{where}.analyses: unknown analysis '{name}'{suggest(str(name), ANALYSES)}; "
-                           f"analyses are {', '.join(ANALYSES)}")
+                bad.append(Message("parameters.services.unknown_analysis", f"{where}.analyses", name=name,
+                                   hint=suggest(str(name), ANALYSES), analyses=", ".join(ANALYSES)))
         if "benchmark" in analyses and kind != "ips":
-            bad.append(f"{where}.analyses: the IPS benchmark (31 / 41 / 50 %) applies only to services of "
-                       f"kind ips, not {kind}")
+            bad.append(Message("parameters.services.benchmark_kind", f"{where}.analyses", kind=kind))
         if "benchmark" in analyses and "survival" not in analyses:
-            bad.append(f"{where}.analyses: the IPS benchmark needs survival (time to employment) too")
+            bad.append(Message("parameters.services.benchmark_survival", f"{where}.analyses"))
         if bad:
             errors.extend(bad)
             continue
@@ -116,10 +117,14 @@ def resolve(declared: dict[str, Service], clients: pd.DataFrame | None) -> dict[
     return {code: Service(code) for code in codes}
 
 
+def of_project(project) -> dict[str, Service]:
+    """The services of ``project``: :func:`resolve` on its parameters and clients table."""
+    return resolve(project.params.services, project.table("clients"))
+
+
 def for_analysis(project, analysis: str) -> list[Service]:
     """The project's services to which ``analysis`` applies, in declaration order."""
-    services = resolve(project.params.services, project.table("clients"))
-    return [s for s in services.values() if s.applies(analysis)]
+    return [s for s in of_project(project).values() if s.applies(analysis)]
 
 
 def check_codes(declared: dict[str, Service], clients: pd.DataFrame) -> list[tuple[str, str, str]]:

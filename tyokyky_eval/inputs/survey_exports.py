@@ -338,28 +338,23 @@ def read_export(export, spec: dict, language: str = "fi", value_map: dict | None
     return out
 
 
-def read_exports(exports, options: fb.Options, base, language: str = "fi",
-                 value_map: dict | None = None) -> tuple[pd.DataFrame, list]:
-    """Every export of a project read, reshaped and combined into one ``feedback`` table, and the
-    problems found. An export whose survey has no spec, or with errors, contributes nothing."""
+def read_entry(export, options: fb.Options, base, language: str = "fi",
+               value_map: dict | None = None) -> tuple[pd.DataFrame, list]:
+    """One export of a project read and reshaped into ``feedback`` rows, and the problems found.
+    An export whose survey has no spec, or with errors, gives no rows."""
     from tyokyky_eval.errors import ParameterError
 
-    frames, found = [], []
-    for export in exports:
-        try:
-            spec = fb.load_survey(options.surveys.get(export.survey, export.survey), base)
-        except ParameterError as exc:
-            found += [Problem(export.label, None, None, m, None, "error", "unknown_survey") for m in exc.messages]
-            continue
-        try:
-            frame = read_export(export, spec, language, value_map)
-        except DataError as exc:
-            found += exc.problems
-            continue
-        found += frame.attrs.pop("warnings", [])
-        frames.append(frame)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    return typed(out), found
+    try:
+        spec = fb.load_survey(options.surveys.get(export.survey, export.survey), base)
+    except ParameterError as exc:
+        return typed(pd.DataFrame(columns=COLUMNS)), [Problem(export.label, None, None, m, None, "error",
+                                                               "unknown_survey") for m in exc.texts(language)]
+    try:
+        frame = read_export(export, spec, language, value_map)
+    except DataError as exc:
+        return typed(pd.DataFrame(columns=COLUMNS)), exc.problems
+    warnings = frame.attrs.pop("warnings", [])
+    return typed(frame), warnings
 
 
 def typed(feedback: pd.DataFrame) -> pd.DataFrame:

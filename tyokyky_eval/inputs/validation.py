@@ -17,7 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from tyokyky_eval.errors import DataError, Problem
-from tyokyky_eval.i18n import fmt_date, t
+from tyokyky_eval.i18n import Message, fmt_date, t
 from tyokyky_eval.inputs import dictionary, identifiers, survey_exports
 from tyokyky_eval.inputs import services as service_codes
 from tyokyky_eval.inputs.params import Params, suggest
@@ -404,6 +404,27 @@ def _check_measurements(kyky: pd.DataFrame, clients: pd.DataFrame | None, params
               start=fmt_date(start[row], c.language), days=params.validation.measurement_tolerance_days)
 
 
+def _undeclared_sites(values: pd.Series, params: Params) -> list[tuple[str, object, int]]:
+    """The site codes in ``values`` that are not declared under ``sites`` (none when the project
+    declares no sites): ``(code, index of its first row, number of rows)``."""
+    if not params.sites:
+        return []
+    codes = values.dropna().astype(str)
+    unknown = codes[~codes.isin(params.sites)]
+    return [(code, rows.index[0], len(rows)) for code, rows in unknown.groupby(unknown, sort=True)]
+
+
+def _check_sites(frame: pd.DataFrame, column: str, params: Params, c: _Collector):
+    """Every site code of ``column`` is declared under ``sites`` (when sites are declared): one
+    problem per unknown code, at its first row."""
+    if column not in frame:
+        return
+    declared = list(params.sites)
+    for code, first, n in _undeclared_sites(frame[column], params):
+        c.add(first, column, "site_undeclared", code, code=code, n=n, hint=suggest(code, declared),
+              declared=", ".join(declared))
+
+
 def _check_fidelity(fid: pd.DataFrame, c: _Collector):
     no_score = fid["score"].isna()
     c.add_mask(fid, no_score & fid["na_reason"].isna(), "score", "score_or_reason")
@@ -445,7 +466,7 @@ def _check_feedback(fb: pd.DataFrame, params: Params, c: _Collector):
     for survey in _unknown_surveys(fb["survey_id"], specs, params):
         rows = fb.index[fb["survey_id"].eq(survey)]
         c.add(rows[0], "survey_id", "unknown_survey_once", survey, survey=survey, n=len(rows),
-              surveys=", ".join(feedback.builtin_surveys()) + suggest(survey, feedback.builtin_surveys()))
+              surveys=", ".join(feedback.builtin_surveys()), hint=suggest(survey, feedback.builtin_surveys()))
     known = fb[fb["survey_id"].isin(specs)]
     for row in known.index[feedback.out_of_scale(known, specs)]:
         survey, item, value = known.at[row, "survey_id"], known.at[row, "item_id"], known.at[row, "response"]
@@ -470,7 +491,7 @@ def _join_coding(coding: pd.DataFrame, feedback: pd.DataFrame | None, params: Pa
     for survey in _unknown_surveys(coding["survey_id"], specs, params):
         for row in coding.index[coding["survey_id"].eq(survey)]:
             c.add(row, "survey_id", "unknown_survey", survey,
-                  surveys=", ".join(fb.builtin_surveys()) + suggest(survey, fb.builtin_surveys()))
+                  surveys=", ".join(fb.builtin_surveys()), hint=suggest(survey, fb.builtin_surveys()))
     open_items = {sid: {i["id"]: i for i in spec["items"] if i.get("type") == fb.TEXT} for sid, spec in specs.items()}
     answers, themes, coded = {}, None, {}
     if feedback is not None:
@@ -561,7 +582,7 @@ def _check_analyses(params: Params, frames: dict, raw_columns: dict, language: s
         else:
             choices = present + ["age_at_start"] + [f"baseline_{m}" for m in measures]
             prefixed = [c for c in choices if c.startswith(f"{name}_")]
-            hint = suggest(name, choices) or (f" (did you mean '{prefixed[0]}'?)" if prefixed else "")
+            hint = suggest(name, choices) or (Message("parameters.did_you_mean", word=prefixed[0]) if prefixed else "")
             add("param_unknown_covariate", option=key, name=name, hint=hint, columns=columns,
                 measures=", ".join(measures))
     services = sorted(clients["service"].dropna().astype(str).unique())
@@ -579,12 +600,18 @@ def _feedback_exports(params: Params, language: str, result: ValidationResult) -
     into the ``feedback`` table and checked (problems into ``result``); None without exports."""
     if not params.feedback_exports:
         return None
-    frame, problems = survey_exports.read_exports(params.feedback_exports, params.options("feedback"),
-                                                  params.path.parent, language, params.value_map)
-    result.problems.extend(problems)
+    frames, declared = [], list(params.sites)
     for export in params.feedback_exports:
+        frame, problems = survey_exports.read_entry(export, params.options("feedback"), params.path.parent, language,
+                                                    params.value_map)
+        result.problems += problems + [
+            Problem(export.label, None, None, t("validation.site_undeclared", language, code=code, n=n,
+                                                hint=suggest(code, declared), declared=", ".join(declared)),
+                    code, "error", "site_undeclared")
+            for code, _, n in _undeclared_sites(frame["site"], params)]
         result.labels.setdefault("feedback", export.label)
-    return frame
+        frames.append(frame)
+    return survey_exports.typed(pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True))
 
 
 def _feedback_table(long: pd.DataFrame | None, exports: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -619,8 +646,10 @@ def validate_project(params: Params, language: str | None = None) -> ValidationR
         fid = frames["fidelity"]
         fid["rater"] = fid["rater"].where(~fid["rater"].str.lower().eq("consensus"), "consensus")
         _check_fidelity(frames["fidelity"], collectors["fidelity"])
+        _check_sites(frames["fidelity"], "site_id", params, collectors["fidelity"])
     if frames.get("feedback") is not None:
         _check_feedback(frames["feedback"], params, collectors["feedback"])
+        _check_sites(frames["feedback"], "site", params, collectors["feedback"])
     if frames.get("activities") is not None:
         _check_activities(frames["activities"], clients, params, collectors["activities"])
     exports = _feedback_exports(params, language, result)

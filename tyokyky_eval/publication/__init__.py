@@ -62,6 +62,7 @@ from tyokyky_eval.publication.escaping import (
                                             drop_free_text,
                                             escape_html,
                                             escape_markdown,
+                                            escape_mathtext,
                                             neutralise_formula,
                                             neutralise_formulas,
                                             neutralise_markdown,
@@ -73,5 +74,5 @@ from tyokyky_eval.publication.protect import protect, published
 __all__ = ["Attack", "audit", "determined", "intervals", "MIN_CELL_FLOOR", "PRIMARY", "SECONDARY", "WITHHELD", "Line",
            "Rules", "Table", "collapse_small_groups", "column_lines", "cost", "is_symbol", "key_columns",
            "partition_lines", "row_lines", "CONTENT_SECURITY_POLICY", "FREE_TEXT_COLUMNS", "drop_free_text",
-           "escape_html", "escape_markdown", "neutralise_formula", "neutralise_formulas", "neutralise_markdown",
+           "escape_html", "escape_markdown", "escape_mathtext", "neutralise_formula", "neutralise_formulas", "neutralise_markdown",
            "safe_markdown_html", "text", "protect", "published"]

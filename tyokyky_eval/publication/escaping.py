@@ -37,6 +37,11 @@ def escape_markdown(text) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def escape_mathtext(text) -> str:
+    """A code or label for a matplotlib text: ``$`` escaped (no mathtext from data)."""
+    return str(text).replace("$", r"\$")
+
+
 def neutralise_formula(value):
     """One cell: a text starting with ``= + - @``, tab or carriage return gets a leading ``'`` so a
     spreadsheet shows it as text instead of running it as a formula (OWASP "CSV injection").

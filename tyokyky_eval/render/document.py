@@ -166,7 +166,8 @@ def section_tables(section, language: str) -> list[Block]:
                  section.rules.legend(language) if protected else None]
         shown = shown[list(table.columns or shown.columns)].copy()
         for column, labels in table.labels.items():
-            shown[column] = shown[column].map(lambda v, m=labels: m[v][language] if v in m else v)
+            if column in shown:
+                shown[column] = shown[column].map(lambda v, m=labels: m[v][language] if v in m else v)
         block = table_block(shown, t(table.caption, language, **table.caption_values), language,
                             table.decimals, table.code_columns, table.namespace, " ".join(n for n in notes if n),
                             {c: h[language] for c, h in table.headers.items()}, table.name)
@@ -269,8 +270,8 @@ def title_page(project) -> TitlePage:
 
     notes = ((t("appendix.synthetic_note", language),) if p.synthetic else ()) + (
         t("appendix.generated_by", language, version=__version__),)
-    return TitlePage(t("appendix.appendix", language), p.title, p.description or "", tuple(facts), notes,
-                     bool(p.synthetic))
+    return TitlePage(t("appendix.appendix", language), p.title[language], p.description.get(language, ""),
+                     tuple(facts), notes, bool(p.synthetic))
 
 
 def provenance_part(record: dict, language: str) -> Part:

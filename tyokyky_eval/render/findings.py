@@ -61,7 +61,7 @@ def key_findings(appendix, project, language: str, shown=None) -> Part | None:
         return t(f"findings.{key}", language, **values)
 
     rows = []
-    for service in service_codes.resolve(project.params.services, project.table("clients")).values():
+    for service in service_codes.of_project(project).values():
         name = service.name(language)
         summary = published.row("survival_summary", service=service.code, group="all")
         if summary is not None:

@@ -38,7 +38,7 @@ from tyokyky_eval.i18n import t
 from tyokyky_eval.inputs.project import Project, load_project
 from tyokyky_eval.render.document import LANGUAGE_TAGS
 from tyokyky_eval.run.kernel import ensure_kernel
-from tyokyky_eval.run.runner import missing_tables, notebook_paths
+from tyokyky_eval.run.runner import missing_tables, missing_text, notebook_paths
 
 MANIFEST = ".tyokyky-lab.json"
 OWN_ANALYSIS_TAG = "own-analysis"
@@ -77,7 +77,8 @@ def prepare(params_path: str | Path, language: str | None = None, directory: str
             nb = nbformat.read(str(source), as_version=4)
             missing = missing_tables(nb, project)
             if missing:
-                copy.skipped.append(t("lab.skipped", language, notebook=source.name, missing=", ".join(missing)))
+                copy.skipped.append(t("lab.skipped", language, notebook=source.name,
+                                      missing=missing_text(missing, language)))
                 continue
             nbformat.write(working_notebook(nb, source, project, params_path, kernel), str(staging / source.name))
             copy.notebooks.append(source.name)

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from tyokyky_eval.errors import TyokykyEvalError
+from tyokyky_eval.errors import ParameterError, TyokykyEvalError
 from tyokyky_eval.programme.run import FOLDER, synthesis_outcome
 from tyokyky_eval.run.cluster import dask_executor
 from tyokyky_eval.run.kernel import ensure_kernel
@@ -32,7 +32,8 @@ def _run_one(params_path: str, output: str, language: str | None, notebooks_dir:
         result = run_project(params_path, output, language, progress=False, notebooks_dir=notebooks_dir,
                              timeout=timeout, pdf=pdf)
     except Exception as exc:  # noqa: BLE001 — one broken project must not stop the others
-        message = str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}"
+        message = ("\n".join(exc.texts(language)) if isinstance(exc, ParameterError)
+                   else str(exc) if isinstance(exc, TyokykyEvalError) else f"{type(exc).__name__}: {exc}")
         return ProjectOutcome(name, "failed", round(time.perf_counter() - started, 1), message=message)
     return ProjectOutcome(name, "ok", round(time.perf_counter() - started, 1), str(result.appendix),
                           " ".join(result.messages))

@@ -72,7 +72,7 @@ def collect(params: Params, language: str, notebooks: dict[str, str], started: d
     ``"skipped"``; times are timezone-aware."""
     record = {
         "project_id": params.project_id,
-        "title": params.title,
+        "title": params.title[language],
         "language": language,
         "cutoff_date": params.cutoff_date.isoformat(),
         "synthetic": bool(params.synthetic),

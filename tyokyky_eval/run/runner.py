@@ -41,7 +41,10 @@ from pathlib import Path
 
 import nbformat
 
-from tyokyky_eval.errors import NotebookError, OutputError
+from tyokyky_eval.errors import (
+    NotebookError,
+    OutputError,
+)
 from tyokyky_eval.i18n import has_text, t
 from tyokyky_eval.inputs.project import (
     Project,
@@ -283,9 +286,14 @@ def _part_key(nb: nbformat.NotebookNode, source: Path) -> str:
     return nb.metadata.get("tyokyky_eval", {}).get("section") or source.stem
 
 
+def missing_text(missing: list[str], language: str) -> str:
+    """What a section left out lacks (:func:`missing_tables`), in words: 'fidelity reviews, …'."""
+    return ", ".join(t(f"codes.table.{m}", language) if has_text(f"codes.table.{m}", language) else m
+                     for m in missing)
+
+
 def _skipped_part(nb, source: Path, missing: list[str], language: str) -> doc.Part:
-    names = ", ".join(t(f"codes.table.{m}", language) if has_text(f"codes.table.{m}", language) else m
-                      for m in missing)
+    names = missing_text(missing, language)
     return doc.Part(_part_key(nb, source), (doc.Heading(1, _section_title(nb, source, language)),
                                             doc.Prose(t("appendix.section_skipped", language, missing=names), "note")))
 

@@ -24,38 +24,49 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tyokyky_eval import publication
+from tyokyky_eval.inputs import services
 
 
 @dataclass(frozen=True)
 class Entry:
     """A registered section: ``name`` (also the ``analyses`` key, when ``options`` is set),
-    ``module`` (holding the section class ``Section`` there), the tables it ``requires`` and the
-    parameters block it is ``declared`` in (the section has nothing to show when that is empty)."""
+    ``module`` (holding the section class ``Section`` there), the tables it ``requires``, the
+    parameters block it is ``declared`` in (the section has nothing to show when that is empty) and
+    the ``analysis`` of the services it is computed for (:data:`tyokyky_eval.inputs.services.ANALYSES`:
+    the section has nothing to show when no service of the project has it)."""
 
     name: str
     module: str
     requires: tuple[str, ...]
     options: str | None = None  # module whose ``Options`` dataclass holds ``analyses.<name>``
     declared: str | None = None  # a ``Params`` attribute (goals, costs) the section needs
+    analysis: str | None = None  # the services' analysis (prepost, survival, employment) it reports
 
     def load(self):
         return importlib.import_module(self.module).SECTION
 
     def missing(self, project) -> list[str]:
-        """The tables this section requires that ``project`` lacks, and the parameters block it is
-        declared in (``goals``, ``costs``) when the project leaves it empty: the section is left out
-        of the appendix when this is not empty."""
+        """What the section needs that ``project`` lacks: the tables it requires, the parameters
+        block it is declared in (``goals``, ``costs``) when the project leaves it empty, and a
+        service with its analysis (``services_<analysis>``) when no service has it. The section is
+        left out of the appendix, with one sentence naming these, when this is not empty."""
+        tables = [name for name in self.requires if project.table(name) is None]
         block = [self.declared] if self.declared and not getattr(project.params, self.declared) else []
-        return [name for name in self.requires if project.table(name) is None] + block
+        service = ([f"services_{self.analysis}"] if self.analysis and not tables
+                   and not services.for_analysis(project, self.analysis) else [])
+        return tables + block + service
 
 
 REGISTRY: dict[str, Entry] = {e.name: e for e in (
     Entry("overview", "tyokyky_eval.sections.overview", ()),
     Entry("goals", "tyokyky_eval.sections.goals", (), declared="goals"),
     Entry("fidelity", "tyokyky_eval.sections.fidelity", ("fidelity",), "tyokyky_eval.stats.fidelity"),
-    Entry("prepost", "tyokyky_eval.sections.prepost", ("clients", "kykyviisari"), "tyokyky_eval.stats.prepost"),
-    Entry("survival", "tyokyky_eval.sections.survival", ("clients",), "tyokyky_eval.stats.survival"),
-    Entry("employment", "tyokyky_eval.sections.employment", ("clients", "employment"), "tyokyky_eval.stats.employment"),
+    Entry("prepost", "tyokyky_eval.sections.prepost", ("clients", "kykyviisari"), "tyokyky_eval.stats.prepost",
+          analysis="prepost"),
+    Entry("survival", "tyokyky_eval.sections.survival", ("clients",), "tyokyky_eval.stats.survival",
+          analysis="survival"),
+    Entry("employment", "tyokyky_eval.sections.employment", ("clients", "employment"),
+          "tyokyky_eval.stats.employment", analysis="employment"),
     Entry("feedback", "tyokyky_eval.sections.feedback", ("feedback",), "tyokyky_eval.stats.feedback"),
     Entry("pathways", "tyokyky_eval.sections.pathways", ("clients",), "tyokyky_eval.stats.pathways"),
     Entry("activities", "tyokyky_eval.sections.activities", ("activities",)),

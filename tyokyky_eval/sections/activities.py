@@ -26,6 +26,7 @@ import pandas as pd
 
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import t
+from tyokyky_eval.inputs import services
 from tyokyky_eval.sections import Section
 from tyokyky_eval.stats import activities as ac
 
@@ -94,7 +95,8 @@ class ActivitiesSection(Section):
                 event_name(kind), frame, "activities.caption_event", counts=counts,
                 derived={"n_with_event": SHARE, "n_clients": SHARE}, lines=lines, code_columns=("service",),
                 caption_values={"kind": self._kind(kind, self.project.language)}, namespace="activities",
-                decimals={"share": 2, "ci_low": 2, "ci_high": 2}))
+                decimals={"share": 2, "ci_low": 2, "ci_high": 2},
+                labels={"service": services.labels(services.of_project(self.project).values())}))
         return out
 
     def links(self) -> tuple[publication.Line, ...]:

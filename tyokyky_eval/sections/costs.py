@@ -19,6 +19,7 @@ import pandas as pd
 
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import code_label, fmt_number, fmt_percent, t
+from tyokyky_eval.inputs import services
 from tyokyky_eval.sections import Section
 from tyokyky_eval.stats import costs as co
 
@@ -42,7 +43,8 @@ class CostsSection(Section):
         if self.costs is None:
             return []
         common = {"namespace": "costs", "decimals": {"amount": 0, "cost": 0, "share": 1, "cost_per_client": 0,
-                                                      "cost_per_completed": 0, "cost_per_employed": 0}}
+                                                      "cost_per_completed": 0, "cost_per_employed": 0},
+                  "labels": {"service": services.labels(services.of_project(self.project).values())}}
         values = {"currency": self.costs.currency}
         out = []
         if self.costs.budget:

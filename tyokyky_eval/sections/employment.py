@@ -1,6 +1,8 @@
 """Section "Employment": the job histories of :mod:`tyokyky_eval.stats.employment`, published safely.
 
-Three tables, one row per service (never pooled across services):
+Three tables, one row per service whose analyses include ``employment`` (the ``services:`` block
+of the parameters; IPS, group employment and services of kind ``other`` by default), each named by
+its label there, never pooled across services:
 
 - **clients**: clients, employed (with a job start), not employed, with more than one job start,
   and the wage subsidy of the first job (yes / no / unknown, share of those known with a Wilson
@@ -27,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from tyokyky_eval import publication
-from tyokyky_eval.i18n import code_label, fmt_percent, t
-from tyokyky_eval.sections import Section
+from tyokyky_eval.i18n import fmt_percent, t
+from tyokyky_eval.inputs import services
+from tyokyky_eval.sections import REGISTRY, Section
 from tyokyky_eval.stats import employment as em
 
 CLIENTS, JOBS, TENURE = "employment_clients", "employment_jobs", "employment_tenure"
@@ -51,10 +54,11 @@ class EmploymentSection(Section):
         if jobs is None:  # the runner leaves the section out; a notebook run by hand says "no jobs"
             jobs = em.no_jobs()
         self.starts = starts = em.job_starts(jobs, clients, options)
-        self.services = services = em.reported_services(clients, jobs, options)
-        self.clients = em.client_table(clients, starts, services)
-        self.jobs = em.job_table(starts, services)
-        self.tenure = em.tenure_table(starts, params.cutoff_date, services, options.tenure_days)
+        self.services = services.for_analysis(project, REGISTRY[self.name].analysis)
+        codes = [service.code for service in self.services]
+        self.clients = em.client_table(clients, starts, codes)
+        self.jobs = em.job_table(starts, codes)
+        self.tenure = em.tenure_table(starts, params.cutoff_date, codes, options.tenure_days)
 
     # -- tables ----------------------------------------------------------------------------------
     def tables(self) -> list[publication.Table]:
@@ -68,6 +72,7 @@ class EmploymentSection(Section):
         tenure_lines = tuple(line(((i, "n_still_employed"), (i, "n_ended")), (i, "n_followed"))
                              for i in range(len(self.tenure)))
         note = {"min_hours": f"{self.options.min_hours:g}"}
+        labels = {"service": services.labels(self.services)}
         return [
             publication.Table(
                 CLIENTS, self.clients, "employment.caption_clients",
@@ -76,20 +81,28 @@ class EmploymentSection(Section):
                 derived={"n_wage_subsidy": SHARE, "n_no_wage_subsidy": SHARE}, lines=client_lines,
                 note="employment.note_clients", note_values=note, code_columns=("service",),
                 namespace="employment", decimals={"wage_subsidy_share": 2, "ci_low": 2, "ci_high": 2},
-                key=("n_clients", "n_employed")),
+                key=("n_clients", "n_employed"), labels=labels),
             publication.Table(
                 JOBS, self.jobs, "employment.caption_jobs",
                 counts=("n_jobs", "n_additional_jobs", "n_with_hours", *sectors),
                 derived={"n_with_hours": HOURS}, lines=job_lines, code_columns=("service",),
-                namespace="employment", decimals={c: 1 for c in HOURS}),
+                namespace="employment", decimals={c: 1 for c in HOURS}, labels=labels),
             publication.Table(
                 TENURE, self.tenure, "employment.caption_tenure",
+                caption_values={"days": self.days_text(self.project.language)},
                 counts=("n_followed", "n_still_employed", "n_ended", "n_ended_between", "n_ended_interval"),
                 derived={"n_still_employed": TENURE_SHARE[2:] + RETENTION, "n_ended": TENURE_SHARE[2:],
                          "n_ended_between": TENURE_SHARE, "n_ended_interval": RETENTION},
                 lines=tenure_lines, note="employment.note_tenure", code_columns=("service",),
-                namespace="employment", decimals={c: 2 for c in ("share", "ci_low", "ci_high", *RETENTION)}),
+                namespace="employment", decimals={c: 2 for c in ("share", "ci_low", "ci_high", *RETENTION)},
+                labels=labels),
         ]
+
+    def days_text(self, language: str) -> str:
+        """The tenure days in words: '90 ja 180' / '90 and 180' (one day: '90')."""
+        days = [str(d) for d in self.options.tenure_days]
+        return days[0] if len(days) == 1 else t("employment.days_and", language, days=", ".join(days[:-1]),
+                                                    last=days[-1])
 
     def statuses(self) -> dict[str, pd.DataFrame]:
         """The publication layer's statuses; then the integer-programming audit
@@ -215,10 +228,10 @@ class EmploymentSection(Section):
         out = [publication.text("employment.text.rule", language,
                                 min_hours=f"{self.options.min_hours:g}")]
         if not self.services:
-            return out + [t("employment.text.no_jobs", language)]
+            return out + [t("employment.text.no_service", language)]
         clients, jobs = published[CLIENTS], published[JOBS]
         for i, service in enumerate(self.services):
-            label = code_label("service", service, language, "employment")
+            label = service.name(language)
             row, job = clients.iloc[i], jobs.iloc[i]
             out.append(publication.text("employment.text.service", language, service=label,
                                         clients=self._count(row["n_clients"]), employed=self._count(row["n_employed"]),
@@ -240,7 +253,8 @@ class EmploymentSection(Section):
         tenure = self.published()[TENURE]
         if not len(tenure) or not tenure["share"].map(self._shown).any():
             return []
-        return [(t("employment.caption_fig_tenure", language), self.figure_tenure(tenure, language))]
+        return [(t("employment.caption_fig_tenure", language, days=self.days_text(language)),
+                 self.figure_tenure(tenure, language))]
 
     def figure_tenure(self, tenure: pd.DataFrame, language: str, ax=None):
         """Share of job starts still employed ``d`` days after the start, with its Wilson 95 % CI,
@@ -251,15 +265,16 @@ class EmploymentSection(Section):
         days = list(self.options.tenure_days)
         width = 0.8 / max(len(self.services), 1)
         for k, service in enumerate(self.services):
-            rows = tenure[tenure["service"].eq(service)].set_index("days")
+            rows = tenure[tenure["service"].eq(service.code)].set_index("days")
             shown = [d for d in days if d in rows.index and self._shown(rows.at[d, "share"])]
             x = np.array([days.index(d) for d in shown], dtype=float) + (k - (len(self.services) - 1) / 2) * width
             share = np.array([float(rows.at[d, "share"]) for d in shown])
             low = np.array([float(rows.at[d, "ci_low"]) for d in shown])
             high = np.array([float(rows.at[d, "ci_high"]) for d in shown])
-            errors = np.clip([share - low, high - share], 0, None)  # Wilson's limit of 41/41 is 1 − 1e-16
+            # a Wilson limit at 0 or 1 can lie a rounding error beyond the share: no negative error bar
+            errors = np.clip([share - low, high - share], 0, None)
             ax.bar(x, share, width * 0.9, yerr=errors, capsize=3,
-                   label=code_label("service", service, language, "employment"))
+                   label=publication.escape_mathtext(service.name(language)))
         ax.set_xticks(range(len(days)), [t("employment.figure.days", language, days=d) for d in days])
         ax.set_ylim(0, 1)
         ax.set_ylabel(t("employment.figure.share", language))

@@ -327,7 +327,8 @@ class FeedbackSection(Section):
         return bool(item.get("multiple"))
 
     def _labels(self) -> dict[str, dict]:
-        """Display texts from the survey specs: survey titles and item texts per language."""
+        """Display texts from the survey specs (survey titles, item texts, options and themes per
+        language) and the sites' declared labels (``sites`` of the parameters)."""
         titles = {sid: spec["title"] for sid, spec in self.specs.items()}
         items: dict = {}
         for spec in self.specs.values():
@@ -338,19 +339,20 @@ class FeedbackSection(Section):
             for item in spec["items"]:
                 for code, label in {**(item.get("options") or {}), **(item.get("themes") or {})}.items():
                     options.setdefault(code, label)
-        return {"survey_id": titles, "item_id": items, "option": options, "theme": options}
+        return {"survey_id": titles, "item_id": items, "option": options, "theme": options,
+                "site": self.project.params.sites}
 
     def _provisional_tables(self) -> list[publication.Table]:
         rules = self.rules
         note = {"min_cell": rules.min_cell, "primary": rules.symbol(publication.PRIMARY),
                 "secondary": rules.symbol(publication.SECONDARY), "withheld": rules.symbol(publication.WITHHELD)}
         every = self._labels()
-        labels = {k: every[k] for k in ("survey_id", "item_id")}
+        labels = {k: every[k] for k in ("survey_id", "item_id", "site")}
         shown = dict(decimals=DECIMALS, code_columns=CODES, namespace="feedback", note_values=note)
         return [
             publication.Table("feedback_respondents", self.respondents, "feedback.caption_respondents",
                               counts=("n",), note="feedback.note_respondents", columns=self._columns(self.respondents),
-                              labels={"survey_id": labels["survey_id"]}, **shown),
+                              labels={k: labels[k] for k in ("survey_id", "site")}, **shown),
             publication.Table("feedback_items", self._items_table(), "feedback.caption_items",
                               counts=("n",), derived={"n": ITEM_STATS}, note="feedback.note_items",
                               columns=self._columns(self.summary), labels=labels, **shown),
@@ -413,7 +415,11 @@ class FeedbackSection(Section):
         """A respondent group's label; for ``(site, group)`` with a site, "site: group"."""
         site, group = group if isinstance(group, tuple) else (fb.ALL_SITES, group)
         text = code_label("respondent_group", group, language, "feedback")
-        return text if site == fb.ALL_SITES else f"{code_label('site', site, language, 'feedback')}: {text}"
+        if site == fb.ALL_SITES:
+            return text
+        sites = self.project.params.sites
+        name = sites[site][language] if site in sites else code_label("site", site, language, "feedback")
+        return f"{name}: {text}"
 
     def title(self, survey_id: str, language: str) -> str:
         spec = self.specs.get(survey_id)

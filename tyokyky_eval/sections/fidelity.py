@@ -27,6 +27,7 @@ import pandas as pd
 
 from tyokyky_eval import publication
 from tyokyky_eval.i18n import LANGUAGES, code_label, fmt_date, fmt_number, t
+from tyokyky_eval.publication import escape_mathtext
 from tyokyky_eval.sections import Section
 from tyokyky_eval.stats import fidelity as fd
 
@@ -48,11 +49,6 @@ def reason_code(value, declared=None) -> str | None:
     if declared:
         return {str(c).lower(): str(c) for c in declared}.get(text.lower(), NOT_PUBLISHED)
     return text if REASON_CODE.fullmatch(text) else NOT_PUBLISHED
-
-
-def _plain(text) -> str:
-    """A site code or label for a matplotlib text: ``$`` escaped (no mathtext from data)."""
-    return str(text).replace("$", r"\$")
 
 
 def _numbers(values) -> np.ndarray:
@@ -142,7 +138,11 @@ class FidelitySection(Section):
         unrated, matrix = self.unrated_published(), self._names(self.item_matrix)
         changed, development = self._names(self.changed_items), self._titles(self._names(self.development))
         disagreements = self._names(self.disagreements)
-        table = publication.Table
+        sites = {"site_id": self.project.params.sites}
+
+        def table(name, frame, caption, labels=None, **spec):
+            return publication.Table(name, frame, caption, labels={**sites, **(labels or {})}, **spec)
+
         return [
             table("fidelity_scores", self.scores, "fidelity.caption_scores", note="fidelity.note_scores",
                   columns=tuple(fd.SCORE_COLUMNS), code_columns=("band", "band_is_indicative"),
@@ -156,7 +156,8 @@ class FidelitySection(Section):
                   columns=self._shown(unrated.columns), code_columns=("status", "reason"), namespace=NS,
                   labels={"reason": self.instrument.reason_labels(self.options.na_reasons)}),
             table("fidelity_item_matrix", matrix, "fidelity.caption_items", note="fidelity.note_items",
-                  columns=self._shown([c for c in matrix.columns if c != "section"]), namespace=NS),
+                  columns=self._shown([c for c in matrix.columns if c != "section"]), namespace=NS,
+                  headers=self.review_headers()),
             table("fidelity_change", self.change, "fidelity.caption_change", note="fidelity.note_change",
                   decimals={c: 2 if "mean" in c else 1 for c in self.change.columns}, namespace=NS),
             table("fidelity_changed_items", changed, "fidelity.caption_changed_items",
@@ -171,6 +172,12 @@ class FidelitySection(Section):
                   caption_values={"threshold": threshold},
                   columns=self._shown([c for c in development.columns if c != "section"]), namespace=NS),
         ]
+
+    def review_headers(self) -> dict[str, dict]:
+        """The item matrix's review columns as shown: the site's label and the review date."""
+        params = self.project.params
+        return {key: {language: f"{params.site_name(site, language)} {fmt_date(date, language)}"
+                      for language in LANGUAGES} for key, site, date in self.reviews}
 
     # -- text ------------------------------------------------------------------------------------
     def _t(self, key: str, language: str, **values) -> str:
@@ -221,7 +228,8 @@ class FidelitySection(Section):
             unrated = n_items - int(row.n_items_rated)
             band = (self.band_label(row.band, language) if isinstance(row.band, str) and row.band
                     else t("fidelity.no_band", language))
-            line = self._t("summary_line", language, site=str(row.site_id), date=fmt_date(row.review_date, language),
+            line = self._t("summary_line", language, site=self.project.params.site_name(row.site_id, language),
+                           date=fmt_date(row.review_date, language),
                            mean=fmt_number(row.mean_item_score, language, 2),
                            total=fmt_number(row.prorated_total, language, 0 if unrated == 0 else 1),
                            max=n_items * self.instrument.score_max, band=band)
@@ -233,6 +241,10 @@ class FidelitySection(Section):
         return "\n".join(lines)
 
     # -- figures ---------------------------------------------------------------------------------
+    def _site(self, code, language: str) -> str:
+        """A site's label (declared under ``sites``, else its code) for a figure."""
+        return escape_mathtext(self.project.params.site_name(code, language))
+
     def figures(self, language: str) -> list[tuple[str, object]]:
         shown = self.published()
         if not self.reviews:
@@ -270,14 +282,14 @@ class FidelitySection(Section):
                 scores = _numbers(matrix[key])
                 y = np.array([scores[position[i]] if i in position else np.nan for i in range(1, n + 1)])
                 panel.plot(y, np.arange(1, n + 1), ls="", ms=6, label=fmt_date(date, language), **style)
-            panel.set_title(_plain(site))
+            panel.set_title(self._site(site, language))
             panel.set_xlim(instrument.score_min - 0.5, instrument.score_max + 0.5)
             panel.set_xticks(range(instrument.score_min, instrument.score_max + 1))
             panel.set_xlabel(t("fidelity.figure.item_score", language))
             panel.grid(axis="x", color="0.9")
             panel.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07 * 25 / (n + 8)), ncol=2, fontsize=8,
                          title=t("fidelity.figure.review", language), title_fontsize=8)
-        axes[0].set_yticks(range(1, n + 1), [_plain(f"{i} {names[i]}") for i in range(1, n + 1)], fontsize=8)
+        axes[0].set_yticks(range(1, n + 1), [escape_mathtext(f"{i} {names[i]}") for i in range(1, n + 1)], fontsize=8)
         axes[0].set_ylim(n + 0.7, 0.3)
         fig.tight_layout()
         return fig
@@ -299,10 +311,10 @@ class FidelitySection(Section):
                 means = pd.Series(_numbers(review["mean_item_score"]), index=review["section"].to_numpy())
                 panel.bar(x - 0.4 + width * (k + 0.5), means.reindex(ids).to_numpy(), width,
                           label=fmt_date(date, language), color=f"C{k}")
-            panel.set_xticks(x, [_plain(self.instrument.section_title(s, language)) for s in ids],
+            panel.set_xticks(x, [escape_mathtext(self.instrument.section_title(s, language)) for s in ids],
                              rotation=20, ha="right")
             panel.set_ylim(0, self.instrument.score_max)
-            panel.set_title(_plain(site))
+            panel.set_title(self._site(site, language))
             panel.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=len(dates), frameon=False)
         axes[0].set_ylabel(t("fidelity.figure.mean_item_score", language))
         fig.tight_layout()
@@ -318,13 +330,13 @@ class FidelitySection(Section):
         for band in instrument.bands:
             if band.min > low:
                 ax.axhline(band.min, color="0.6", lw=0.8, ls="--")
-            ax.text(1.01, (max(band.min, low) + min(band.max, high)) / 2, _plain(self.band_label(band.code, language)),
+            ax.text(1.01, (max(band.min, low) + min(band.max, high)) / 2, escape_mathtext(self.band_label(band.code, language)),
                     transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="0.35")
         for k, (site, site_rows) in enumerate(rows.groupby("site_id", sort=True)):
             total = _numbers(site_rows["prorated_total"])
             dates = site_rows["review_date"].to_numpy()
             prorated = _numbers(site_rows["n_items_rated"]) < instrument.n_items
-            ax.plot(dates, total, color=f"C{k}", label=_plain(site))
+            ax.plot(dates, total, color=f"C{k}", label=self._site(site, language))
             ax.plot(dates[~prorated], total[~prorated], "o", color=f"C{k}")
             ax.plot(dates[prorated], total[prorated], "o", color=f"C{k}", mfc="white")
         ax.set_ylim(low, high)

@@ -218,9 +218,9 @@ class OverviewSection(Section):
         """Title, description, evaluation period and data cut-off date (words from the parameters
         escaped)."""
         p = self.project.params
-        parts = [self._t("project", language, title=p.title)]
+        parts = [self._t("project", language, title=p.title[language])]
         if p.description:
-            parts.append(publication.escape_markdown(p.description))
+            parts.append(publication.escape_markdown(p.description[language]))
         if p.evaluation_period:
             parts.append(self._t("period", language, start=fmt_date(p.evaluation_period[0], language),
                                  end=fmt_date(p.evaluation_period[1], language)))

@@ -281,7 +281,10 @@ class PathwaysSection(Section):
         return publication.text(f"pathways.{key}", language, **values)
 
     def text(self, language: str) -> list[str]:
-        label = lambda s: code_label("service", s, language, "pathways")  # noqa: E731
+        def label(code) -> str:
+            service = self.services.get(code)
+            return service.name(language) if service else code_label("service", code, language, "pathways")
+
         services = ", ".join(label(s) for s in sorted(self.clients["service"].dropna().unique()))
         chosen = ", ".join(label(s) for s in sorted(self.selected["service"].dropna().unique()))
         out = [self._t("services_sentence", language, services=services, selected=chosen or "–")]

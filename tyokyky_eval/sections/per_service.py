@@ -1,29 +1,30 @@
 """Sections computed per service: one cohort object per service to which the section's analysis
-applies (:mod:`tyokyky_eval.inputs.services`), their tables stacked with a ``service`` column first and
-protected together, their texts under a heading per service. A project whose services all lack
-the analysis gets one sentence and no tables (never a misleading pooled result)."""
+(its registry entry's ``analysis``) applies (:mod:`tyokyky_eval.inputs.services`), their tables
+stacked with a ``service`` column first and protected together, their texts under a heading per
+service. A project whose services all lack the analysis has no such section in its appendix (the
+runner's sentence for a section left out); built on its own, the section says so in one sentence
+and has no tables (never a misleading pooled result)."""
 from __future__ import annotations
 
 import pandas as pd
 
 from tyokyky_eval import publication
 from tyokyky_eval.inputs import services
-from tyokyky_eval.sections import Section
+from tyokyky_eval.sections import REGISTRY, Section
 
 
 class PerServiceSection(Section):
-    """Subclasses set ``name``, ``analysis`` (a :data:`tyokyky_eval.inputs.services.ANALYSES` entry),
-    ``cohort`` (a class built as ``cohort(project, rules, service, published)`` offering
-    ``tables()``, ``links()``, ``internal()``, ``text(language)``, ``figures(language)``) and
-    ``none_key`` (the locale key of the sentence when no service has the analysis)."""
+    """Subclasses set ``name`` (registered with its ``analysis``), ``cohort`` (a class built as
+    ``cohort(project, rules, service, published)`` offering ``tables()``, ``links()``,
+    ``internal()``, ``text(language)``, ``figures(language)``) and ``none_key`` (the locale key of
+    the sentence when no service has the analysis)."""
 
-    analysis: str = ""
     cohort: type = object
     none_key: str = ""
 
     def __init__(self, project):
         super().__init__(project)
-        self.services = services.for_analysis(project, self.analysis)
+        self.services = services.for_analysis(project, REGISTRY[self.name].analysis)
         self._cache = None
         self.cohorts = {s.code: self.cohort(project, self.rules, s, self._part) for s in self.services}
 

@@ -517,7 +517,6 @@ class PrepostSection(PerServiceSection):
     """Pre/post comparison of Kykyviisari self-assessments (see :mod:`tyokyky_eval.stats.prepost`)."""
 
     name = "prepost"
-    analysis = "prepost"
     cohort = Cohort
     none_key = "prepost.no_service"
 

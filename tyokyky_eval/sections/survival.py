@@ -527,9 +527,18 @@ class SurvivalSection(PerServiceSection):
     benchmark only for IPS services."""
 
     name = "survival"
-    analysis = "survival"
     cohort = Cohort
     none_key = "survival.text.no_service"
+
+    def text(self, language: str) -> list[str]:
+        """The project's rules of what counts as employment (with their values), then each service."""
+        if not self.cohorts:
+            return super().text(language)
+        params = self.project.params
+        subsidy = "counted" if params.options("survival").wage_subsidy_as_event else "separate"
+        rule = " ".join(publication.text(key, language, days=params.validation.employment_after_end_days)
+                        for key in ("survival.text.after_end", f"survival.text.wage_subsidy_{subsidy}"))
+        return [rule, *super().text(language)]
 
 
 SECTION = SurvivalSection

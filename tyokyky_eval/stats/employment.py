@@ -46,7 +46,6 @@ class Options:
 
     min_hours: float = 4  # IPS Grow: a job start needs at least 4 paid hours (here hours a week)
     tenure_days: tuple = (90, 180)  # still employed this many days after the job start
-    services: tuple = ()  # services reported; empty = every service with a row in the employment table
 
     def __post_init__(self):
         if isinstance(self.min_hours, bool) or not isinstance(self.min_hours, (int, float)) or self.min_hours < 0:
@@ -56,10 +55,7 @@ class Options:
                 isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in days) \
                 or list(days) != sorted(set(days)):
             raise ValueError(f"tenure_days must be increasing whole numbers of days, e.g. [90, 180], got {days!r}")
-        if isinstance(self.services, str) or not hasattr(self.services, "__iter__"):
-            raise ValueError(f"services must be a list of service codes, got {self.services!r}")
         object.__setattr__(self, "tenure_days", tuple(days))
-        object.__setattr__(self, "services", tuple(self.services))
 
 
 def no_jobs() -> pd.DataFrame:
@@ -113,13 +109,6 @@ def derive_clients(clients: pd.DataFrame, jobs: pd.DataFrame, options: Options =
                                        "derived": values[differs].astype(object)}))
         out[column] = given.where(given.notna(), values)
     return out, pd.concat(conflicts).sort_index(kind="stable")
-
-
-def reported_services(clients: pd.DataFrame, jobs: pd.DataFrame, options: Options) -> list[str]:
-    """Services reported: ``options.services``, else those of the clients in the employment table."""
-    if options.services:
-        return list(options.services)
-    return sorted(clients.loc[clients["client_id"].isin(jobs["client_id"]), "service"].dropna().unique())
 
 
 def _wilson(k: int, n: int) -> tuple[float, float, float]:

@@ -93,7 +93,7 @@ def load_survey(spec: str, base: Path | None = None) -> dict:
         path = Path(base or ".") / spec
         if not path.is_file():
             raise ParameterError(f"analyses.feedback.surveys: file not found: {path.resolve()}")
-        data = load_yaml(path, "survey spec")
+        data = load_yaml(path, "survey_spec")
     else:
         if spec not in builtin_surveys():
             raise ParameterError(f"no survey spec '{spec}': built-in specs are {', '.join(builtin_surveys())}; "
