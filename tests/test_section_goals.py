@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import nbformat
 import pandas as pd
 
+from tyokyky_eval.i18n import t
 from tyokyky_eval.inputs.params import Disclosure
 from tyokyky_eval.inputs.project import Project
 from tyokyky_eval.render.cells import rounded_as_shown
@@ -75,7 +76,7 @@ def test_runner_skips_the_notebook_when_no_goals_are_declared():
     assert missing_tables(nb, make_project(declared)) == []
     nb.metadata["tyokyky_eval"] = {"section": "costs"}
     assert missing_tables(nb, make_project(declared)) == ["costs"]
-    assert GoalsSection(make_project([])).text("en") == ["The project's parameters file declares no goals."]
+    assert GoalsSection(make_project([])).text("en") == [t("goals.no_goals", "en")]
 
 
 def test_computed_goal_links_to_the_section_of_its_indicator():

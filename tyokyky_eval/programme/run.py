@@ -63,7 +63,7 @@ def record(programme: Programme, started: dt.datetime, finished: dt.datetime | N
     """The provenance of a synthesis: software, and each project appendix read (its published
     tables' SHA-256, under ``input_files`` as the appendix's provenance section shows them)."""
     p = programme.params
-    out = {"project_id": PROGRAMME_ID, "title": p.title, "language": programme.language,
+    out = {"project_id": PROGRAMME_ID, "title": p.title[programme.language], "language": programme.language,
            "cutoff_date": p.cutoff_date.isoformat(), "synthetic": p.synthetic,
            "package": {"name": "tyokyky-eval", "version": __version__, "git": provenance.git_commit()},
            "input_files": {a.project_id: {"sha256": a.sha256} for a in programme.appendices},

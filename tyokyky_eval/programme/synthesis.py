@@ -60,11 +60,12 @@ def symbols(frame: pd.DataFrame, rules: publication.Rules) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ProgrammeParams:
-    """What the title page needs (``render.document.title_page``)."""
+    """What the title page needs (``render.document.title_page``); ``title`` and ``description``
+    by language, as a project's parameters have them."""
 
     project_id: str
-    title: str
-    description: str
+    title: dict
+    description: dict
     cutoff_date: dt.date
     evaluation_period: tuple[dt.date, dt.date] | None
     synthetic: bool
@@ -105,8 +106,9 @@ class Programme:
         if all(periods):
             period = (min(dt.date.fromisoformat(p["start"]) for p in periods),
                       max(dt.date.fromisoformat(p["end"]) for p in periods))
-        self.params = ProgrammeParams(PROGRAMME_ID, t("synthesis.title", language),
-                                      t("synthesis.description", language, n=len(appendices)), max(cutoffs),
+        self.params = ProgrammeParams(PROGRAMME_ID, {language: t("synthesis.title", language)},
+                                      {language: t("synthesis.description", language, n=len(appendices))},
+                                      max(cutoffs),
                                       period, any(a.package.get("synthetic") for a in appendices))
         self.projects = pd.DataFrame({"project": [a.project_id for a in appendices], "cutoff_date": cutoffs})
         self.services = pd.concat([a.services() for a in appendices], ignore_index=True)

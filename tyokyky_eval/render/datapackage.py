@@ -162,10 +162,10 @@ def metadata(params, language: str, services: list[dict]) -> dict:
     """The package-level facts: id, title, language, cut-off date, evaluation period, whether the
     data are synthetic, and ``services`` (each with its ``code`` and ``kind``); ``params`` has the
     attributes of ``tyokyky_eval.inputs.params.Params`` these need."""
-    out = {"name": params.project_id, "title": params.title, "project_id": params.project_id, "language": language,
-           "cutoff_date": params.cutoff_date.isoformat()}
-    if params.description:
-        out["description"] = params.description
+    out = {"name": params.project_id, "title": params.title[language], "project_id": params.project_id,
+           "language": language, "cutoff_date": params.cutoff_date.isoformat()}
+    if params.description.get(language):
+        out["description"] = params.description[language]
     if params.evaluation_period:
         start, end = params.evaluation_period
         out["evaluation_period"] = {"start": start.isoformat(), "end": end.isoformat()}
