@@ -133,8 +133,9 @@ def test_english_override_and_skipped_section(workspace, small_notebooks, tmp_pa
     html = appendix_text(tmp_path, "nofidelity")
     assert "In English." in html and "Suomeksi." not in html and 'lang="en"' in html
     assert "Table 1." in html and "Table 2." not in html and "Figure 1." in html and "1,234.50" in html
-    assert '<h1 id="10_needs_fidelity">Fidelity</h1>' in html
-    assert "This section was not produced because the project's data do not include: fidelity reviews." in html
+    assert '<h1 id="not_produced">Sections not produced</h1>' in html and '<h1 id="10_needs_fidelity">' not in html
+    assert ("<li><strong>Fidelity</strong>: This section was not produced because the project's data do not include: "
+            "fidelity reviews.</li>") in html
     record = json.loads((tmp_path / "nofidelity" / "provenance.json").read_text())
     assert record["notebooks"] == {"00_tiny.ipynb": "executed", "10_needs_fidelity.ipynb": "skipped"}
     executed = nbformat.read(str(tmp_path / "nofidelity" / "executed" / "appendix.ipynb"), as_version=4)

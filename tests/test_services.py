@@ -17,7 +17,7 @@ from tyokyky_eval.inputs import services
 from tyokyky_eval.inputs.project import load_project
 from tyokyky_eval.publication.appendix import protect_appendix
 from tyokyky_eval.render import document as doc
-from tyokyky_eval.render.document import Heading, Prose
+from tyokyky_eval.render.document import Heading
 from tyokyky_eval.run import runner
 from tyokyky_eval.sections import REGISTRY
 
@@ -148,8 +148,9 @@ def test_helsinki_consultations_get_no_employment_section(projects):
                                             "jonka analyyseihin kuuluu työllistymisen kesto.")),
             ("en", "Time to employment", ("This section was not produced because the project's data do not "
                                           "include: a service with time to employment among its analyses."))):
-        part = runner._skipped_part(nb, source, missing, language)
-        assert part.blocks == (Heading(1, title), Prose(sentence, "note"))
+        assert runner._skipped_line(nb, source, missing, language) == f"- **{title}**: {sentence}"
+        assert not [p for p in runner._not_produced([runner._skipped_line(nb, source, missing, language)], language)
+                    for b in p.blocks if isinstance(b, Heading) and b.text == title]  # no heading of its own
     section = load_section("survival", project)
     assert section.tables() == [] and section.published() == {} and section.figures("en") == []
     assert section.text("en") == [publication.text("survival.text.no_service", "en")]

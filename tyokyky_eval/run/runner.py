@@ -53,6 +53,7 @@ from tyokyky_eval.inputs.project import (
     save_appendix,
     save_validated,
 )
+from tyokyky_eval.publication import escape_markdown
 from tyokyky_eval.publication.appendix import protect_appendix, write_disclosure
 from tyokyky_eval.render import document as doc
 from tyokyky_eval.render.csv import published_tables, write_tables
@@ -292,10 +293,19 @@ def missing_text(missing: list[str], language: str) -> str:
                      for m in missing)
 
 
-def _skipped_part(nb, source: Path, missing: list[str], language: str) -> doc.Part:
-    names = missing_text(missing, language)
-    return doc.Part(_part_key(nb, source), (doc.Heading(1, _section_title(nb, source, language)),
-                                            doc.Prose(t("appendix.section_skipped", language, missing=names), "note")))
+def _skipped_line(nb, source: Path, missing: list[str], language: str) -> str:
+    """A section left out (no data, or no service it applies to), as one Markdown list item: its
+    title and why."""
+    title = escape_markdown(_section_title(nb, source, language))
+    return f"- **{title}**: {t('appendix.section_skipped', language, missing=missing_text(missing, language))}"
+
+
+def _not_produced(lines: list[str], language: str) -> list[doc.Part]:
+    """The sections left out, listed after the others under one heading (none: no part)."""
+    if not lines:
+        return []
+    return [doc.Part("not_produced", (doc.Heading(1, t("appendix.not_produced", language)),
+                                      doc.Prose("\n".join(lines))))]
 
 
 # -- one project ------------------------------------------------------------------------------------
@@ -516,7 +526,7 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
         order.append(source.name)
         status[source.name] = "skipped" if missing else "executed"
         if missing:
-            skipped[source.name] = _skipped_part(nb, source, missing, language)
+            skipped[source.name] = _skipped_line(nb, source, missing, language)
         else:
             included.append((source, nb))
     source = private / APPENDIX_NOTEBOOK
@@ -548,11 +558,11 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
     else:
         shown = {}
     keys = {source.name: _part_key(nb, source) for source, nb in included}
-    parts = [skipped[name] if name in skipped else doc.Part(keys[name], tuple(shown.get(name, ())))
-             for name in order]
+    parts = [doc.Part(keys[name], tuple(shown.get(name, ()))) for name in order if name not in skipped]
     findings = key_findings(appendix, project, language, {b.name for part in parts for b in part.blocks
                                                            if isinstance(b, doc.TableBlock)})
-    parts = ([findings] if findings else []) + parts
+    parts = ([findings] if findings else []) + parts + _not_produced([skipped[n] for n in order if n in skipped],
+                                                                     language)
     record = provenance.collect(project.params, language, status, started)
     document = doc.assemble(project, parts, record)
     (work / "appendix.html").write_text(page(document), encoding="utf-8")
