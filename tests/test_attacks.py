@@ -173,6 +173,9 @@ def attacked(tmp_path_factory, loopback) -> Path:
     raw = yaml.safe_load(params.read_text(encoding="utf-8"))
     raw["title"] = "Hanke " + " ".join(payloads(loopback)[:3])  # a title has at most 300 characters
     raw["description"] = f"Kuvaus {attack} **lihava**"
+    # a goal title and a site label reach the key findings, the goals table and the fidelity figures
+    raw["goals"][0]["title"] = "=Tavoite " + payloads(loopback)[0]
+    raw["sites"]["mikkeli"] = {"fi": "=SUM(1) " + payloads(loopback)[1], "en": "Mikkeli $x^2$"}
     raw["data"]["fidelity"] = f"../demo-data/{FILE_NAME}"
     raw["data"]["kykyviisari"] = f"../demo-data/{WARNED_FILE}"
     raw["analyses"]["feedback"] = {"surveys": {"development_group": "own_survey.yaml"}}
@@ -209,6 +212,8 @@ def test_free_text_and_file_names_reach_no_published_file(attacked):
     assert FREE_TEXT in internal and "'=HYPERLINK(" in internal
     html = (attacked / "appendix.html").read_text(encoding="utf-8")
     assert "syy kirjattu (ei julkaista)" in html  # the free text is replaced by its declared label
+    findings = html[html.index('id="key_findings"'):html.index('id="overview"')]  # the evaluator's texts as text
+    assert "=Tavoite &lt;script&gt;" in findings and "=SUM(1) &lt;img src=x" in findings
     assert (attacked / "tables" / "data_quality.csv").is_file()  # the warning is published, its file name not
 
 
