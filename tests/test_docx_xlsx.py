@@ -326,3 +326,19 @@ def test_word_file_renders_in_libreoffice(demo_run, tmp_path):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-l", "2", str(pdf), "-"], capture_output=True, text=True).stdout
         assert "Arviointiliite" in text and "Sisällys" in text
+
+
+@pytest.mark.parametrize("text", ["35", " lead and trail ", "a\tb\nc\rd", "<b>&amp;</b> \"q\"", "", "\t", "x\x01y"])
+def test_a_table_cell_holds_its_text_as_python_docx_writes_a_run(text):
+    """Word tables are written as one XML string (``render.docx._table``); a cell's run content is
+    what python-docx's own ``run.text`` gives (characters XML cannot hold are dropped)."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    from tyokyky_eval.render.docx import _run_content
+
+    def content(run):
+        return [(child.tag, child.text, dict(child.attrib)) for child in run]
+
+    expected = docx.Document().add_paragraph().add_run(text.replace("\x01", ""))._r
+    assert content(parse_xml(f"<w:r {nsdecls('w')}>{_run_content(text)}</w:r>")) == content(expected)

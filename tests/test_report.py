@@ -6,6 +6,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 
 from tyokyky_eval.i18n import fmt_date, fmt_number, fmt_percent
 from tyokyky_eval.render import document as doc
@@ -83,3 +84,48 @@ def test_p_values_are_shown_with_a_floor():
     shown = Report(SimpleNamespace(language="fi")).format_frame(frame, decimals=2)
     assert shown.iloc[:, 0].tolist() == ["<0,001", "0,012", "–"]
     assert shown.iloc[:, 1].tolist() == ["0,00", "1,50", "2,00"]
+
+
+# -- the run and its kernel share the drawing --------------------------------------------------------
+def _shared_appendix(tmp_path):
+    """The demo's protected appendix as a run hands it over (``shared`` set), and the copy its
+    kernel reads."""
+    from test_runner import demo_project
+
+    from tyokyky_eval.inputs.project import (
+        APPENDIX,
+        load_project,
+        save_appendix,
+        wait_for,
+    )
+    from tyokyky_eval.publication.appendix import protect_appendix
+
+    appendix = protect_appendix(load_project(demo_project(tmp_path)))
+    appendix.shared = tmp_path / "validated"
+    appendix.shared.mkdir()
+    save_appendix(appendix, appendix.shared)
+    return appendix, wait_for(appendix.shared, APPENDIX)
+
+
+def test_the_run_and_its_kernel_draw_each_section_once(tmp_path, monkeypatch):
+    appendix, kernel = _shared_appendix(tmp_path)
+    names = list(appendix.sections)
+    first = doc.section_blocks(kernel.sections[names[0]], "fi")  # the kernel starts with the first section
+    made = doc.make_blocks_ahead(appendix, reversed(names), "fi")
+    assert made == names[:0:-1]  # the run: every other section, the last first
+    assert doc.make_blocks_ahead(appendix, ["overview"], "en") == ["overview"]  # claims are per language
+    monkeypatch.setattr(doc, "_make_blocks", lambda *a: pytest.fail("a section drawn twice"))
+    for name in names[1:]:  # the kernel shows the run's blocks
+        assert doc.section_blocks(kernel.sections[name], "fi") == appendix.blocks[(name, "fi")]
+    assert first["tables"] and (names[0], "fi") not in appendix.blocks
+
+
+def test_a_failed_run_ends_its_kernels_wait_for_blocks(tmp_path):
+    from tyokyky_eval.errors import OutputError
+    from tyokyky_eval.inputs.project import appendix_failed, claim
+
+    appendix, kernel = _shared_appendix(tmp_path)
+    assert claim(appendix.shared, "blocks-costs-fi.pickle")  # the run claims costs, then fails
+    appendix_failed(appendix.shared)
+    with pytest.raises(OutputError, match="stopped"):
+        doc.section_blocks(kernel.sections["costs"], "fi")

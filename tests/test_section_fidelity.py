@@ -147,7 +147,7 @@ def test_free_text_reasons_never_reach_a_published_output(tmp_path):
 def test_report_shows_localised_labels_and_no_free_text(tmp_path, monkeypatch):
     from IPython.display import HTML, Markdown
 
-    from tyokyky_eval.render.csv import write_tables
+    from tyokyky_eval.render.csv import published_tables, write_tables
     from tyokyky_eval.render.report import Report
 
     for language, name, title in (("fi", "Asiakasmäärä", "Henkilöstö"), ("en", "Caseload size", "Staffing")):
@@ -158,7 +158,7 @@ def test_report_shows_localised_labels_and_no_free_text(tmp_path, monkeypatch):
         report = Report(proj, output_dir=tmp_path / f"out-{language}")
         section = load_section("fidelity", proj)
         report.show_tables(section)
-        write_tables(proj.appendix, tmp_path / f"out-{language}")
+        write_tables(proj.appendix, tmp_path / f"out-{language}", published_tables(proj.appendix))
         page = "\n".join(shown)
         assert name in page and title in page
         other = "Caseload size" if language == "fi" else "Asiakasmäärä"

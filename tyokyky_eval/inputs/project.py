@@ -88,34 +88,49 @@ def save_validated(project: Project, folder: str | Path, appendix_follows: bool 
     return folder
 
 
+def hand_over(obj, folder: Path, name: str) -> None:
+    """``obj`` pickled into ``folder/name`` for the run's kernel, whole or not at all (the kernel
+    may be waiting for it: :func:`wait_for`)."""
+    partial = folder / f".{name}"
+    pd.to_pickle(obj, partial)
+    os.replace(partial, folder / name)
+
+
 def save_appendix(appendix, folder: Path) -> None:
-    """The protected appendix into the validated ``folder``, whole or not at all (a reader may be
-    waiting for it)."""
-    partial = folder / f".{APPENDIX}"
-    pd.to_pickle(appendix, partial)
-    os.replace(partial, folder / APPENDIX)
+    """The protected appendix into the validated ``folder`` (:func:`hand_over`)."""
+    hand_over(appendix, folder, APPENDIX)
 
 
 def appendix_failed(folder: Path) -> None:
-    """Tell a reader waiting in ``folder`` that no appendix will come (the run failed)."""
+    """Tell a reader waiting in ``folder`` that nothing more will come (the run failed)."""
     (folder / APPENDIX_FAILED).touch()
 
 
-def _wait_for_appendix(folder: Path) -> None:
-    """Until the run has written the appendix; the run's failure (or its folder removed) ends the wait."""
-    while not (folder / APPENDIX).is_file():
+def claim(folder: Path, name: str) -> bool:
+    """True for the first of the run and its kernel to claim the work ``name`` in the validated
+    ``folder`` (an exclusive file creation), False for every later claim."""
+    try:
+        os.close(os.open(folder / f"{name}.claimed", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    return True
+
+
+def wait_for(folder: Path, name: str):
+    """What the run hands over as ``folder/name`` (:func:`hand_over`), once it is there; the run's
+    failure (or its folder removed) ends the wait."""
+    while not (folder / name).is_file():
         if (folder / APPENDIX_FAILED).exists() or not folder.is_dir():
             raise OutputError("the run stopped before its protected appendix was ready")
-        time.sleep(0.02)
+        time.sleep(0.01)
+    return pd.read_pickle(folder / name)
 
 
 def _read_validated(params: Params, language: str, folder: Path) -> Project:
     index = json.loads((folder / VALIDATED_INDEX).read_text(encoding="utf-8"))
     tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in index["tables"]}
     project = Project(params, language, tables, [Problem(**w) for w in index["warnings"]], index["labels"])
-    if index.get("appendix_follows"):
-        _wait_for_appendix(folder)
-    if (folder / APPENDIX).is_file():
-        project.appendix = pd.read_pickle(folder / APPENDIX)
+    if index.get("appendix_follows") or (folder / APPENDIX).is_file():
+        project.appendix = wait_for(folder, APPENDIX)
         project.release = project.appendix.release
     return project

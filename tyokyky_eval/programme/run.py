@@ -27,7 +27,7 @@ from tyokyky_eval.i18n import t
 from tyokyky_eval.programme.published import read_appendices
 from tyokyky_eval.programme.synthesis import PROGRAMME_ID, Programme, save_programme
 from tyokyky_eval.render import document as doc
-from tyokyky_eval.render.csv import published_table, write_csv
+from tyokyky_eval.render.csv import published_tables, write_csv
 from tyokyky_eval.render.datapackage import metadata, write_datapackage
 from tyokyky_eval.render.docx import write_docx
 from tyokyky_eval.render.html import page
@@ -158,11 +158,10 @@ def _write(programme: Programme, inputs: list[Path], work: Path, private: Path, 
     runner.execute_notebook(combined, target, parameters, kernel, progress, deadline)
     shown = runner.notebook_blocks(nbformat.read(str(target), as_version=4), language).get(NOTEBOOK, [])
     runner.sanitise_executed(target, combined, parameters)
-    for part, specs in programme.specs.items():
-        for spec in specs:
-            write_csv(published_table(programme.release[part][spec.name], spec.decimals), work / "tables", spec.name,
-                      published=True)
-    write_datapackage(programme, programme_metadata(programme), work)
+    tables = published_tables(programme)
+    for name, frame in tables.items():
+        write_csv(frame, work / "tables", name, published=True)
+    write_datapackage(programme, programme_metadata(programme), work, tables)
     document = doc.assemble(programme, [doc.Part("synthesis", tuple(shown))], record(programme, started))
     (work / "appendix.html").write_text(page(document), encoding="utf-8")
     stamp = dt.datetime.combine(programme.params.cutoff_date, dt.time())

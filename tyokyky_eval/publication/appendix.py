@@ -81,6 +81,9 @@ class ProtectedAppendix:
     audit_shown: list = field(default_factory=list)
     #: (section, language) → its blocks as shown (``render.document.section_blocks``)
     blocks: dict = field(default_factory=dict, repr=False)
+    #: in a run, its validated folder: the run and its kernel share the making of blocks there
+    #: (``render.document.make_blocks_ahead``)
+    shared: Path | None = field(default=None, repr=False)
     _internal: dict | None = field(default=None, repr=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:

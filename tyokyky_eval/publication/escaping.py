@@ -6,6 +6,7 @@ import functools
 import html
 import re
 
+import mistune
 import pandas as pd
 
 from tyokyky_eval.i18n import t
@@ -76,8 +77,6 @@ def safe_markdown_html(text: str) -> str:
 
 @functools.cache
 def _markdown():
-    import mistune
-
     class Renderer(mistune.HTMLRenderer):
         def link(self, text, url, title=None):  # noqa: ARG002 — the address is dropped on purpose
             return text

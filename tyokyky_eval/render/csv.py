@@ -37,10 +37,11 @@ def published_tables(appendix) -> dict[str, pd.DataFrame]:
             for section, specs in appendix.specs.items() for spec in specs}
 
 
-def write_tables(appendix, output: Path) -> None:
-    """Every table of the protected ``appendix``: ``output/tables-internal/`` and ``output/tables/``."""
+def write_tables(appendix, output: Path, published: dict[str, pd.DataFrame]) -> None:
+    """Every table of the protected ``appendix``: ``output/tables-internal/`` and ``output/tables/``
+    (``published``: :func:`published_tables` of the appendix)."""
     for section in appendix.sections.values():
         for table, frame in section.internal().items():
             write_csv(frame, output / "tables-internal", table, published=False)
-    for name, frame in published_tables(appendix).items():
+    for name, frame in published.items():
         write_csv(frame, output / "tables", name, published=True)

@@ -31,7 +31,6 @@ from tyokyky_eval import __version__
 from tyokyky_eval.i18n import t
 from tyokyky_eval.publication import PRIMARY, SECONDARY, WITHHELD
 from tyokyky_eval.render.cells import header, is_p_column
-from tyokyky_eval.render.csv import published_table
 
 NAME = "datapackage.json"
 PROFILE_URL = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -137,10 +136,9 @@ def _field(table, column: str, values: pd.Series, internal, rules, language: str
     return out
 
 
-def resource(table, frame: pd.DataFrame, rules, section: str, language: str) -> dict:
-    """The Data Resource of one published table (``frame``: its release, before rounding), its
-    titles and labels in ``language``."""
-    shown = published_table(frame, table.decimals)
+def resource(table, shown: pd.DataFrame, rules, section: str, language: str) -> dict:
+    """The Data Resource of one published table (``shown``: as its CSV holds it,
+    ``render.csv.published_table``), its titles and labels in ``language``."""
     code_columns = set(table.code_columns) | set(table.labels)
     internal = table.data.reset_index(drop=True)
     fields = [_field(table, column, shown[column], internal.get(column), rules,
@@ -183,12 +181,12 @@ def project_metadata(project) -> dict:
          "label": {language: s.name(language) for language in ("fi", "en")}} for s in services])
 
 
-def descriptor(appendix, metadata: dict) -> dict:
-    """The Data Package of a protected appendix (``specs``, ``release``, ``rules``): ``metadata``
+def descriptor(appendix, metadata: dict, published: dict[str, pd.DataFrame]) -> dict:
+    """The Data Package of a protected appendix (``specs``, ``rules``): ``metadata``
     (:func:`project_metadata`; titles and labels in its ``language``, values are codes) and one
-    resource per published table."""
+    resource per table of ``published`` (``render.csv.published_tables`` of the appendix)."""
     rules = appendix.rules
-    resources = [resource(spec, appendix.release[section][spec.name], rules, section, metadata["language"])
+    resources = [resource(spec, published[spec.name], rules, section, metadata["language"])
                  for section, specs in appendix.specs.items() for spec in specs]
     return {"$schema": PROFILE_URL, **metadata,
             "disclosure": {"min_cell": rules.min_cell, "min_followup": rules.min_followup,
@@ -196,11 +194,11 @@ def descriptor(appendix, metadata: dict) -> dict:
             "created_with": f"tyokyky-eval {__version__}", "resources": resources}
 
 
-def write_datapackage(appendix, metadata: dict, folder: Path) -> Path:
+def write_datapackage(appendix, metadata: dict, folder: Path, published: dict[str, pd.DataFrame]) -> Path:
     """Write ``folder/tables/datapackage.json`` (:func:`descriptor`)."""
     path = Path(folder) / "tables" / NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(descriptor(appendix, metadata), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(descriptor(appendix, metadata, published), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tyokyky_eval.i18n import fmt_date, has_text, t
+from tyokyky_eval.inputs.project import claim, hand_over, wait_for
 from tyokyky_eval.publication import drop_free_text, is_symbol
 from tyokyky_eval.render.cells import Cell, typed_columns
 
@@ -141,14 +142,45 @@ def figure_block(fig, caption: str, name: str = "") -> FigureBlock:
 
 def section_blocks(section, language: str) -> dict[str, list[Block]]:
     """``{"tables": section_tables(…), "figures": section_figures(…)}`` of a section, made once per
-    language: a section of a protected appendix keeps them there (``ProtectedAppendix.blocks``),
-    so that a run makes them once, in the run's process, and its kernel shows the same objects."""
+    language: a section of a protected appendix keeps them there (``ProtectedAppendix.blocks``).
+    In a run, the kernel makes the blocks of the sections it shows unless the run has claimed
+    them first (:func:`make_blocks_ahead`); then it waits for the run's."""
     appendix = getattr(section.project, "appendix", None)
-    cache = appendix.blocks if appendix is not None and appendix.sections.get(section.name) is section else {}
+    ours = appendix is not None and appendix.sections.get(section.name) is section
+    cache = appendix.blocks if ours else {}
     key = (section.name, language)
     if key not in cache:
-        cache[key] = {"tables": section_tables(section, language), "figures": section_figures(section, language)}
+        shared = appendix.shared if ours else None
+        if shared is None or claim(shared, _blocks_file(key)):
+            cache[key] = _make_blocks(section, language)
+        else:
+            cache[key] = wait_for(shared, _blocks_file(key))
     return cache[key]
+
+
+def make_blocks_ahead(appendix, names, language: str) -> list[str]:
+    """The run's share of drawing the appendix, while its kernel shows it: the blocks of the
+    sections ``names`` (the kernel's last sections first), each claimed and handed to the kernel,
+    until the kernel, working from the first section, has claimed the next one. Figures are most
+    of the time a section's blocks take, so the two processes draw them side by side. Returns the
+    sections made here."""
+    made = []
+    for name in names:
+        key = (name, language)
+        if not claim(appendix.shared, _blocks_file(key)):
+            break
+        appendix.blocks[key] = _make_blocks(appendix.sections[name], language)
+        hand_over(appendix.blocks[key], appendix.shared, _blocks_file(key))
+        made.append(name)
+    return made
+
+
+def _blocks_file(key: tuple[str, str]) -> str:
+    return "blocks-{}-{}.pickle".format(*key)
+
+
+def _make_blocks(section, language: str) -> dict[str, list[Block]]:
+    return {"tables": section_tables(section, language), "figures": section_figures(section, language)}
 
 
 def section_tables(section, language: str) -> list[Block]:

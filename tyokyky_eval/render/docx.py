@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 from tyokyky_eval import __version__
@@ -69,7 +70,7 @@ def _contents(word, document: Document) -> None:
     """A table-of-contents field (headings 1–2, linked) whose current result is the contents list,
     so that it reads right before Word or LibreOffice updates it."""
     entries = contents_entries(document)
-    paragraphs = [word.add_paragraph(style="TOC 2" if level > 1 else "TOC 1") for level, _, _ in entries] or \
+    paragraphs = [_paragraph(word, style="TOC 2" if level > 1 else "TOC 1") for level, _, _ in entries] or \
         [word.add_paragraph()]
     _field_start(paragraphs[0], 'TOC \\o "1-2" \\h \\z \\u')
     for paragraph, (_, _, text) in zip(paragraphs, entries):
@@ -116,53 +117,80 @@ def _document(language: str):
     return document
 
 
-def _cell_margins(table, points: float) -> None:
-    """Left and right padding of every cell of ``table``."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    margins = OxmlElement("w:tblCellMar")
-    for side in ("left", "right"):
-        margin = OxmlElement(f"w:{side}")
-        margin.set(qn("w:w"), str(round(points * 20)))  # twentieths of a point
-        margin.set(qn("w:type"), "dxa")
-        margins.append(margin)
-    table._tbl.tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription",
-                                           "w:tblPrChange")
-
-
 def _table(document, block: TableBlock) -> None:
     """A Word table in ``TABLE_STYLE``: header cells bold, the header row repeated on every page,
-    numbers right-aligned; font, padding and fixed column widths from ``table_layout``."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
+    numbers right-aligned; font, padding and fixed column widths from ``table_layout``. Written as
+    one ``w:tbl`` string that is parsed once, as python-docx makes its own new tables: filling a
+    table cell by cell through python-docx's objects took most of the Word file's time."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
     from docx.shared import Pt
 
     header = any(block.columns)
     rows = ([[(True, h, False) for h in block.columns]] if header else []) + \
         [[(False, c.text, c.value is not None) for c in row] for row in block.rows]
-    width = len(block.columns)
-    if not rows or width == 0:
+    if not rows or not block.columns:
         return
     layout = table_layout(block)
-    table = document.add_table(rows=len(rows), cols=width)
-    table.style = document.styles[TABLE_STYLE]
-    table.autofit = False
-    _cell_margins(table, layout.style.padding_pt)
-    widths = [Pt(w) for w in layout.widths]
-    for column, column_width in zip(table.columns, widths):
-        column.width = column_width
-    size = Pt(layout.style.font_pt)
-    if header:
-        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
-    for word_row, row in zip(table.rows, rows):  # a row's cells at once: table.cell(i, j) is slow
-        for word_cell, column_width, (bold, text, number) in zip(word_row.cells, widths, row):
-            word_cell.width = column_width
-            paragraph = word_cell.paragraphs[0]
-            run = paragraph.add_run(text)
-            run.bold, run.font.size = bold or None, size
-            if number:
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    widths = [Pt(w).twips for w in layout.widths]
+    size = round(layout.style.font_pt * 2)  # half-points
+    padding = round(layout.style.padding_pt * 20)  # twentieths of a point
+    xml = [f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{_style_id(document, TABLE_STYLE)}"/>'
+           '<w:tblW w:type="auto" w:w="0"/><w:tblLayout w:type="fixed"/><w:tblCellMar>'
+           f'<w:left w:w="{padding}" w:type="dxa"/><w:right w:w="{padding}" w:type="dxa"/></w:tblCellMar>'
+           '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
+           'w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>',
+           *(f'<w:gridCol w:w="{w}"/>' for w in widths), "</w:tblGrid>"]
+    for i, row in enumerate(rows):
+        xml.append("<w:tr><w:trPr><w:tblHeader/></w:trPr>" if header and i == 0 else "<w:tr>")
+        for width, (bold, text, number) in zip(widths, row):
+            xml.append(f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p>'
+                       + ('<w:pPr><w:jc w:val="right"/></w:pPr>' if number else "")
+                       + f'<w:r><w:rPr>{"<w:b/>" if bold else ""}<w:sz w:val="{size}"/></w:rPr>'
+                       + _run_content(text) + "</w:r></w:p></w:tc>")
+        xml.append("</w:tr>")
+    xml.append("</w:tbl>")
+    document.element.body._insert_tbl(parse_xml("".join(xml)))
+
+
+#: characters XML 1.0 cannot hold (a Word file with them does not open)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _run_content(text: str) -> str:
+    """A run's content as python-docx writes ``run.text``: a tab as ``w:tab``, a line break as
+    ``w:br``, the text between them in ``w:t`` (spaces kept where it starts or ends with one)."""
+    from xml.sax.saxutils import escape
+
+    content = []
+    for piece in re.split(r"(\t|\r|\n)", _NOT_XML.sub("", text)):
+        if piece == "\t":
+            content.append("<w:tab/>")
+        elif piece in ("\r", "\n"):
+            content.append("<w:br/>")
+        elif piece:
+            space = ' xml:space="preserve"' if piece.strip() != piece else ""
+            content.append(f"<w:t{space}>{escape(piece)}</w:t>")
+    return "".join(content)
+
+
+#: style name → id; every document starts from ``_document``, so the mapping is the same for all
+_STYLE_IDS: dict[str, str] = {}
+
+
+def _style_id(document, name: str) -> str:
+    if name not in _STYLE_IDS:
+        _STYLE_IDS[name] = document.styles[name].style_id
+    return _STYLE_IDS[name]
+
+
+def _paragraph(document, text: str = "", style: str | None = None):
+    """``document.add_paragraph(text, style)`` with the style set by its id: python-docx looks a
+    style name up, and compares it with the default style, by scanning every style on each call."""
+    paragraph = document.add_paragraph(text)
+    if style:
+        paragraph._p.style = _style_id(document, style)
+    return paragraph
 
 
 def _runs(paragraph, nodes, bold=False, italic=False) -> None:
@@ -196,20 +224,20 @@ def _markdown(document, text: str, style: str | None = None, depth: int = 0) -> 
         for node in nodes:
             kind = node["type"]
             if kind in ("paragraph", "block_text"):
-                _runs(document.add_paragraph(style=style), node["children"])
+                _runs(_paragraph(document, style=style), node["children"])
             elif kind == "heading":
-                _runs(document.add_paragraph(style=f"Heading {min(node['attrs']['level'], 3)}"), node["children"])
+                _runs(_paragraph(document, style=f"Heading {min(node['attrs']['level'], 3)}"), node["children"])
             elif kind == "block_code":
-                document.add_paragraph(node["raw"].rstrip("\n"), style=style).runs[0].font.name = "Consolas"
+                _paragraph(document, node["raw"].rstrip("\n"), style).runs[0].font.name = "Consolas"
             elif kind == "list":
                 ordered = node["attrs"]["ordered"]
                 for number, item in enumerate(node["children"], node["attrs"].get("start") or 1):
                     first, *rest = item["children"] or [{"type": "block_text", "children": []}]
                     if ordered:  # numbered as written: Word's own numbering would run on across lists
-                        paragraph = document.add_paragraph(f"{number}. ", style="List Paragraph")
+                        paragraph = _paragraph(document, f"{number}. ", "List Paragraph")
                         paragraph.paragraph_format.left_indent = Mm(6 * (depth + 1))
                     else:
-                        paragraph = document.add_paragraph(style="List Bullet" if depth == 0 else "List Bullet 2")
+                        paragraph = _paragraph(document, style="List Bullet" if depth == 0 else "List Bullet 2")
                     _runs(paragraph, first.get("children", []))
                     blocks(rest, depth + 1)
             elif kind == "block_quote":
@@ -222,7 +250,7 @@ def _markdown(document, text: str, style: str | None = None, depth: int = 0) -> 
 
 def _caption(document, kind: str, number: int, text: str, language: str) -> None:
     before, after = t(f"appendix.{kind}_label", language, n="\0").split("\0")
-    paragraph = document.add_paragraph(style="Caption")
+    paragraph = _paragraph(document, style="Caption")
     paragraph.add_run(before)
     _field(paragraph, f"SEQ {before.strip() or kind} \\* ARABIC", str(number))
     paragraph.add_run(f"{after} {text}")
@@ -245,7 +273,7 @@ def _page_break(document) -> None:
 
 def _block(document, block, language: str) -> None:
     if isinstance(block, Heading):
-        document.add_paragraph(block.text, style=f"Heading {min(block.level, 3)}")
+        _paragraph(document, block.text, f"Heading {min(block.level, 3)}")
     elif isinstance(block, Prose):
         _markdown(document, block.markdown, NOTE_STYLE if block.style == "note" else None)
     elif isinstance(block, TableBlock):
@@ -253,7 +281,7 @@ def _block(document, block, language: str) -> None:
             _caption(document, "table", block.number, block.caption, language)
         _table(document, block)
         if block.note:
-            document.add_paragraph(block.note, style=NOTE_STYLE)
+            _paragraph(document, block.note, NOTE_STYLE)
     elif isinstance(block, FigureBlock):
         _picture(document, block.png)
         _caption(document, "figure", block.number, block.caption, language)
@@ -266,16 +294,16 @@ def write_docx(document: Document, path: Path, stamp: dt.datetime) -> None:
     language = document.language
     word = _document(language)
     page = document.title_page
-    word.add_paragraph(page.kind, style="Subtitle")
-    word.add_paragraph(page.title, style="Title")
+    _paragraph(word, page.kind, "Subtitle")
+    _paragraph(word, page.title, "Title")
     if page.description:
         word.add_paragraph(page.description)
     for key, value in page.facts:
         word.add_paragraph(f"{key}: {value}")
     for note in page.notes:
-        word.add_paragraph(note, style=NOTE_STYLE)
+        _paragraph(word, note, NOTE_STYLE)
     _page_break(word)
-    word.add_paragraph(t("appendix.contents", language), style="TOC Heading")
+    _paragraph(word, t("appendix.contents", language), "TOC Heading")
     _contents(word, document)
     _page_break(word)
     blocks, landscape = list(document.blocks()), False

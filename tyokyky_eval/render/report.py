@@ -19,7 +19,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# A notebook's setup cell imports this module while a run's kernel waits for the appendix: what
+# showing it needs is loaded then, not after the appendix has come.
+import matplotlib.pyplot  # noqa: F401  (figures; in a kernel, with its inline backend)
 import pandas as pd
+from IPython.display import HTML, display
 
 from tyokyky_eval.i18n import t
 from tyokyky_eval.inputs.project import Project
@@ -29,8 +33,6 @@ from tyokyky_eval.render.html import block_html
 
 
 def _display(obj, metadata: dict | None = None) -> None:
-    from IPython.display import display
-
     display(obj, metadata=metadata)
 
 
@@ -60,8 +62,6 @@ class Report:
     # -- showing blocks ---------------------------------------------------------------------------
     def show(self, blocks) -> None:
         """Display ``blocks``; in a run, each output carries its block for the page, Word and Excel."""
-        from IPython.display import HTML
-
         for block in blocks:
             metadata = {document.BLOCK_KEY: document.to_json(block)} if self.output_dir else None
             _display(HTML(block_html(block)), metadata)
