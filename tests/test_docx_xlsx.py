@@ -233,11 +233,32 @@ def test_office_files_are_reproducible(shown_outputs, tmp_path):
 
 
 # -- the real notebooks ------------------------------------------------------------------------------
+#: the blocks the demo run wrote its files from, and those of the notebook papermill saved
+RUN_BLOCKS: dict = {}
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory) -> Path:
+    import nbformat
+
     root = tmp_path_factory.mktemp("office")
-    runner.run_project(demo_project(root), root / "out", progress=False, pdf=False)
+    read, sanitise = runner.notebook_blocks, runner.sanitise_executed
+
+    def saved(path, source, parameters=None):
+        RUN_BLOCKS["saved"] = read(nbformat.read(str(path), as_version=4), "fi")
+        sanitise(path, source, parameters)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "notebook_blocks", lambda nb, language: RUN_BLOCKS.setdefault("run", read(nb, language)))
+        patch.setattr(runner, "sanitise_executed", saved)
+        runner.run_project(demo_project(root), root / "out", progress=False, pdf=False)
     return root / "out" / "demo"
+
+
+def test_the_files_are_written_from_the_cells_papermill_saves(demo_run):
+    """The run writes the page, Word and Excel from the cells as the kernel finished them
+    (``runner.FinishedNotebook``), while papermill saves the notebook: the same blocks."""
+    assert RUN_BLOCKS["run"] == RUN_BLOCKS["saved"] and len(RUN_BLOCKS["run"]) >= 8
 
 
 @pytest.mark.slow

@@ -260,8 +260,10 @@ def intervals(frames: dict[str, pd.DataFrame], relation_list: list, rules: publi
     status = {name: status_of(frame, rules) for name, frame in frames.items()}
 
     def known(cell) -> float:
-        number = pd.to_numeric(pd.Series([frames[cell[0]].at[cell[1], cell[2]]]), errors="coerce").iloc[0]
-        return float(number)
+        try:
+            return float(frames[cell[0]].at[cell[1], cell[2]])
+        except (TypeError, ValueError):  # a symbol, or no value
+            return float("nan")
 
     return publication.intervals(relation_list, lambda c: status[c[0]].at[c[1], c[2]], known, rules.min_cell)
 

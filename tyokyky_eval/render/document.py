@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
+import json
 import re
 from dataclasses import dataclass
 
@@ -257,8 +258,9 @@ def markdown_blocks(text: str) -> list[Block]:
 
 
 # -- blocks through a notebook output ---------------------------------------------------------------
-def to_json(block: Block) -> dict:
-    """A block as JSON (bytes as base64), to travel in a notebook output's metadata."""
+def to_json(block: Block) -> str:
+    """A block as one JSON string (bytes as base64), to travel in a notebook output's metadata: a
+    string, so that Jupyter's messages and nbformat carry it without walking every cell of a table."""
     data = {"kind": type(block).__name__}
     for item in dataclasses.fields(block):
         value = getattr(block, item.name)
@@ -267,14 +269,15 @@ def to_json(block: Block) -> dict:
         elif item.name == "rows":
             value = [[dataclasses.astuple(c) for c in row] for row in value]
         data[item.name] = value
-    return data
+    return json.dumps(data, ensure_ascii=False)
 
 
 KINDS = {cls.__name__: cls for cls in (Heading, Prose, TableBlock, FigureBlock, Raw)}
 
 
-def from_json(data: dict) -> Block:
+def from_json(text: str) -> Block:
     """The block that :func:`to_json` wrote."""
+    data = json.loads(text)
     cls = KINDS[data["kind"]]
     values = {}
     for item in dataclasses.fields(cls):

@@ -108,8 +108,10 @@ def share(low: list[float], high: list[float], room: float) -> list[float]:
     return [lo + (hi - lo) * part for lo, hi in zip(low, high)]
 
 
+@lru_cache(maxsize=1024)
 def table_layout(block: TableBlock) -> TableLayout:
-    """The first of ``CHOICES`` on whose page the table's widest words fit, with its column widths."""
+    """The first of ``CHOICES`` on whose page the table's widest words fit, with its column widths
+    (kept per block: the page, its print layout and Word each ask for it)."""
     extents = _extents(block)
     for landscape, style in CHOICES:
         extra = 2 * style.padding_pt + SLACK_PT

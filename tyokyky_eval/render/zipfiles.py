@@ -5,6 +5,9 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
+#: members that are compressed already (Word's pictures)
+COMPRESSED = (".png", ".jpeg", ".jpg")
+
 
 def reproducible_zip(path: Path, stamp: dt.datetime, replace: dict[str, bytes] | None = None) -> None:
     """Rewrite the Office file ``path`` with every member dated ``stamp`` (and the members of
@@ -16,6 +19,7 @@ def reproducible_zip(path: Path, stamp: dt.datetime, replace: dict[str, bytes] |
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in members:
             info = zipfile.ZipInfo(name, date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            # pictures are compressed already: stored as they are (deflating them again only took time)
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(COMPRESSED) else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             target.writestr(info, data)

@@ -4,8 +4,10 @@
 its protected appendix once (``protection.protect_appendix``). The section notebooks the project
 has data for are joined into one appendix notebook (``appendix_notebook``), which one kernel
 executes: it shows every section's part of the protected appendix as blocks
-(``render.document``). From those blocks the run writes ``appendix.html`` (one self-contained
-page), ``appendix.docx`` and ``tables.xlsx``; ``appendix.pdf`` is headless Chromium's print of the
+(``render.document``), and the run and the kernel draw those blocks side by side
+(``render.document.make_blocks_ahead``). From the blocks the kernel showed the run writes
+``appendix.html`` (one self-contained page), ``appendix.docx`` and ``tables.xlsx``, as soon as the
+last cell has run (``FinishedNotebook``); ``appendix.pdf`` is headless Chromium's print of the
 page; ``tables/``, ``tables-internal/`` and ``disclosure/`` come from the protected appendix;
 ``executed/appendix.ipynb`` is the executed notebook, and ``provenance.json`` the record of the
 run. Everything is written into a private temporary folder (outside the output folder), staged
@@ -130,11 +132,11 @@ def _kernel_manager_class():
 
 
 def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, progress: bool,
-                     deadline: float | None = None) -> None:
+                     deadline: float | None = None, on_cell_executed=None) -> None:
     """Run one notebook with papermill; a failing cell becomes ``NotebookError`` naming it (in the
     section notebook it came from, see :func:`appendix_notebook`). ``deadline``
     (``time.monotonic()`` value): each cell may run only until then (nbclient stops it and the run
-    ends with ``RunTimeout``)."""
+    ends with ``RunTimeout``). ``on_cell_executed``: nbclient's hook, e.g. :class:`FinishedNotebook`."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
@@ -144,6 +146,8 @@ def execute_notebook(source: Path, target: Path, parameters: dict, kernel: str, 
     config = Config({"KernelManager": {"transport": "ipc" if os.name == "posix" else "tcp"}})
     extra = {} if deadline is None else {
         "timeout_func": lambda cell: max(1, math.ceil(deadline - time.monotonic()))}
+    if on_cell_executed is not None:
+        extra["on_cell_executed"] = on_cell_executed
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
                                    progress_bar=bar, cwd=str(target.parent), config=config, request_save_on_cell_execute=False,
@@ -181,6 +185,34 @@ def _where(source: Path, executed: Path, index: int | None) -> str:
     first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
     return (f"notebook {origin.get('notebook', source.name)} failed in cell {origin.get('cell', index)} "
             f"(id {origin.get('id', cell.get('id', '?'))}, first line: {first!r})")
+
+
+class FinishedNotebook:
+    """nbclient's ``on_cell_executed`` hook for a notebook: it keeps each code cell as the kernel
+    finished it and tells the run when the last one has run without an error, so that the run
+    writes the page, Word and Excel while papermill stops the kernel and saves the notebook."""
+
+    def __init__(self, nb: nbformat.NotebookNode):
+        self.nb = copy.deepcopy(nb)
+        self._index = {cell.get("id"): i for i, cell in enumerate(self.nb.cells)}
+        self._last = next((cell.get("id") for cell in reversed(nb.cells) if cell.cell_type == "code"), None)
+        self._done = threading.Event()
+
+    def __call__(self, cell, cell_index, execute_reply) -> None:  # noqa: ARG002 — nbclient's signature
+        if cell.get("id") in self._index:
+            self.nb.cells[self._index[cell.get("id")]] = copy.deepcopy(cell)
+        if cell.get("id") == self._last and execute_reply.get("content", {}).get("status") == "ok":
+            self._done.set()
+
+    def wait(self, executing, target: Path) -> nbformat.NotebookNode:
+        """The executed notebook once its last cell has run; when papermill ends first, its outcome
+        (``NotebookError`` for a failed cell) and the notebook it saved at ``target``."""
+        while not self._done.wait(0.01) and not executing.done():
+            pass
+        if self._done.is_set():
+            return self.nb
+        executing.result()
+        return nbformat.read(str(target), as_version=4)
 
 
 #: the one notebook a run executes: the sections' notebooks in order (``appendix_notebook``)
@@ -539,17 +571,19 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
         else:
             included.append((source, nb))
     source = private / APPENDIX_NOTEBOOK
-    nbformat.write(appendix_notebook(included), str(source))
+    combined = appendix_notebook(included)
+    nbformat.write(combined, str(source))
+    finished = FinishedNotebook(combined)
     target = work / "executed" / APPENDIX_NOTEBOOK
     parameters = {"params_path": str(params_path), "language": language, "output_dir": str(work),
                   "validated_dir": str(validated)}
     time_left(deadline, project_id)
     # The kernel starts while the appendix is protected here; it waits for the appendix, then
     # shows it section by section, drawing from the first section while the run draws from the
-    # last (make_blocks_ahead), after writing what the notebook does not show.
+    # last (make_blocks_ahead), then writes what the notebook does not show.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        executed = pool.submit(execute_notebook, source, target, parameters, kernel, progress, deadline) \
-            if included else None
+        executing = pool.submit(execute_notebook, source, target, parameters, kernel, progress, deadline,
+                                finished) if included else None
         try:
             appendix = protect_appendix(project)  # every section built and protected once
             # The project and its appendix live until the run ends: Python's cyclic garbage collector
@@ -567,25 +601,22 @@ def _write_appendix(project: Project, params_path: Path, work: Path, private: Pa
         except BaseException:
             appendix_failed(validated)  # the kernel stops waiting
             raise
-        if executed is not None:
-            executed.result()
-    if included:
-        shown = notebook_blocks(nbformat.read(str(target), as_version=4), language)
-        sanitise_executed(target, source, parameters)
-    else:
-        shown = {}
-    keys = {source.name: _part_key(nb, source) for source, nb in included}
-    parts = [doc.Part(keys[name], tuple(shown.get(name, ()))) for name in order if name not in skipped]
-    findings = key_findings(appendix, project, language, {b.name for part in parts for b in part.blocks
-                                                           if isinstance(b, doc.TableBlock)})
-    parts = ([findings] if findings else []) + parts + _not_produced([skipped[n] for n in order if n in skipped],
-                                                                     language)
-    record = provenance.collect(project.params, language, status, started)
-    document = doc.assemble(project, parts, record)
-    (work / "appendix.html").write_text(page(document), encoding="utf-8")
-    stamp = dt.datetime.combine(project.params.cutoff_date, dt.time())
-    write_docx(document, work / "appendix.docx", stamp)
-    write_xlsx(document, work / "tables.xlsx", stamp, tables)
+        shown = notebook_blocks(finished.wait(executing, target), language) if included else {}
+        keys = {source.name: _part_key(nb, source) for source, nb in included}
+        parts = [doc.Part(keys[name], tuple(shown.get(name, ()))) for name in order if name not in skipped]
+        findings = key_findings(appendix, project, language, {b.name for part in parts for b in part.blocks
+                                                               if isinstance(b, doc.TableBlock)})
+        parts = ([findings] if findings else []) + parts + _not_produced(
+            [skipped[n] for n in order if n in skipped], language)
+        record = provenance.collect(project.params, language, status, started)
+        document = doc.assemble(project, parts, record)
+        (work / "appendix.html").write_text(page(document), encoding="utf-8")
+        stamp = dt.datetime.combine(project.params.cutoff_date, dt.time())
+        write_docx(document, work / "appendix.docx", stamp)
+        write_xlsx(document, work / "tables.xlsx", stamp, tables)
+        if executing is not None:  # papermill has stopped the kernel and saved the notebook
+            executing.result()
+            sanitise_executed(target, source, parameters)
     if pdf:
         left = time_left(deadline, project_id)
         printed, message = print_pdf(work / "appendix.html", work / "appendix.pdf", language,
