@@ -27,3 +27,17 @@ def test_benchmark_steps_finish_and_the_report_has_the_run_against_its_floor(tmp
     assert all(re.fullmatch(r"\d+\.\d\d", value.strip()) for _, value in rows), rows
     floor = text.split("## The run against its floor")[1]
     assert re.search(r"^\| 60 \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d \|$", floor, re.MULTILINE)
+
+
+def test_suite_benchmark_reports_the_wall_time_against_its_floor(tmp_path):
+    """``benchmarks/suite.py`` on one small test module instead of the whole ``make test``."""
+    out = tmp_path / "RESULTS.md"
+    command = f"{sys.executable} -m pytest -q -p no:cacheprovider tests/test_rank_tests.py"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "suite.py"), "--command", command,
+                           "--workers", "1", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = out.read_text(encoding="utf-8")
+    row = re.search(r"^\| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+\.\d\d) \| 0 \|$", text, re.MULTILINE)
+    assert row, text
+    assert re.search(r"^\| tests/test_rank_tests\.py \| \d+\.\d \|$", text, re.MULTILINE), text

@@ -267,8 +267,9 @@ def test_validated_cache_changes_no_table(real_appendix, tmp_path, monkeypatch):
     injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert "validated_dir = " in injected.source and "validated_dir = None" not in injected.source
 
-    def without_cache(source, target, parameters, kernel, progress, deadline=None):
-        execute(source, target, {k: v for k, v in parameters.items() if k != "validated_dir"}, kernel, progress)
+    def without_cache(source, target, parameters, kernel, progress, deadline=None, on_cell_executed=None):
+        execute(source, target, {k: v for k, v in parameters.items() if k != "validated_dir"}, kernel, progress,
+                deadline, on_cell_executed)
 
     execute = runner.execute_notebook
     monkeypatch.setattr(runner, "execute_notebook", without_cache)
