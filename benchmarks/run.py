@@ -363,7 +363,7 @@ def report(results: dict, sizes: list[int], info: dict, load: tuple, started: st
                "notebooks, kernels and writing cost beyond the statistics. Both are measured in the same run, "
                "so the ratio depends far less on the machine and its load than the seconds do."), "",
               "| clients | floor (s) | run (s) | run / floor |", "|---:|---:|---:|---:|"]
-    lines += [f"| {_n(n)} | {floor:.2f} | " + ("not measured | |" if ratio is None else f"{run:.2f} | {ratio:.1f} |")
+    lines += [f"| {_n(n)} | {floor:.2f} | " + ("not measured | |" if ratio is None else f"{run:.2f} | {ratio:.2f} |")
               for n, floor, run, ratio in ratios(results, sizes)]
     failures = [(step, n, results[(step, n)]["status"]) for step in steps for n in sizes
                 if results.get((step, n), {}).get("status", "ok") != "ok"]
@@ -460,7 +460,7 @@ def main(argv=None) -> int:
     out.write_text(text, encoding="utf-8")
     for n, floor, run, ratio in ratios(results, sizes):
         if ratio is not None:
-            print(f"{n:>9} run / floor {run:.2f} s / {floor:.2f} s = {ratio:.1f}")
+            print(f"{n:>9} run / floor {run:.2f} s / {floor:.2f} s = {ratio:.2f}")
     print(f"wrote {args.out}")
     return 0 if all(r["status"] == "ok" for r in results.values()) else 1
 

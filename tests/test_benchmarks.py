@@ -26,7 +26,7 @@ def test_benchmark_steps_finish_and_the_report_has_the_run_against_its_floor(tmp
     assert [step for step, _ in rows] == list(STEPS)
     assert all(re.fullmatch(r"\d+\.\d\d", value.strip()) for _, value in rows), rows
     floor = text.split("## The run against its floor")[1]
-    assert re.search(r"^\| 60 \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d \|$", floor, re.MULTILINE)
+    assert re.search(r"^\| 60 \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d \|$", floor, re.MULTILINE)
 
 
 def test_suite_benchmark_reports_the_wall_time_against_its_floor(tmp_path):
