@@ -46,7 +46,7 @@ def summary(wall: float, modules: dict[str, float], workers: int, command: str, 
     total = sum(modules.values())
     longest = max(modules.values(), default=0.0)
     floor = max(longest, total / workers)
-    busy = max(load) > 0.5 * info["usable_cpus"]
+    busy = load[0] > 0.5 * info["usable_cpus"]  # at the end the suite's own load shows
     lines = ["", f"## The test suite ({started}, commit {info['commit']})", "",
              f"`benchmarks/suite.py`: `{command}` with {workers} workers; wall-clock seconds. The floor is the "
              "larger of the longest module and the sum of every test's time over the workers.", "",
@@ -59,7 +59,7 @@ def summary(wall: float, modules: dict[str, float], workers: int, command: str, 
                sorted(modules.items(), key=lambda item: (-item[1], item[0]))[:top]),
              "",
              f"- Machine: {info['cpu']}; {info['usable_cpus']} usable CPUs; Python {info['python']}.",
-             f"- Load average (1 min) at start {load[0]:.2f}, at end {load[1]:.2f}: "
+             f"- Load average (1 min) at start {load[0]:.2f} (at end {load[1]:.2f}, the suite's own): "
              + ("**the machine was shared with other work; times are pessimistic**" if busy
                 else "the machine was otherwise idle") + "."]
     return "\n".join(lines) + "\n"
