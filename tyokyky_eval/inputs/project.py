@@ -121,7 +121,7 @@ def wait_for(folder: Path, name: str):
     failure (or its folder removed) ends the wait."""
     while not (folder / name).is_file():
         if (folder / APPENDIX_FAILED).exists() or not folder.is_dir():
-            raise OutputError("the run stopped before its protected appendix was ready")
+            raise OutputError(f"the run stopped before it handed over {name}")
         time.sleep(0.01)
     return pd.read_pickle(folder / name)
 
