@@ -261,6 +261,17 @@ def test_the_files_are_written_from_the_cells_papermill_saves(demo_run):
     assert RUN_BLOCKS["run"] == RUN_BLOCKS["saved"] and len(RUN_BLOCKS["run"]) >= 8
 
 
+def test_figures_are_the_same_whichever_process_draws_them(demo_run, tmp_path, monkeypatch):
+    """The run and its kernel share the drawing by who claims a section first
+    (``render.document.make_blocks_ahead``): the figures do not depend on which one drew them."""
+    def figures(folder: Path) -> list[str]:
+        return re.findall(r'src="data:image/png;base64,([^"]+)"', (folder / "appendix.html").read_text(encoding="utf-8"))
+
+    monkeypatch.setattr(runner.doc, "make_blocks_ahead", lambda *args: [])  # the kernel draws every section
+    runner.run_project(demo_project(tmp_path), tmp_path / "out", progress=False, pdf=False)
+    assert figures(tmp_path / "out" / "demo") == figures(demo_run) and len(figures(demo_run)) > 10
+
+
 @pytest.mark.slow
 def test_every_html_table_and_figure_is_in_the_word_file_and_the_workbook(demo_run):
     page = read_page((demo_run / "appendix.html").read_text(encoding="utf-8"))
