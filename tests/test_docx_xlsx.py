@@ -259,6 +259,7 @@ def test_the_files_are_written_from_the_cells_papermill_saves(demo_run):
     """The run writes the page, Word and Excel from the cells as the kernel finished them
     (``runner.FinishedNotebook``), while papermill saves the notebook: the same blocks."""
     assert RUN_BLOCKS["run"] == RUN_BLOCKS["saved"] and len(RUN_BLOCKS["run"]) >= 8
+    assert doc.BLOCK_KEY not in (demo_run / "executed" / "appendix.ipynb").read_text(encoding="utf-8")
 
 
 def test_figures_are_the_same_whichever_process_draws_them(demo_run, tmp_path, monkeypatch):

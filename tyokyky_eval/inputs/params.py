@@ -327,21 +327,30 @@ def _input_path(base: Path, spec: str) -> tuple[Path | None, Message | str]:
     return None, Message("parameters.file_not_found", path=path, hint=suggest(path.name, siblings))
 
 
-def _column_map(raw, errors: list) -> dict[str, dict[str, str]]:
+def _per_table(raw, key: str, errors: list) -> list[tuple[str, dict]]:
+    """The ``(table, mapping)`` pairs of a ``{table: {…}}`` block ``key`` (``column_map``,
+    ``column_types``); its problems go to ``errors``: the block or a table's entry not a mapping,
+    a table the data dictionary does not know."""
     if not raw:
-        return {}
+        return []
     if not isinstance(raw, dict):
-        errors.append(Message("parameters.column_map", "column_map"))
-        return {}
-    out = {}
+        errors.append(Message(f"parameters.{key}", key))
+        return []
+    pairs = []
     for table, mapping in raw.items():
         if table not in TABLES:
-            errors.append(Message("parameters.unknown_table", "column_map", table=table,
+            errors.append(Message("parameters.unknown_table", key, table=table,
                                   hint=suggest(table, TABLES), tables=", ".join(TABLES)))
-            continue
-        if not isinstance(mapping, dict):
-            errors.append(Message("parameters.column_map_table", f"column_map.{table}"))
-            continue
+        elif not isinstance(mapping, dict):
+            errors.append(Message(f"parameters.{key}_table", f"{key}.{table}"))
+        else:
+            pairs.append((table, mapping))
+    return pairs
+
+
+def _column_map(raw, errors: list) -> dict[str, dict[str, str]]:
+    out = {}
+    for table, mapping in _per_table(raw, "column_map", errors):
         canonical = field_names(table)
         for user, target in mapping.items():
             if target not in canonical:
@@ -355,20 +364,8 @@ def _column_map(raw, errors: list) -> dict[str, dict[str, str]]:
 def _column_types(raw, column_map, errors: list) -> dict[str, dict[str, ColumnType]]:
     """``column_types: {table: {column: {type: number, unit: years}}}`` (or ``column: number``) for
     extra columns, named as in the file."""
-    if not raw:
-        return {}
-    if not isinstance(raw, dict):
-        errors.append(Message("parameters.column_types", "column_types"))
-        return {}
     out = {}
-    for table, columns in raw.items():
-        if table not in TABLES:
-            errors.append(Message("parameters.unknown_table", "column_types", table=table,
-                                  hint=suggest(table, TABLES), tables=", ".join(TABLES)))
-            continue
-        if not isinstance(columns, dict):
-            errors.append(Message("parameters.column_types_table", f"column_types.{table}"))
-            continue
+    for table, columns in _per_table(raw, "column_types", errors):
         canonical = set(field_names(table)) | set(column_map.get(table, {}))
         out[table] = {}
         for column, spec in columns.items():
